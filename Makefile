@@ -1,0 +1,117 @@
+# Makefile -- tlsrpt-collector.  GNU make, one file, no recursion.
+#
+#   make             build bin/tlsrpt (installs missing Debian packages)
+#   make check       unit, corpus and PostgreSQL tests, then the same suite
+#                    under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz        libFuzzer over the ingest entry points (FUZZ_SECONDS)
+#   make bench       ingest and import throughput (see README)
+#   make clean
+
+PKG_CONFIG	?= pkg-config
+CC		?= cc
+CFLAGS		?= -O2 -g
+B		?= build
+FUZZ_SECONDS	?= 60
+V		?= 0
+# V=1 shows the whole compiler command lines
+ifeq ($(V),1)
+Q	=
+else
+Q	= @echo "  CC	$<";
+endif
+
+WARN	= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+	  -Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual \
+	  -Wformat=2 -Wvla -Wno-unused-parameter
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	  -fno-omit-frame-pointer
+
+# pkg-config is asked once, lazily, after `deps` has installed it all;
+# library headers are system headers so their warnings are not ours.
+lazy	= $(eval $(1) := $(shell $(2)))$($(1))
+PC_CFLAGS = $(call lazy,PC_CFLAGS,$(PKG_CONFIG) --cflags \
+	  json-c zlib gmime-3.0 nettle libpq criterion | sed 's/-I/-isystem /g')
+PC_LIBS	= $(call lazy,PC_LIBS,$(PKG_CONFIG) --libs json-c zlib gmime-3.0 nettle)
+PQ_LIBS	= $(call lazy,PQ_LIBS,$(PKG_CONFIG) --libs libpq)
+CR_LIBS	= $(call lazy,CR_LIBS,$(PKG_CONFIG) --libs criterion)
+
+XCFLAGS	= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DZLIB_CONST \
+	  -Icommon -Iingest -Istore -Ireport-cli $(PC_CFLAGS) $(WARN) \
+	  -MMD -MP $(EXTRA_CFLAGS) $(CFLAGS)
+
+COMMON	= common/arena.c common/bbuf.c common/util.c
+INGEST	= ingest/ingest.c ingest/gunzip.c ingest/report_json.c \
+	  ingest/report.c ingest/sts_policy.c ingest/filename.c \
+	  ingest/result_type.c ingest/mime.c
+STORE	= store/store.c store/migrate.c store/store_put.c \
+	  store/store_query.c
+CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
+	  report-cli/cmd_import.c report-cli/cmd_summary.c \
+	  report-cli/output.c report-cli/window.c
+UNIT	= $(wildcard tests/unit/*.c)
+SCHEMA	= $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
+
+obj	= $(patsubst %.c,$(B)/%.o,$(1))
+LIBCOMMON = $(B)/libcommon.a
+LIBINGEST = $(B)/libingest.a
+LIBSTORE  = $(B)/libstore.a
+SCHEMA_C  = $(B)/store/schema_sql.c
+
+all: bin/tlsrpt
+
+deps:
+	@scripts/deps.sh
+
+$(B)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(XCFLAGS) -c $< -o $@
+
+$(SCHEMA_C): $(SCHEMA) scripts/embed-sql.sh
+	@mkdir -p $(@D)
+	scripts/embed-sql.sh $(SCHEMA) > $@.tmp && mv $@.tmp $@
+$(B)/store/schema_sql.o: $(SCHEMA_C) | deps
+	$(Q)$(CC) $(XCFLAGS) -c $< -o $@
+
+$(LIBCOMMON): $(call obj,$(COMMON))
+	$(AR) rcs $@ $^
+$(LIBINGEST): $(call obj,$(INGEST))
+	$(AR) rcs $@ $^
+$(LIBSTORE): $(call obj,$(STORE)) $(B)/store/schema_sql.o
+	$(AR) rcs $@ $^
+
+ALIBS	= $(LIBSTORE) $(LIBINGEST) $(LIBCOMMON)
+
+$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(ALIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(CLI)) $(ALIBS) \
+	    $(PQ_LIBS) $(PC_LIBS)
+
+bin/tlsrpt: $(B)/bin/tlsrpt
+	@mkdir -p bin
+	cp $< $@
+
+# --- tests ---------------------------------------------------------------
+
+$(B)/tests/unit-tests: $(call obj,$(UNIT)) $(ALIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(UNIT)) $(ALIBS) \
+	    $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
+
+# The suite runs twice: as built, then under ASan + UBSan.  Each run gets
+# its own throw-away PostgreSQL (tests/with-pg.sh).
+check: $(B)/tests/unit-tests $(B)/bin/tlsrpt
+	TLSRPT_BIN=$(B)/bin/tlsrpt tests/with-pg.sh $(B)/tests/unit-tests
+	$(MAKE) --no-print-directory B=build-san EXTRA_CFLAGS="$(SANFLAGS)" \
+	    CFLAGS="-O1 -g" check-one
+
+check-one: $(B)/tests/unit-tests $(B)/bin/tlsrpt
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	TLSRPT_BIN=$(B)/bin/tlsrpt tests/with-pg.sh $(B)/tests/unit-tests
+
+clean:
+	rm -rf build build-san build-fuzz bin
+
+.PHONY: all deps check check-one clean fuzz bench
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,47 @@
+/*
+ * filename.c -- the RFC 8460 §5.1 report file name:
+ *   sender "!" policy-domain "!" begin "!" end [ "!" unique-id ] "." ext
+ * Only metadata: the report body is authoritative (§5.6).
+ */
+
+#include <ctype.h>
+#include <string.h>
+
+#include "ingest.h"
+
+int
+ingest_filename_domain(const char *name, char *dst, size_t dstsz)
+{
+	const char	*base, *p, *b1, *b2, *b3, *q;
+	size_t		 n, i;
+
+	base = strrchr(name, '/');
+	base = base != NULL ? base + 1 : name;
+	if ((b1 = strchr(base, '!')) == NULL || b1 == base ||
+	    (b2 = strchr(b1 + 1, '!')) == NULL ||
+	    (b3 = strchr(b2 + 1, '!')) == NULL)
+		return -1;
+	/* begin timestamp: digits only */
+	for (q = b2 + 1; q < b3; q++)
+		if (!isdigit((unsigned char)*q))
+			return -1;
+	if (b3 == b2 + 1)
+		return -1;
+	/* the name ends in .json or .json.gz */
+	n = strlen(base);
+	if (!(n > 5 && strcmp(base + n - 5, ".json") == 0) &&
+	    !(n > 8 && strcmp(base + n - 8, ".json.gz") == 0))
+		return -1;
+	p = b1 + 1;
+	n = (size_t)(b2 - p);
+	if (n == 0 || n >= dstsz)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)p[i]) && p[i] != '.' &&
+		    p[i] != '-' && p[i] != '_')
+			return -1;
+		dst[i] = (char)tolower((unsigned char)p[i]);
+	}
+	dst[n] = '\0';
+	return 0;
+}

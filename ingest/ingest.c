@@ -1,0 +1,213 @@
+/*
+ * ingest.c -- the entry points of ingest/: limits, sniffing, dispatch.
+ */
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <nettle/sha2.h>
+
+#include "ingest_int.h"
+
+static struct tlsrpt_report	*report_new(void);
+static int	looks_like_json(const unsigned char *, size_t);
+static int	looks_like_mail(const unsigned char *, size_t);
+static const char *copy_meta(struct tlsrpt_report *, const char *);
+
+void
+ingest_limits_default(struct ingest_limits *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->compressed_max = LIM_COMPRESSED_MAX_BYTES;
+	lim->json_max = LIM_JSON_MAX_BYTES;
+	lim->ratio_max = LIM_GZIP_RATIO_MAX;
+	lim->ratio_floor = LIM_GZIP_RATIO_FLOOR_BYTES;
+	lim->mail_max = LIM_MAIL_MAX_BYTES;
+	lim->depth_max = LIM_JSON_DEPTH_MAX;
+	lim->string_max = LIM_STRING_MAX_BYTES;
+	lim->policies_max = LIM_POLICIES_MAX;
+	lim->strings_max = LIM_POLICY_STRINGS_MAX;
+	lim->details_max = LIM_DETAILS_MAX;
+}
+
+const char *
+ingest_status_str(enum ingest_status st)
+{
+	switch (st) {
+	case INGEST_OK:
+		return "ok";
+	case INGEST_E_TOOBIG:
+		return "too-big";
+	case INGEST_E_FORMAT:
+		return "format";
+	case INGEST_E_GZIP:
+		return "gzip";
+	case INGEST_E_JSON:
+		return "json";
+	case INGEST_E_SCHEMA:
+		return "schema";
+	case INGEST_E_NOREPORT:
+		return "no-report";
+	case INGEST_E_NOMEM:
+		return "no-memory";
+	}
+	return "unknown";
+}
+
+enum ingest_status
+ingest_payload(const unsigned char *buf, size_t len,
+    const struct ingest_meta *meta, const struct ingest_limits *lim,
+    struct tlsrpt_report **repp, struct ingest_err *err)
+{
+	struct parse_ctx	*ctx = NULL;
+	struct tlsrpt_report	*rep = NULL;
+	struct bbuf		 out;
+	struct sha256_ctx	 h;
+	enum ingest_status	 st;
+	int			 trailing = 0;
+
+	*repp = NULL;
+	err->msg[0] = '\0';
+	bbuf_init(&out, lim->json_max);
+	if ((rep = report_new()) == NULL ||
+	    (ctx = arena_alloc(&rep->arena, sizeof(*ctx))) == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		st = INGEST_E_NOMEM;
+		goto out;
+	}
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->rep = rep;
+	ctx->lim = lim;
+	ctx->meta = meta;
+	ctx->err = err;
+
+	if (ingest_is_gzip(buf, len)) {
+		st = ingest_gunzip(buf, len, lim, &out, &trailing, err);
+		if (st != INGEST_OK)
+			goto out;
+		if (trailing)
+			ctx_warn(ctx, "gzip-trailing-bytes", NULL);
+		rep->was_gzip = 1;
+		buf = out.data;
+		len = out.len;
+	} else if (!looks_like_json(buf, len)) {
+		snprintf(err->msg, sizeof(err->msg), "neither gzip nor JSON "
+		    "(%zu bytes)", len);
+		st = INGEST_E_FORMAT;
+		goto out;
+	} else if (len > lim->json_max) {
+		snprintf(err->msg, sizeof(err->msg), "JSON of %zu bytes over "
+		    "the limit of %zu", len, lim->json_max);
+		st = INGEST_E_TOOBIG;
+		goto out;
+	}
+	if (len == 0 || !looks_like_json(buf, len)) {
+		snprintf(err->msg, sizeof(err->msg), "the gzip stream does "
+		    "not hold JSON");
+		st = INGEST_E_FORMAT;
+		goto out;
+	}
+	if ((st = report_from_json(ctx, buf, len)) != INGEST_OK)
+		goto out;
+	/* keep the decompressed report: it is what gets stored and hashed */
+	rep->json = (const unsigned char *)arena_strndup(&rep->arena,
+	    (const char *)buf, len);
+	if (rep->json == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		st = INGEST_E_NOMEM;
+		goto out;
+	}
+	rep->json_len = len;
+	sha256_init(&h);
+	sha256_update(&h, len, buf);
+	sha256_digest(&h, sizeof(rep->sha256), rep->sha256);
+	if (meta != NULL) {
+		rep->filename = copy_meta(rep, meta->filename);
+		rep->hdr_domain = copy_meta(rep, meta->report_domain);
+		rep->hdr_submitter = copy_meta(rep, meta->submitter);
+		rep->subject = copy_meta(rep, meta->subject);
+	}
+	if ((st = report_finish(ctx)) != INGEST_OK)
+		goto out;
+	*repp = rep;
+	rep = NULL;
+ out:
+	bbuf_reset(&out);
+	tlsrpt_report_free(rep);
+	return st;
+}
+
+enum ingest_status
+ingest_any(const unsigned char *buf, size_t len,
+    const struct ingest_meta *meta, const struct ingest_limits *lim,
+    struct tlsrpt_report **repp, struct ingest_err *err)
+{
+	*repp = NULL;
+	err->msg[0] = '\0';
+	if (ingest_is_gzip(buf, len) || looks_like_json(buf, len))
+		return ingest_payload(buf, len, meta, lim, repp, err);
+	if (looks_like_mail(buf, len))
+		return ingest_message(buf, len, lim, repp, err);
+	snprintf(err->msg, sizeof(err->msg), "not a TLS report: neither gzip, "
+	    "JSON nor a mail message (%zu bytes)", len);
+	return INGEST_E_FORMAT;
+}
+
+static struct tlsrpt_report *
+report_new(void)
+{
+	struct arena		 a = { 0 };
+	struct tlsrpt_report	*rep;
+
+	if ((rep = arena_alloc(&a, sizeof(*rep))) == NULL)
+		return NULL;
+	memset(rep, 0, sizeof(*rep));
+	rep->arena = a;
+	return rep;
+}
+
+static const char *
+copy_meta(struct tlsrpt_report *rep, const char *s)
+{
+	size_t	n;
+
+	if (s == NULL)
+		return NULL;
+	n = strnlen(s, LIM_STRING_MAX_BYTES);
+	return arena_strndup(&rep->arena, s, n);
+}
+
+/* JSON text starts with '{' or '[' after optional white space or BOM. */
+static int
+looks_like_json(const unsigned char *p, size_t len)
+{
+	size_t	i = 0;
+
+	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+		i = 3;
+	for (; i < len; i++)
+		if (!isspace(p[i]))
+			return p[i] == '{' || p[i] == '[';
+	return 0;
+}
+
+/*
+ * An RFC 5322 message (or an mbox "From " line) starts with a header
+ * field: a name of printable characters and a colon on the first line.
+ */
+static int
+looks_like_mail(const unsigned char *p, size_t len)
+{
+	size_t	i;
+
+	if (len >= 5 && memcmp(p, "From ", 5) == 0)
+		return 1;
+	for (i = 0; i < len && i < 998; i++) {
+		if (p[i] == ':')
+			return i > 0;
+		if (p[i] <= 32 || p[i] >= 127)
+			return 0;
+	}
+	return 0;
+}
