@@ -115,3 +115,62 @@ clean:
 
 .PHONY: all deps check check-one clean fuzz bench
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# --- bench and fuzz (tests/bench/, tests/fuzz/) ---------------------------
+#
+# make bench   builds $(B)/bench/bench (CFLAGS default -O2 -g) and runs it
+#              under a throw-away PostgreSQL; bin/tlsrpt import is timed
+#              too when bin/tlsrpt builds.  Prints a table; asserts nothing.
+# make fuzz    builds the libFuzzer target with clang into build-fuzz/ (its
+#              own objects: -fsanitize=fuzzer-no-link,address,undefined)
+#              and runs it for FUZZ_SECONDS; crashers go to
+#              tests/fuzz/crashers/, which `make check` replays.
+
+BENCH		= tests/bench/bench.c tests/bench/gen.c
+FUZZ_CC		?= clang
+FUZZ_B		= build-fuzz
+FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		  -fno-omit-frame-pointer
+FUZZ_SEEDS	?= $(CURDIR)/../shared/corpus tests/data tests/fuzz/regress
+FUZZ_FLAGS	?= -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+		  -print_final_stats=1
+
+$(B)/bench/bench: $(call obj,$(BENCH)) $(ALIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(BENCH)) $(ALIBS) \
+	    $(PQ_LIBS) $(PC_LIBS)
+
+bench: $(B)/bench/bench
+	@$(MAKE) --no-print-directory bin/tlsrpt >/dev/null 2>&1 || \
+	    echo "bench: bin/tlsrpt does not build; its import is not timed"
+	TLSRPT_BIN=$(CURDIR)/bin/tlsrpt tests/with-pg.sh $(B)/bench/bench
+
+# Only meaningful with B=$(FUZZ_B) CC=clang: `make fuzz` sets both.
+$(B)/fuzz/fuzz_ingest: $(call obj,tests/fuzz/fuzz_ingest.c) $(LIBINGEST) \
+    $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ \
+	    $(call obj,tests/fuzz/fuzz_ingest.c) $(LIBINGEST) $(LIBCOMMON) \
+	    $(PC_LIBS)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=$(FUZZ_CC) \
+	    CFLAGS="-O1 -g" EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	    $(FUZZ_B)/fuzz/fuzz_ingest
+
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_B)/corpus tests/fuzz/crashers
+	@for d in $(FUZZ_SEEDS); do \
+		[ -d "$$d" ] || continue; \
+		find "$$d" -type f ! -name '*.md' ! -name 'sha256sums.txt' | \
+		while read -r f; do \
+			cp "$$f" "$(FUZZ_B)/corpus/seed-$$(basename "$$f")"; \
+		done; \
+	done
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(FUZZ_B)/fuzz/fuzz_ingest $(FUZZ_FLAGS) \
+	    -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/tlsrpt.dict \
+	    -artifact_prefix=tests/fuzz/crashers/ $(FUZZ_B)/corpus
+
+.PHONY: fuzz-build

@@ -88,6 +88,14 @@ ingest_gunzip(const unsigned char *in, size_t inlen,
 			zr = inflate(&zs, Z_NO_FLUSH);
 			out->len += room - zs.avail_out;
 		}
+		if (out->len - start > lim->ratio_floor &&
+		    out->len - start > (size_t)lim->ratio_max * inlen) {
+			snprintf(err->msg, sizeof(err->msg),
+			    "compression ratio over %u:1 (a gzip bomb?)",
+			    lim->ratio_max);
+			st = INGEST_E_TOOBIG;
+			goto out;
+		}
 		if (zr == Z_STREAM_END) {
 			/* another member, padding, or garbage? */
 			if (zs.avail_in == 0)
@@ -105,14 +113,6 @@ ingest_gunzip(const unsigned char *in, size_t inlen,
 			goto out;
 		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
 			goto corrupt;
-		}
-		if (out->len - start > lim->ratio_floor &&
-		    (out->len - start) / inlen >= lim->ratio_max) {
-			snprintf(err->msg, sizeof(err->msg),
-			    "compression ratio over %u:1 (a gzip bomb?)",
-			    lim->ratio_max);
-			st = INGEST_E_TOOBIG;
-			goto out;
 		}
 		room = GZ_STEP_BYTES;
 	}

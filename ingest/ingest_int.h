@@ -23,6 +23,7 @@ struct parse_ctx {
 	const struct ingest_limits	*lim;
 	const struct ingest_meta	*meta;
 	struct ingest_err		*err;
+	enum ingest_status		 status;	/* of the first failure */
 	struct warn_slot		 warn[LIM_WARNINGS_MAX];
 	size_t				 nwarn;
 	size_t				 ndetails;	/* across policies */

@@ -66,7 +66,8 @@ report_from_json(struct parse_ctx *ctx, const unsigned char *json,
 	}
 	if (len - skip > INT32_MAX)
 		return fail(ctx, INGEST_E_TOOBIG, "JSON too large");
-	if ((tok = json_tokener_new_ex(ctx->lim->depth_max)) == NULL)
+	/* json-c counts the levels it may open before the next one */
+	if ((tok = json_tokener_new_ex(ctx->lim->depth_max + 1)) == NULL)
 		return fail(ctx, INGEST_E_NOMEM, "out of memory (json-c)");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
@@ -168,8 +169,8 @@ report_from_json(struct parse_ctx *ctx, const unsigned char *json,
 	}
 	st = INGEST_OK;
  out:
-	if (st != INGEST_OK && ctx->err->msg[0] == '\0')
-		fail(ctx, st, "not an RFC 8460 report");
+	if (st != INGEST_OK)
+		st = fail(ctx, st, "not an RFC 8460 report");
 	json_object_put(root);
 	json_tokener_free(tok);
 	return st;
@@ -181,7 +182,8 @@ fail(struct parse_ctx *ctx, enum ingest_status st, const char *fmt, ...)
 	va_list	ap;
 
 	if (ctx->err->msg[0] != '\0')	/* keep the first, most precise */
-		return st;
+		return ctx->status;
+	ctx->status = st;
 	va_start(ap, fmt);
 	vsnprintf(ctx->err->msg, sizeof(ctx->err->msg), fmt, ap);
 	va_end(ap);

@@ -1,0 +1,83 @@
+/*
+ * cli.h -- shared by the tlsrpt subcommands: option plumbing, windows,
+ * output helpers, exit codes.
+ */
+
+#ifndef TLSRPT_CLI_H
+#define TLSRPT_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store.h"
+
+#define TLSRPT_VERSION	"0.1.0"
+
+/* The open ends of a window: 0001-01-01 and 10000-01-01 UTC. */
+#define WINDOW_START_OF_TIME	(-62135596800LL)
+#define WINDOW_END_OF_TIME	253402300800LL
+
+/* Exit codes (DESIGN.md, Nagios convention). */
+#define EXIT_OK		0
+#define EXIT_WARN	1	/* import: something was rejected */
+#define EXIT_CRIT	2
+#define EXIT_NORUN	3	/* bad option, database unreachable */
+
+enum out_format {
+	FMT_TEXT = 0,
+	FMT_JSON,
+	FMT_CSV,
+};
+
+/* Options every query command shares. */
+struct query_opts {
+	const char		*db;
+	struct store_window	 win;
+	const char		*domains[64];
+	int64_t			 days;		/* 0: not given */
+	int			 since_set, until_set;
+	enum out_format		 format;
+};
+
+int	cmd_migrate(int, char **);
+int	cmd_import(int, char **);
+int	cmd_summary(int, char **);
+
+/* Prints "tlsrpt: <msg>" to stderr; returns EXIT_NORUN. */
+int	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Connects and checks the schema; NULL after printing why. */
+struct store	*cli_open_store(const char *db, int need_schema);
+
+/*
+ * Query options: --since, --until, --days, --domain, --format, --db.
+ * Returns 1 when opt was one of them (consumed), 0 when not, -1 on a bad
+ * value (message printed).  now is the current time (injected for tests).
+ */
+int	window_option(struct query_opts *, int opt, const char *arg);
+int	window_finish(struct query_opts *, int64_t now);
+#define WINDOW_LONGOPTS							\
+	{ "since", required_argument, NULL, 'S' },			\
+	{ "until", required_argument, NULL, 'U' },			\
+	{ "days", required_argument, NULL, 'n' },			\
+	{ "domain", required_argument, NULL, 'd' },			\
+	{ "format", required_argument, NULL, 'f' },			\
+	{ "db", required_argument, NULL, 'D' }
+#define WINDOW_OPTSTRING	"d:f:n:"
+#define WINDOW_HELP							\
+"     --since WHEN   window start, RFC 3339 date or date-time (UTC)\n"	\
+"     --until WHEN   window end, exclusive (with --days: default today\n" \
+"                    00:00 UTC, so today's partial day is left out)\n" \
+" -n, --days N       the N days before --until\n"			\
+"                    (no window option: every stored report)\n"	\
+" -d, --domain D     only policy domain D (repeatable)\n"		\
+" -f, --format F     text (default), json or csv\n"			\
+"     --db CONNINFO  libpq connection string or URI (default: $TLSRPT_DB,\n" \
+"                    then libpq's PGHOST, PGDATABASE, ...)\n"
+
+/* Output helpers. */
+void	out_json_str(FILE *, const char *);
+void	out_csv_str(FILE *, const char *);
+void	out_time(FILE *, int64_t);
+
+#endif

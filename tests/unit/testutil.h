@@ -1,0 +1,47 @@
+/*
+ * testutil.h -- helpers shared by the Criterion tests: corpus files,
+ * gzip, report JSON builders.
+ */
+
+#ifndef TLSRPT_TESTUTIL_H
+#define TLSRPT_TESTUTIL_H
+
+#include <stddef.h>
+
+#include "ingest.h"
+
+/* The shared corpus: $TLSRPT_CORPUS, else ../shared/corpus. */
+const char	*tu_corpus_dir(void);
+
+/* Reads a whole file (corpus-relative when not absolute) into a new
+ * malloc'd buffer, NUL-terminated; aborts the test when it cannot. */
+unsigned char	*tu_load(const char *path, size_t *len);
+
+/* gzip of buf into a new malloc'd buffer (level 6, one member). */
+unsigned char	*tu_gzip(const void *buf, size_t len, size_t *outlen);
+
+/* A growing malloc'd string; tu_str_add appends printf-style. */
+struct tu_str {
+	char	*s;
+	size_t	 len, cap;
+};
+void	tu_str_add(struct tu_str *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* A valid report: org, id, a start day (YYYY-MM-DD), policies JSON. */
+char	*tu_report(const char *org, const char *id, const char *day,
+	    const char *policies_json);
+
+/* One policy entry: type, domain, successful, failed, details JSON
+ * (NULL for none). */
+char	*tu_policy(const char *type, const char *domain, long ok, long failed,
+	    const char *details_json);
+
+/* Parse with default limits (or lim when not NULL). */
+enum ingest_status	 tu_parse(const char *json, const struct ingest_limits *,
+			    struct tlsrpt_report **, struct ingest_err *);
+
+/* 1 when the report has a warning starting with token. */
+int	tu_has_warning(const struct tlsrpt_report *, const char *token);
+
+#endif
