@@ -105,15 +105,23 @@ check: $(B)/tests/unit-tests $(B)/bin/tlsrpt
 	    CFLAGS="-O1 -g" check-one
 
 check-one: $(B)/tests/unit-tests $(B)/bin/tlsrpt
+	G_SLICE=always-malloc \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-	TLSRPT_BIN=$(B)/bin/tlsrpt tests/with-pg.sh $(B)/tests/unit-tests
+	TLSRPT_BIN=$(B)/bin/tlsrpt tests/with-pg.sh \
+	    tests/run-sanitized.sh $(B)/tests/unit-tests
+
+# A private PostgreSQL under ./var/pg to try the CLI against.
+db: bin/tlsrpt
+	@scripts/devdb.sh start
+db-stop:
+	@scripts/devdb.sh stop
 
 clean:
 	rm -rf build build-san build-fuzz bin
 
-.PHONY: all deps check check-one clean fuzz bench
+.PHONY: all deps check check-one clean fuzz bench db db-stop
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # --- bench and fuzz (tests/bench/, tests/fuzz/) ---------------------------
@@ -167,7 +175,7 @@ fuzz: fuzz-build
 			cp "$$f" "$(FUZZ_B)/corpus/seed-$$(basename "$$f")"; \
 		done; \
 	done
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	G_SLICE=always-malloc ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    $(FUZZ_B)/fuzz/fuzz_ingest $(FUZZ_FLAGS) \
 	    -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/tlsrpt.dict \

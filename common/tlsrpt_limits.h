@@ -1,5 +1,6 @@
 /*
- * tlsrpt_limits.h -- every bound an outside party can push against, with its unit.
+ * tlsrpt_limits.h -- every bound an outside party can push against, with
+ * its unit.
  *
  * These are the defaults; programs take overrides from options or config.
  * The README's "Limits" table lists each with its default.
@@ -18,6 +19,9 @@
 #define LIM_POLICIES_MAX		1000
 #define LIM_POLICY_STRINGS_MAX		1000	/* policy-string, mx-host */
 #define LIM_DETAILS_MAX			100000	/* failure details per report */
+#define LIM_MIME_FORWARD_DEPTH_MAX	8	/* message/rfc822 in message */
+#define LIM_MIME_NEST_DEPTH_MAX		64	/* multipart in multipart */
+#define LIM_MIME_PARTS_MAX		1000	/* leaf parts looked at */
 #define LIM_WARNINGS_MAX		64
 #define LIM_REJECT_KEEP_BYTES		(64 * 1024)	/* raw bytes kept */
 

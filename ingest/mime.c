@@ -24,18 +24,9 @@
 
 #include "bbuf.h"
 #include "ingest.h"
+#include "tlsrpt_limits.h"
 #include "ingest_int.h"
 
-/* Limits of the walk; candidates for common/tlsrpt_limits.h. */
-#ifndef LIM_MIME_FORWARD_DEPTH_MAX
-#define LIM_MIME_FORWARD_DEPTH_MAX	8	/* message/rfc822 in message */
-#endif
-#ifndef LIM_MIME_NEST_DEPTH_MAX
-#define LIM_MIME_NEST_DEPTH_MAX		64	/* multipart in multipart */
-#endif
-#ifndef LIM_MIME_PARTS_MAX
-#define LIM_MIME_PARTS_MAX		1000	/* leaf parts looked at */
-#endif
 
 #define SNIFF_BYTES	256	/* decoded bytes enough to tell gzip/JSON */
 #define READ_CHUNK	4096	/* encoded bytes read per step */

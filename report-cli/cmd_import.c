@@ -364,6 +364,8 @@ flush(struct importer *im)
 	struct store_arrival	 arr[BATCH_REPORTS];
 	enum store_outcome	 out[BATCH_REPORTS];
 	struct item		*it;
+	const char		*why;
+	char			 reason[512];
 	size_t			 i, k, w;
 	int			 rc = 0;
 
@@ -401,9 +403,22 @@ flush(struct importer *im)
 				printf("%s: duplicate\n", it->label);
 				break;
 			case STORE_FAILED:
-				printf("%s: not stored: %s\n", it->label,
-				    store_errstr(im->st));
-				im->failed = 1;
+				if (rc == -1) {
+					printf("%s: not stored: %s\n",
+					    it->label, store_errstr(im->st));
+					im->failed = 1;
+					break;
+				}
+				/* refused by the database: a rejection */
+				why = store_put_why(im->st, k);
+				snprintf(reason, sizeof(reason), "the database "
+				    "refused it: %s", why != NULL ? why :
+				    "unknown error");
+				(void)store_put_rejection(im->st, &arr[k],
+				    reason, it->rep->json, it->rep->json_len,
+				    LIM_REJECT_KEEP_BYTES);
+				printf("%s: rejected: %s\n", it->label, reason);
+				im->rejected = 1;
 				break;
 			}
 			if (im->verbose)

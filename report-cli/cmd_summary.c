@@ -172,6 +172,7 @@ print_text(const struct query_opts *q, const struct store_domain_summary *ds,
 	const struct store_rt_count *rt;
 	char			 safe[256], safe2[256];
 	size_t			 i, j, w = 6, nflags = 0;
+	int			 lvl;
 	int64_t			 reports = 0;
 
 	for (i = 0; i < n; i++) {
@@ -190,14 +191,20 @@ print_text(const struct query_opts *q, const struct store_domain_summary *ds,
 	printf("%-*s %8s %9s %12s %10s %8s  %s\n", (int)w, "DOMAIN",
 	    "REPORTS", "REPORTERS", "SUCCESSFUL", "FAILED", "FAILED%",
 	    "STATUS");
+	/* critical first, then warning, then ok; by domain within each */
+	for (lvl = 2; lvl >= 0; lvl--)
 	for (i = 0; i < n; i++)
+		if (domain_level(&ds[i]) == lvl)
 		printf("%-*s %8" PRId64 " %9" PRId64 " %12" PRId64 " %10" PRId64
 		    " %7.2f%%  %s\n", (int)w, shown(ds[i].domain),
 		    ds[i].reports, ds[i].reporters, ds[i].successful,
 		    ds[i].failed, 100.0 * rate(&ds[i]),
 		    status[domain_level(&ds[i])]);
+	for (lvl = 2; lvl >= 0; lvl--)
 	for (i = 0; i < n; i++)
 		for (j = 0; j < ds[i].nrts; j++) {
+			if (domain_level(&ds[i]) != lvl)
+				continue;
 			rt = &ds[i].rts[j];
 			if (nflags++ == 0)
 				printf("\nFailed sessions by result type:\n");

@@ -9,6 +9,8 @@
 -- * every PRIMARY KEY and UNIQUE constraint on report data includes a
 --   report key or the policy domain, so that the tables can later be
 --   distributed on Citus;
+-- * domain names, reporters and result types compare byte-wise
+--   (COLLATE "C"): the order people expect for them, and cheap to index;
 -- * no foreign keys between the report tables: store_put_reports() is the
 --   only writer and fills them in one transaction, and per-row RI triggers
 --   would halve the COPY rate the import has to reach.
@@ -57,7 +59,7 @@ CREATE TABLE tlsrpt.report_raw (
 CREATE TABLE tlsrpt.policy (
 	report_key	bytea NOT NULL,
 	idx		integer NOT NULL,	-- position in the report
-	policy_domain	text NOT NULL,		-- '' when unknown
+	policy_domain	text COLLATE "C" NOT NULL, -- '' when unknown
 	policy_type	text NOT NULL CHECK (policy_type IN
 			    ('sts', 'tlsa', 'no-policy-found', 'other')),
 	policy_type_raw	text,			-- as sent
@@ -84,7 +86,7 @@ CREATE TABLE tlsrpt.failure_detail (
 	report_key	bytea NOT NULL,
 	policy_idx	integer NOT NULL,
 	idx		integer NOT NULL,
-	policy_domain	text NOT NULL,
+	policy_domain	text COLLATE "C" NOT NULL,
 	result_type	text NOT NULL,		-- as sent
 	result_known	boolean NOT NULL,	-- an RFC 8460 §4.3 value
 	sending_ip	text,			-- as sent
@@ -131,33 +133,38 @@ CREATE TABLE tlsrpt.rejection (
 CREATE INDEX rejection_received_at_idx ON tlsrpt.rejection (received_at);
 
 -- Kept current by store_put_reports() in the transaction that inserts the
--- reports.  Per (report, policy domain) it adds:
--- * policy_type '' (the session accounting rule of DESIGN.md applied):
---   one totals row (result_type '', mx_host '', counted true) with
---   reports 1 and the sessions of the counted policies;
--- * per policy type and counted flag: one totals row with the sessions of
---   those policies, and one row per (result_type, mx_host) of their
---   failure details with the failed sessions of the details (mx_host is
---   the lower-cased receiving-mx-hostname, '' when absent).
--- reports counts the reports that contributed to a row.  Summaries read
--- the counted set: policy_type '' totals for reports, reporters and
--- sessions, and counted detail rows for result types.
+-- reports, so that summaries over months read a few rows per report and
+-- no join.  It holds the counted set only (the session accounting rule of
+-- DESIGN.md, applied by ingest: policy.counted); a policy left out by the
+-- rule describes sessions already counted and stays in tlsrpt.policy.
+-- Per (report, policy domain) it adds:
+-- * one totals row (result_type '', mx_host ''): reports 1, and the
+--   successful and failed sessions of the counted policies; policy_type
+--   is the type the rule chose (sts, tlsa, other), no-policy-found when
+--   the report has nothing else for the domain;
+-- * per (policy type, result type, MX) of the counted policies' failure
+--   details, one row with their failed sessions (successful 0) and
+--   reports 1.  mx_host is the lower-cased receiving-mx-hostname, '' when
+--   absent.
+-- Rows with the same key add up.  So per domain over a window: reports
+-- and sessions are sums over totals rows, reporters counts their
+-- distinct reporters, and failed sessions per result type are sums over
+-- the other rows.
 CREATE TABLE tlsrpt.rollup (
-	policy_domain	text NOT NULL,
+	policy_domain	text COLLATE "C" NOT NULL,
 	period_start	timestamptz NOT NULL,	-- the report's date-range start
-	reporter	text NOT NULL,
-	policy_type	text NOT NULL,		-- '' for the counted set
-	counted		boolean NOT NULL,
-	result_type	text NOT NULL,		-- '' for the totals rows
-	mx_host		text NOT NULL,		-- '' for totals or unknown
+	reporter	text COLLATE "C" NOT NULL,
+	policy_type	text COLLATE "C" NOT NULL,
+	result_type	text COLLATE "C" NOT NULL, -- '' for the totals rows
+	mx_host		text COLLATE "C" NOT NULL, -- '' for totals or unknown
 	reports		bigint NOT NULL,
 	successful_sessions bigint NOT NULL,
 	failed_sessions	bigint NOT NULL,
 	PRIMARY KEY (policy_domain, period_start, reporter, policy_type,
-	    counted, result_type, mx_host)
-) WITH (fillfactor = 80);		-- room for HOT updates of the sums
--- store_summary over all domains: a window scan over each kind of row.
+	    result_type, mx_host)
+) WITH (fillfactor = 90);		-- room for HOT updates of the sums
+-- Summaries of all domains over a window.  Failure rows are read by a
+-- scan (or the primary key when domains are named): an index on them
+-- would cost every import more than it saves.
 CREATE INDEX rollup_totals_idx ON tlsrpt.rollup (period_start)
-	WHERE policy_type = '' AND result_type = '';
-CREATE INDEX rollup_results_idx ON tlsrpt.rollup (period_start)
-	WHERE counted AND result_type <> '';
+	WHERE result_type = '';

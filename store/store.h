@@ -61,14 +61,27 @@ enum store_outcome {
 };
 
 /*
- * Store n parsed reports, in as few transactions as possible: a report
- * that fails does not take the others down.  Each arrival is recorded,
- * duplicates too.  reps and arr stay owned by the caller; out[i] gets the
- * outcome of reps[i].  Returns -1 only when nothing could be stored
- * (connection lost): then every out[i] is STORE_FAILED.
+ * Store n parsed reports, in as few transactions as possible (batches of
+ * up to 1000 reports, set-based): a report that fails does not take the
+ * others down.  Each arrival is recorded, duplicates too; a report that
+ * appears twice in reps is stored once, the later copy is a duplicate.
+ * reps and arr stay owned by the caller; out[i] gets the outcome of
+ * reps[i].  For speed pass many reports per call (hundreds or more).
+ *
+ * Returns 0 when every report was dealt with: out[i] is STORE_FAILED for
+ * a report the database refused (store_put_why() says why; the caller
+ * decides whether to record it with store_put_rejection()).  Returns -1
+ * when the database became unreachable (store_err_transient() is 1): the
+ * reports whose out[i] is not STORE_FAILED were committed, the others
+ * were not and may be retried as they are.
  */
 int	store_put_reports(struct store *, struct tlsrpt_report *const *reps,
 	    const struct store_arrival *arr, size_t n, enum store_outcome *out);
+
+/* Why reps[i] of the last store_put_reports() failed: one line, or NULL
+ * when it did not.  Valid until the next store_put_reports() or
+ * store_close() on st. */
+const char	*store_put_why(const struct store *, size_t i);
 
 /* Record a rejected payload with its reason and up to keep_max raw bytes. */
 int	store_put_rejection(struct store *, const struct store_arrival *,

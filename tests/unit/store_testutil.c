@@ -161,7 +161,7 @@ static char *
 fmt(const char *f, ...)
 {
 	va_list	 ap;
-	char	*s;
+	char	*s = NULL;
 	int	 n;
 
 	va_start(ap, f);

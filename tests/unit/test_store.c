@@ -41,8 +41,8 @@ put(struct store *st, struct tlsrpt_report **reps, size_t n,
 	    "store_put_reports: %s", store_errstr(st));
 	for (i = 0; i < n; i++)
 		if (out[i] == STORE_FAILED)
-			cr_log_warn("report %zu failed: %s", i,
-			    store_errstr(st));
+			cr_log_info("report %zu failed: %s", i,
+			    store_put_why(st, i));
 }
 
 /* Parse and store one report, freeing the JSON; returns the outcome. */
@@ -402,12 +402,19 @@ Test(store, bad_report_does_not_take_batch_down)
 	cr_expect_eq(out[1], STORE_FAILED);
 	cr_expect_eq(out[2], STORE_FAILED);
 	cr_expect_eq(out[3], STORE_STORED);
-	cr_expect(strchr(store_errstr(st), '\n') == NULL);
+	cr_expect_null(store_put_why(st, 0));
+	cr_assert_not_null(store_put_why(st, 1));
+	cr_expect(strstr(store_put_why(st, 1), "22021") != NULL, "%s",
+	    store_put_why(st, 1));
+	cr_assert_not_null(store_put_why(st, 2));
+	cr_expect(strstr(store_put_why(st, 2), "out of range") != NULL, "%s",
+	    store_put_why(st, 2));
+	cr_expect(strchr(store_put_why(st, 1), '\n') == NULL);
 	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.report"), 2);
 	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.policy"), 2);
 	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.arrival"), 2);
 	cr_expect_eq(stu_int(&db, "SELECT sum(reports) FROM tlsrpt.rollup"
-	    " WHERE policy_type = '' AND result_type = ''"), 2);
+	    " WHERE result_type = ''"), 2);
 	for (i = 0; i < 4; i++)
 		tlsrpt_report_free(r[i]);
 	store_close(st);
@@ -504,10 +511,15 @@ Test(store, summary_sts_tlsa_same_sessions)
 	cr_expect_eq(rt(d, "starttls-not-supported"), 2);
 	store_summary_free(ds, n);
 
-	/* the other type is kept in the rollup, marked not counted */
-	cr_expect_eq(stu_int(&db, "SELECT failed_sessions FROM tlsrpt.rollup"
+	/* the other type is kept, marked not counted, out of the rollup */
+	cr_expect_eq(stu_int(&db, "SELECT failed_sessions FROM tlsrpt.policy"
 	    " WHERE policy_domain = 'ms.example' AND policy_type = 'sts'"
-	    " AND result_type = '' AND NOT counted"), 5);
+	    " AND NOT counted"), 5);
+	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.rollup"
+	    " WHERE policy_domain = 'ms.example' AND policy_type = 'sts'"), 0);
+	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.rollup"
+	    " WHERE policy_domain = 'ms.example' AND policy_type = 'tlsa'"
+	    " AND result_type = ''"), 1);
 	store_close(st);
 	stu_db_drop(&db);
 }
@@ -784,6 +796,103 @@ Test(store, rollup_matches_report_tables)
 	free(reps);
 	free(arr);
 	free(out);
+	store_close(st);
+	stu_db_drop(&db);
+}
+
+/* A second report of a (domain, day, reporter) adds to the rollup. */
+Test(store, rollup_adds_up_across_calls)
+{
+	struct stu_db			 db;
+	struct store			*st;
+	struct store_domain_summary	*ds;
+	size_t				 n;
+
+	stu_db_create(&db, "addup");
+	st = stu_open(&db, 1);
+	cr_expect_eq(put_json(st, simple_report("Org", "x1", "2024-01-01",
+	    "example.com")), STORE_STORED);
+	cr_expect_eq(put_json(st, simple_report("Org", "x2", "2024-01-01",
+	    "example.com")), STORE_STORED);
+	summary_all(st, &ds, &n);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(ds[0].reports, 2);
+	cr_expect_eq(ds[0].reporters, 1);
+	cr_expect_eq(ds[0].successful, 200);
+	cr_expect_eq(ds[0].failed, 6);
+	cr_expect_eq(rt(&ds[0], "certificate-expired"), 4);
+	cr_expect_eq(rt(&ds[0], "starttls-not-supported"), 2);
+	store_summary_free(ds, n);
+	cr_expect_eq(stu_int(&db, "SELECT reports FROM tlsrpt.rollup"
+	    " WHERE result_type = 'certificate-expired'"), 2);
+	store_close(st);
+	stu_db_drop(&db);
+}
+
+/*
+ * Importers racing on the same reports: each report is stored once, the
+ * rollup counts it once, nobody fails.
+ */
+Test(store, concurrent_importers)
+{
+	struct stu_db			 db;
+	struct store			*st;
+	struct store_domain_summary	*ds;
+	pid_t				 pid[3];
+	size_t				 n;
+	int				 i, status, failed = 0;
+
+	stu_db_create(&db, "race");
+	st = stu_open(&db, 1);
+	store_close(st);
+	for (i = 0; i < 3; i++) {
+		pid[i] = fork();
+		cr_assert(pid[i] != -1);
+		if (pid[i] == 0) {
+			struct tlsrpt_report	*reps[300];
+			struct store_arrival	 arr[300];
+			enum store_outcome	 out[300];
+			char			 id[16], *j;
+			size_t			 k;
+			int			 bad = 0;
+
+			for (k = 0; k < 300; k++) {
+				/* each process in its own order */
+				snprintf(id, sizeof(id), "r%zu",
+				    (k * (size_t)(2 * i + 1)) % 300);
+				j = simple_report("Org", id, "2024-01-01",
+				    "race.example");
+				reps[k] = stu_parse(j);
+				free(j);
+				arr[k] = arr_file;
+			}
+			st = store_open(db.conninfo, NULL, 0);
+			if (st == NULL || store_put_reports(st, reps, arr, 300,
+			    out) == -1)
+				_exit(2);
+			for (k = 0; k < 300; k++)
+				bad += out[k] == STORE_FAILED;
+			store_close(st);
+			_exit(bad != 0);
+		}
+	}
+	for (i = 0; i < 3; i++) {
+		cr_assert(waitpid(pid[i], &status, 0) == pid[i]);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failed++;
+	}
+	cr_expect_eq(failed, 0);
+	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.report"), 300);
+	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.arrival"), 900);
+	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.arrival"
+	    " WHERE outcome = 'stored'"), 300);
+	st = stu_open(&db, 0);
+	summary_all(st, &ds, &n);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(ds[0].reports, 300);
+	cr_expect_eq(ds[0].successful, 300 * 100);
+	cr_expect_eq(ds[0].failed, 300 * 3);
+	store_summary_free(ds, n);
 	store_close(st);
 	stu_db_drop(&db);
 }

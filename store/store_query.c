@@ -1,0 +1,196 @@
+/*
+ * store_query.c -- the queries the CLI needs, answered from the rollup.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "store.h"
+#include "store_int.h"
+#include "util.h"
+
+/*
+ * Both queries read the rollup, which holds the counted set of the
+ * session accounting rule (schema/001_init.sql): the totals rows, one
+ * per (report, domain), and the failure rows.  Domains sort byte-wise
+ * (COLLATE "C"), as strcmp does.
+ */
+#define SQL_WINDOW							\
+	" period_start >= $1::timestamptz AND period_start < $2::timestamptz"\
+	" AND ($3::text[] IS NULL OR policy_domain = ANY ($3::text[]))"
+
+#define SQL_TOTALS							\
+	"SELECT policy_domain, pg_catalog.sum(reports)::bigint,"	\
+	" pg_catalog.count(DISTINCT reporter),"			\
+	" pg_catalog.sum(successful_sessions)::bigint,"		\
+	" pg_catalog.sum(failed_sessions)::bigint"			\
+	" FROM tlsrpt.rollup"						\
+	" WHERE result_type = '' AND" SQL_WINDOW	\
+	" GROUP BY policy_domain ORDER BY policy_domain COLLATE \"C\""
+
+#define SQL_RESULTS							\
+	"SELECT policy_domain, result_type,"				\
+	" pg_catalog.sum(failed_sessions)::bigint AS failed"		\
+	" FROM tlsrpt.rollup"						\
+	" WHERE result_type <> '' AND" SQL_WINDOW		\
+	" GROUP BY policy_domain, result_type"				\
+	" ORDER BY policy_domain COLLATE \"C\", failed DESC,"		\
+	" result_type COLLATE \"C\""
+
+static int64_t	 getint(const PGresult *, int, int);
+static int64_t	 clamp_time(int64_t);
+
+int
+store_summary(struct store *st, const struct store_window *w,
+    struct store_domain_summary **out, size_t *n)
+{
+	struct store_domain_summary	*ds = NULL, *d;
+	PGresult			*tot = NULL, *rt = NULL;
+	char				 since[UTIL_TIME_BUFSZ];
+	char				 until[UTIL_TIME_BUFSZ];
+	struct sarray			 doms;
+	const char			*pv[3], *name;
+	size_t				 nd = 0, k;
+	int				 r, intx = 0, rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	store_sarray_init(&doms);
+	util_format_datetime(clamp_time(w->since), since, sizeof(since));
+	util_format_datetime(clamp_time(w->until), until, sizeof(until));
+	pv[0] = since;
+	pv[1] = until;
+	pv[2] = NULL;			/* all domains */
+	if (w->domains != NULL && w->ndomains > 0) {
+		for (k = 0; k < w->ndomains; k++)
+			store_sarray_add(&doms, w->domains[k]);
+		if ((pv[2] = store_sarray_end(&doms)) == NULL) {
+			store_seterrx(st, "summary: out of memory");
+			goto out;
+		}
+	}
+
+	/* One snapshot for both queries: an import between them would
+	 * make the result types disagree with the totals. */
+	if (store_cmd(st, "summary failed", "BEGIN ISOLATION LEVEL"
+	    " REPEATABLE READ READ ONLY", 0, NULL) == -1)
+		goto out;
+	intx = 1;
+	if ((tot = store_exec(st, "summary failed", SQL_TOTALS, 3, pv,
+	    PGRES_TUPLES_OK)) == NULL)
+		goto out;
+	if ((rt = store_exec(st, "summary failed", SQL_RESULTS, 3, pv,
+	    PGRES_TUPLES_OK)) == NULL)
+		goto out;
+	if (store_cmd(st, "summary failed", "COMMIT", 0, NULL) == -1)
+		goto out;
+	intx = 0;
+
+	nd = (size_t)PQntuples(tot);
+	if (nd > 0 && (ds = calloc(nd, sizeof(*ds))) == NULL) {
+		store_seterrx(st, "summary: out of memory");
+		goto out;
+	}
+	for (k = 0; k < nd; k++) {
+		d = &ds[k];
+		if ((d->domain = strdup(PQgetvalue(tot, (int)k, 0))) == NULL) {
+			store_seterrx(st, "summary: out of memory");
+			goto out;
+		}
+		d->reports = getint(tot, (int)k, 1);
+		d->reporters = getint(tot, (int)k, 2);
+		d->successful = getint(tot, (int)k, 3);
+		d->failed = getint(tot, (int)k, 4);
+	}
+
+	/* Both results are in domain order: count, then fill. */
+	for (k = 0, r = 0; r < PQntuples(rt); r++) {
+		name = PQgetvalue(rt, r, 0);
+		while (k < nd && strcmp(ds[k].domain, name) < 0)
+			k++;
+		if (k < nd && strcmp(ds[k].domain, name) == 0)
+			ds[k].nrts++;
+	}
+	for (k = 0; k < nd; k++) {
+		if (ds[k].nrts == 0)
+			continue;
+		if ((ds[k].rts = calloc(ds[k].nrts, sizeof(*ds[k].rts))) ==
+		    NULL) {
+			store_seterrx(st, "summary: out of memory");
+			goto out;
+		}
+		ds[k].nrts = 0;
+	}
+	for (k = 0, r = 0; r < PQntuples(rt); r++) {
+		name = PQgetvalue(rt, r, 0);
+		while (k < nd && strcmp(ds[k].domain, name) < 0)
+			k++;
+		if (k == nd || strcmp(ds[k].domain, name) != 0)
+			continue;
+		d = &ds[k];
+		if ((d->rts[d->nrts].result_type =
+		    strdup(PQgetvalue(rt, r, 1))) == NULL) {
+			store_seterrx(st, "summary: out of memory");
+			goto out;
+		}
+		d->rts[d->nrts].failed_sessions = getint(rt, r, 2);
+		d->nrts++;
+	}
+	*out = ds;
+	*n = nd;
+	ds = NULL;
+	rc = 0;
+ out:
+	if (intx)
+		store_rollback(st);
+	store_summary_free(ds, nd);
+	PQclear(tot);
+	PQclear(rt);
+	store_sarray_free(&doms);
+	return rc;
+}
+
+void
+store_summary_free(struct store_domain_summary *ds, size_t n)
+{
+	size_t	i, j;
+
+	if (ds == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(ds[i].domain);
+		for (j = 0; j < ds[i].nrts; j++)
+			free(ds[i].rts[j].result_type);
+		free(ds[i].rts);
+	}
+	free(ds);
+}
+
+static int64_t
+getint(const PGresult *res, int row, int col)
+{
+	int64_t	v;
+
+	if (PQgetisnull(res, row, col) ||
+	    util_strtoi64(PQgetvalue(res, row, col), INT64_MIN, INT64_MAX,
+	    &v) == -1)
+		return 0;
+	return v;
+}
+
+/* Open-ended windows (0, INT64_MAX) become the range timestamptz takes. */
+static int64_t
+clamp_time(int64_t t)
+{
+	if (t < STORE_TIME_MIN)
+		return STORE_TIME_MIN;
+	if (t > STORE_TIME_MAX)
+		return STORE_TIME_MAX;
+	return t;
+}
