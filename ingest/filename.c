@@ -5,15 +5,20 @@
  */
 
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "ingest.h"
+#include "util.h"
 
 int
-ingest_filename_domain(const char *name, char *dst, size_t dstsz)
+ingest_filename_domain(const char *name, char *dst, size_t dstsz,
+    int64_t *begin, int64_t *end)
 {
 	const char	*base, *p, *b1, *b2, *b3, *q;
+	char		 num[24];
 	size_t		 n, i;
+	int64_t		 v;
 
 	base = strrchr(name, '/');
 	base = base != NULL ? base + 1 : name;
@@ -43,5 +48,25 @@ ingest_filename_domain(const char *name, char *dst, size_t dstsz)
 		dst[i] = (char)tolower((unsigned char)p[i]);
 	}
 	dst[n] = '\0';
+	/* begin, then end up to the next '!' or '.' */
+	if (begin != NULL) {
+		n = (size_t)(b3 - (b2 + 1));
+		*begin = -1;
+		if (n < sizeof(num)) {
+			memcpy(num, b2 + 1, n);
+			num[n] = '\0';
+			if (util_strtoi64(num, 0, INT64_MAX, &v) == 0)
+				*begin = v;
+		}
+	}
+	if (end != NULL) {
+		*end = -1;
+		for (q = b3 + 1, n = 0; isdigit((unsigned char)*q) &&
+		    n + 1 < sizeof(num); q++)
+			num[n++] = *q;
+		num[n] = '\0';
+		if (n > 0 && util_strtoi64(num, 0, INT64_MAX, &v) == 0)
+			*end = v;
+	}
 	return 0;
 }

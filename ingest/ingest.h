@@ -60,7 +60,13 @@ struct ingest_meta {
 	const char	*report_domain;	/* TLS-Report-Domain header */
 	const char	*submitter;	/* TLS-Report-Submitter header */
 	const char	*subject;
+	unsigned	 flags;		/* INGEST_MF_* */
 };
+
+#define INGEST_MF_MAIL		0x01	/* taken out of a mail message */
+#define INGEST_MF_MISLABELED	0x02	/* media type disagrees with bytes */
+#define INGEST_MF_FORWARDED	0x04	/* inside a message/rfc822 */
+#define INGEST_MF_NOT_REPORT_MIME 0x08	/* not multipart/report;tlsrpt */
 
 enum tlsrpt_ptype {
 	TLSRPT_PT_STS = 0,
@@ -223,9 +229,11 @@ int	sts_policy_parse(struct arena *a, const char *const *lines, size_t n,
 /* RFC 8461 §4.1: 1 when host matches pattern ("*." covers one label). */
 int	sts_mx_match(const char *pattern, const char *host);
 
-/* The policy domain of an RFC 8460 §5.1 file name, copied into dst.
+/* The policy domain of an RFC 8460 §5.1 file name, copied into dst in
+ * lower case, and its begin and end timestamps (either may be NULL).
  * Returns 0, or -1 when the name is not of that form or too long. */
-int	ingest_filename_domain(const char *name, char *dst, size_t dstsz);
+int	ingest_filename_domain(const char *name, char *dst, size_t dstsz,
+	    int64_t *begin, int64_t *end);
 
 /* "critical" or "warning" (DESIGN.md): a type RFC 8460 does not name
  * is a warning.  Never NULL. */

@@ -77,6 +77,7 @@ static int	is_type(GMimeContentType *, const char *, const char *);
 static char	*clean_copy(const char *);
 static char	*part_filename(GMimePart *);
 static char	*header_copy(GMimeMessage *, const char *);
+static unsigned	mime_flags(GMimeMessage *, const struct walk *);
 static enum ingest_status fail(struct ingest_err *, enum ingest_status,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
 
@@ -169,6 +170,7 @@ ingest_message(const unsigned char *buf, size_t len,
 	meta.report_domain = domain;
 	meta.submitter = submitter;
 	meta.subject = subject;
+	meta.flags = INGEST_MF_MAIL | mime_flags(msg, &w);
 
 	st = ingest_payload(dec.data != NULL ? dec.data :
 	    (const unsigned char *)"", dec.len, &meta, lim, repp, err);
@@ -455,6 +457,42 @@ says_tlsrpt(GMimeContentType *ct)
 	s = g_mime_content_type_get_media_subtype(ct);
 	return s != NULL && g_ascii_strncasecmp(s, "tlsrpt", 6) == 0 &&
 	    (s[6] == '\0' || s[6] == '+');
+}
+
+/*
+ * How the report was packed, for the report's warnings: RFC 8460 §5.3
+ * wants multipart/report; report-type=tlsrpt at the top and the report
+ * in an application/tlsrpt+gzip or +json part that holds what it says.
+ */
+static unsigned
+mime_flags(GMimeMessage *top, const struct walk *w)
+{
+	GMimeObject		*body;
+	GMimeContentType	*ct;
+	const char		*rt, *sub;
+	unsigned		 f = 0;
+
+	if (w->msg != top)
+		f |= INGEST_MF_FORWARDED;
+	body = g_mime_message_get_mime_part(w->msg);
+	ct = body != NULL ? g_mime_object_get_content_type(body) : NULL;
+	rt = ct != NULL ? g_mime_content_type_get_parameter(ct,
+	    "report-type") : NULL;
+	if (!is_type(ct, "multipart", "report") || rt == NULL ||
+	    g_ascii_strcasecmp(rt, "tlsrpt") != 0)
+		f |= INGEST_MF_NOT_REPORT_MIME;
+	ct = g_mime_object_get_content_type(GMIME_OBJECT(w->part));
+	sub = is_type(ct, "application", NULL) ?
+	    g_mime_content_type_get_media_subtype(ct) : NULL;
+	if (!says_tlsrpt(ct) || sub == NULL ||
+	    (g_ascii_strcasecmp(sub, "tlsrpt+gzip") == 0 &&
+	    w->kind != KIND_GZIP) ||
+	    (g_ascii_strcasecmp(sub, "tlsrpt+json") == 0 &&
+	    w->kind != KIND_JSON) ||
+	    (g_ascii_strcasecmp(sub, "tlsrpt+gzip") != 0 &&
+	    g_ascii_strcasecmp(sub, "tlsrpt+json") != 0))
+		f |= INGEST_MF_MISLABELED;
+	return f;
 }
 
 /* subtype NULL matches any subtype. */

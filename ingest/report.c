@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <nettle/sha2.h>
 
@@ -17,6 +18,7 @@
 #define DOMAIN_MAX	256
 
 static void	fill_domains(struct parse_ctx *);
+static void	check_transport(struct parse_ctx *);
 static void	account(struct tlsrpt_report *);
 static int	cmp_str(const void *, const void *);
 static int	make_key(struct tlsrpt_report *);
@@ -66,6 +68,7 @@ report_finish(struct parse_ctx *ctx)
 	struct tlsrpt_report	*rep = ctx->rep;
 
 	fill_domains(ctx);
+	check_transport(ctx);
 	account(rep);
 	if ((rep->reporter = make_reporter(rep)) == NULL ||
 	    make_key(rep) == -1 || make_warnings(ctx) == -1) {
@@ -115,7 +118,7 @@ fill_domains(struct parse_ctx *ctx)
 				src = TLSRPT_DS_HEADER;
 			} else if (meta != NULL && meta->filename != NULL &&
 			    ingest_filename_domain(meta->filename, fn,
-			    sizeof(fn)) == 0) {
+			    sizeof(fn), NULL, NULL) == 0) {
 				d = fn;
 				src = TLSRPT_DS_FILENAME;
 			} else if (sib != NULL && one) {
@@ -150,6 +153,59 @@ fill_domains(struct parse_ctx *ctx)
 		    src == TLSRPT_DS_SIBLING ? "taken from the other policies" :
 		    "unknown");
 	}
+}
+
+/*
+ * What the transport said against what the body says (RFC 8460 §5.3,
+ * §5.6: the body wins; the rest is recorded).  QUIRKS A4, A9, E3.
+ */
+static void
+check_transport(struct parse_ctx *ctx)
+{
+	const struct ingest_meta *meta = ctx->meta;
+	struct tlsrpt_report	*rep = ctx->rep;
+	const char		*at;
+	char			 fn[DOMAIN_MAX];
+	int64_t			 begin, end;
+	size_t			 i;
+	int			 found;
+
+	if (meta == NULL)
+		return;
+	if (meta->flags & INGEST_MF_MAIL) {
+		if (meta->report_domain == NULL)
+			ctx_warn(ctx, "tls-report-domain-missing", NULL);
+		if (meta->submitter == NULL)
+			ctx_warn(ctx, "tls-report-submitter-missing", NULL);
+	}
+	if (meta->flags & INGEST_MF_MISLABELED)
+		ctx_warn(ctx, "content-type-mislabeled", NULL);
+	if (meta->flags & INGEST_MF_FORWARDED)
+		ctx_warn(ctx, "forwarded-copy", NULL);
+	if ((meta->flags & INGEST_MF_MAIL) &&
+	    (meta->flags & INGEST_MF_NOT_REPORT_MIME))
+		ctx_warn(ctx, "not-multipart-report", NULL);
+	if (meta->submitter != NULL && rep->contact_info != NULL &&
+	    (at = strrchr(rep->contact_info, '@')) != NULL &&
+	    strcasecmp(at + 1, meta->submitter) != 0)
+		ctx_warn(ctx, "submitter-contact-mismatch", "\"%.40s\" vs "
+		    "\"%.40s\"", meta->submitter, at + 1);
+	if (meta->report_domain != NULL) {
+		for (i = 0, found = 0; i < rep->npolicies; i++)
+			if (rep->policies[i].domain_src == TLSRPT_DS_REPORT &&
+			    strcasecmp(rep->policies[i].domain,
+			    meta->report_domain) == 0)
+				found = 1;
+		if (!found && rep->npolicies > 0)
+			ctx_warn(ctx, "tls-report-domain-differs", "\"%.60s\"",
+			    meta->report_domain);
+	}
+	if (meta->filename != NULL && ingest_filename_domain(meta->filename,
+	    fn, sizeof(fn), &begin, &end) == 0 &&
+	    (begin < 0 || begin > rep->start + 86400 ||
+	    begin < rep->start - 86400))
+		ctx_warn(ctx, "filename-dates-differ", "file name begins %lld",
+		    (long long)begin);
 }
 
 /*

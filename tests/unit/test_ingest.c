@@ -866,21 +866,27 @@ Test(ingest, mx_match)
 Test(ingest, filename_domain)
 {
 	char	d[64];
+	int64_t	b, e;
 
 	cr_expect_eq(ingest_filename_domain(
 	    "google.com!Example.COM!1725321600!1725407999!001.json.gz", d,
-	    sizeof(d)), 0);
+	    sizeof(d), &b, &e), 0);
 	cr_expect_str_eq(d, "example.com");
+	cr_expect_eq(b, 1725321600);
+	cr_expect_eq(e, 1725407999);
 	cr_expect_eq(ingest_filename_domain(
 	    "/x/mx.egressif.io!a.example!1730332800!1730419200.json", d,
-	    sizeof(d)), 0);
+	    sizeof(d), NULL, NULL), 0);
 	cr_expect_str_eq(d, "a.example");
-	cr_expect_eq(ingest_filename_domain("report.json.gz", d, sizeof(d)),
+	cr_expect_eq(ingest_filename_domain("report.json.gz", d, sizeof(d), NULL,
+	    NULL),
 	    -1);
-	cr_expect_eq(ingest_filename_domain("a!b!c!d.json", d, sizeof(d)), -1);
-	cr_expect_eq(ingest_filename_domain("a!b!1!2.zip", d, sizeof(d)), -1);
-	cr_expect_eq(ingest_filename_domain("a!b c!1!2.json", d, sizeof(d)),
-	    -1);
+	cr_expect_eq(ingest_filename_domain("a!b!c!d.json", d, sizeof(d), NULL,
+	    NULL), -1);
+	cr_expect_eq(ingest_filename_domain("a!b!1!2.zip", d, sizeof(d), NULL,
+	    NULL), -1);
+	cr_expect_eq(ingest_filename_domain("a!b c!1!2.json", d, sizeof(d), NULL,
+	    NULL), -1);
 }
 
 Test(ingest, severities)
@@ -891,4 +897,50 @@ Test(ingest, severities)
 	    "warning");
 	cr_expect_str_eq(tlsrpt_result_severity("Testing"), "warning");
 	cr_expect_not_null(tlsrpt_result_meaning("no-such-type"));
+}
+
+/* --- what the mail said against what the body says --------------------- */
+
+struct mail_warn_case {
+	const char	*file;
+	const char	*warning;
+	int		 present;
+};
+
+static const struct mail_warn_case mail_warns[] = {
+	{ "google_internet-message-parser_1.eml", "tls-report-domain-missing",
+	  1 },
+	{ "google_internet-message-parser_1.eml",
+	  "tls-report-submitter-missing", 1 },
+	{ "mailru_tlsrpt-rs_1.eml", "submitter-contact-mismatch", 1 },
+	{ "google_tlsrpt-digest_failure.eml", "filename-dates-differ", 1 },
+	{ "google-style_stalwart_rpt02.eml", "content-type-mislabeled", 1 },
+	{ "google_mox_1.eml", "content-type-mislabeled", 0 },
+	{ "google_mox_1.eml", "tls-report-domain-missing", 0 },
+	{ "google_mox_1.eml", "not-multipart-report", 0 },
+	{ "microsoft_tlsrpt-rs_1.eml", "filename-dates-differ", 0 },
+	{ "microsoft_tlsrpt-rs_1.eml", "submitter-contact-mismatch", 0 },
+};
+
+Test(ingest, mail_transport_warnings)
+{
+	const struct mail_warn_case	*c;
+	struct ingest_limits		 lim;
+	struct tlsrpt_report		*rep;
+	struct ingest_err		 err;
+	unsigned char			*buf;
+	size_t				 len;
+
+	ingest_limits_default(&lim);
+	for (c = mail_warns; c < mail_warns + sizeof(mail_warns) /
+	    sizeof(mail_warns[0]); c++) {
+		buf = tu_load(c->file, &len);
+		cr_assert_eq(ingest_message(buf, len, &lim, &rep, &err),
+		    INGEST_OK, "%s: %s", c->file, err.msg);
+		cr_expect_eq(tu_has_warning(rep, c->warning), c->present,
+		    "%s: warning %s %s", c->file, c->warning,
+		    c->present ? "missing" : "unexpected");
+		tlsrpt_report_free(rep);
+		free(buf);
+	}
 }
