@@ -12,7 +12,7 @@
 
 #include <zlib.h>
 
-#include "ingest.h"
+#include "ingest_int.h"
 
 #define GZ_WINDOW_GZIP	(15 + 16)	/* accept the gzip wrapper only */
 #define GZ_STEP_BYTES	(64 * 1024)	/* output room added per round */
@@ -30,11 +30,28 @@ ingest_gunzip(const unsigned char *in, size_t inlen,
     const struct ingest_limits *lim, struct bbuf *out, int *trailing,
     struct ingest_err *err)
 {
-	z_stream		 zs;
+	z_stream		zs;
+	enum ingest_status	st;
+
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, GZ_WINDOW_GZIP) != Z_OK) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory (zlib)");
+		return INGEST_E_NOMEM;
+	}
+	st = gunzip_with(&zs, in, inlen, lim, out, trailing, err);
+	inflateEnd(&zs);			/* pairs with inflateInit2 */
+	return st;
+}
+
+enum ingest_status
+gunzip_with(z_stream *zs, const unsigned char *in, size_t inlen,
+    const struct ingest_limits *lim, struct bbuf *out, int *trailing,
+    struct ingest_err *err)
+{
 	enum ingest_status	 st = INGEST_E_GZIP;
 	unsigned char		 probe[1];
 	size_t			 start = out->len, room;
-	int			 zr, inited = 0;
+	int			 zr;
 
 	if (trailing != NULL)
 		*trailing = 0;
@@ -48,25 +65,23 @@ ingest_gunzip(const unsigned char *in, size_t inlen,
 		    lim->compressed_max);
 		return INGEST_E_TOOBIG;
 	}
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, GZ_WINDOW_GZIP) != Z_OK) {
-		snprintf(err->msg, sizeof(err->msg), "out of memory (zlib)");
+	if (inflateReset(zs) != Z_OK) {
+		snprintf(err->msg, sizeof(err->msg), "zlib stream unusable");
 		return INGEST_E_NOMEM;
 	}
-	inited = 1;
-	zs.next_in = in;			/* const: built with -DZLIB_CONST */
-	zs.avail_in = (uInt)inlen;
+	zs->next_in = in;			/* const: built with -DZLIB_CONST */
+	zs->avail_in = (uInt)inlen;
 	room = isize_hint(in, inlen, out->max - out->len);
 	for (;;) {
 		if (room > out->max - out->len)
 			room = out->max - out->len;
 		if (room == 0) {
 			/* at the cap: fine only if the stream ends here */
-			zs.next_out = probe;
-			zs.avail_out = sizeof(probe);
-			zr = inflate(&zs, Z_NO_FLUSH);
-			if (zs.avail_out == 0 || (zr == Z_STREAM_END &&
-			    ingest_is_gzip(zs.next_in, zs.avail_in))) {
+			zs->next_out = probe;
+			zs->avail_out = sizeof(probe);
+			zr = inflate(zs, Z_NO_FLUSH);
+			if (zs->avail_out == 0 || (zr == Z_STREAM_END &&
+			    ingest_is_gzip(zs->next_in, zs->avail_in))) {
 				snprintf(err->msg, sizeof(err->msg),
 				    "decompressed size over the limit of %zu "
 				    "bytes", out->max);
@@ -83,10 +98,10 @@ ingest_gunzip(const unsigned char *in, size_t inlen,
 			room = out->cap - out->len;
 			if (room > UINT_MAX)
 				room = UINT_MAX;
-			zs.next_out = out->data + out->len;
-			zs.avail_out = (uInt)room;
-			zr = inflate(&zs, Z_NO_FLUSH);
-			out->len += room - zs.avail_out;
+			zs->next_out = out->data + out->len;
+			zs->avail_out = (uInt)room;
+			zr = inflate(zs, Z_NO_FLUSH);
+			out->len += room - zs->avail_out;
 		}
 		if (out->len - start > lim->ratio_floor &&
 		    out->len - start > (size_t)lim->ratio_max * inlen) {
@@ -98,16 +113,16 @@ ingest_gunzip(const unsigned char *in, size_t inlen,
 		}
 		if (zr == Z_STREAM_END) {
 			/* another member, padding, or garbage? */
-			if (zs.avail_in == 0)
+			if (zs->avail_in == 0)
 				break;
-			if (!ingest_is_gzip(zs.next_in, zs.avail_in)) {
+			if (!ingest_is_gzip(zs->next_in, zs->avail_in)) {
 				if (trailing != NULL)
 					*trailing = 1;
 				break;
 			}
-			if (inflateReset(&zs) != Z_OK)
+			if (inflateReset(zs) != Z_OK)
 				goto corrupt;
-		} else if (zr == Z_BUF_ERROR && zs.avail_in == 0) {
+		} else if (zr == Z_BUF_ERROR && zs->avail_in == 0) {
 			snprintf(err->msg, sizeof(err->msg),
 			    "truncated gzip stream (%zu bytes in)", inlen);
 			goto out;
@@ -120,11 +135,9 @@ ingest_gunzip(const unsigned char *in, size_t inlen,
 	goto out;
  corrupt:
 	snprintf(err->msg, sizeof(err->msg), "corrupt gzip stream: %s",
-	    zs.msg != NULL ? zs.msg : "inflate failed");
+	    zs->msg != NULL ? zs->msg : "inflate failed");
 	st = INGEST_E_GZIP;
  out:
-	if (inited)
-		inflateEnd(&zs);		/* pairs with inflateInit2 */
 	if (st != INGEST_OK)
 		out->len = start;
 	return st;

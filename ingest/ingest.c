@@ -4,9 +4,12 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <nettle/sha2.h>
+#include <zlib.h>
 
 #include "ingest_int.h"
 
@@ -14,6 +17,9 @@ static struct tlsrpt_report	*report_new(void);
 static int	looks_like_json(const unsigned char *, size_t);
 static int	looks_like_mail(const unsigned char *, size_t);
 static const char *copy_meta(struct tlsrpt_report *, const char *);
+static enum ingest_status any_other(const unsigned char *, size_t,
+		    const struct ingest_limits *, struct tlsrpt_report **,
+		    struct ingest_err *);
 
 void
 ingest_limits_default(struct ingest_limits *lim)
@@ -55,21 +61,82 @@ ingest_status_str(enum ingest_status st)
 	return "unknown";
 }
 
+struct ingest_parser {
+	struct ingest_limits	 lim;
+	z_stream		 zs;
+	int			 zs_inited;
+	struct json_tokener	*tok;
+	struct bbuf		 out;	/* decompressed JSON, reused */
+};
+
+#define PARSER_KEEP_BYTES	(1024 * 1024)	/* buffer kept between calls */
+
+struct ingest_parser *
+ingest_parser_new(const struct ingest_limits *lim)
+{
+	struct ingest_parser	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->lim = *lim;
+	bbuf_init(&p->out, lim->json_max);
+	if (inflateInit2(&p->zs, 15 + 16) != Z_OK)
+		goto fail;
+	p->zs_inited = 1;
+	if ((p->tok = tokener_new(lim)) == NULL)
+		goto fail;
+	return p;
+ fail:
+	ingest_parser_free(p);
+	return NULL;
+}
+
+void
+ingest_parser_free(struct ingest_parser *p)
+{
+	if (p == NULL)
+		return;
+	if (p->zs_inited)
+		inflateEnd(&p->zs);		/* pairs with inflateInit2 */
+	if (p->tok != NULL)
+		json_tokener_free(p->tok);
+	bbuf_reset(&p->out);
+	free(p);
+}
+
 enum ingest_status
 ingest_payload(const unsigned char *buf, size_t len,
     const struct ingest_meta *meta, const struct ingest_limits *lim,
     struct tlsrpt_report **repp, struct ingest_err *err)
 {
+	struct ingest_parser	*p;
+	enum ingest_status	 st;
+
+	*repp = NULL;
+	if ((p = ingest_parser_new(lim)) == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return INGEST_E_NOMEM;
+	}
+	st = ingest_parser_payload(p, buf, len, meta, repp, err);
+	ingest_parser_free(p);
+	return st;
+}
+
+enum ingest_status
+ingest_parser_payload(struct ingest_parser *p, const unsigned char *buf,
+    size_t len, const struct ingest_meta *meta, struct tlsrpt_report **repp,
+    struct ingest_err *err)
+{
+	const struct ingest_limits *lim = &p->lim;
 	struct parse_ctx	*ctx = NULL;
 	struct tlsrpt_report	*rep = NULL;
-	struct bbuf		 out;
 	struct sha256_ctx	 h;
 	enum ingest_status	 st;
 	int			 trailing = 0;
 
 	*repp = NULL;
 	err->msg[0] = '\0';
-	bbuf_init(&out, lim->json_max);
+	p->out.len = 0;
 	if ((rep = report_new()) == NULL ||
 	    (ctx = arena_alloc(&rep->arena, sizeof(*ctx))) == NULL) {
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
@@ -83,14 +150,15 @@ ingest_payload(const unsigned char *buf, size_t len,
 	ctx->err = err;
 
 	if (ingest_is_gzip(buf, len)) {
-		st = ingest_gunzip(buf, len, lim, &out, &trailing, err);
+		st = gunzip_with(&p->zs, buf, len, lim, &p->out, &trailing,
+		    err);
 		if (st != INGEST_OK)
 			goto out;
 		if (trailing)
 			ctx_warn(ctx, "gzip-trailing-bytes", NULL);
 		rep->was_gzip = 1;
-		buf = out.data;
-		len = out.len;
+		buf = p->out.data;
+		len = p->out.len;
 	} else if (!looks_like_json(buf, len)) {
 		snprintf(err->msg, sizeof(err->msg), "neither gzip nor JSON "
 		    "(%zu bytes)", len);
@@ -108,7 +176,7 @@ ingest_payload(const unsigned char *buf, size_t len,
 		st = INGEST_E_FORMAT;
 		goto out;
 	}
-	if ((st = report_from_json(ctx, buf, len)) != INGEST_OK)
+	if ((st = report_from_json(ctx, p->tok, buf, len)) != INGEST_OK)
 		goto out;
 	/* keep the decompressed report: it is what gets stored and hashed */
 	rep->json = (const unsigned char *)arena_strndup(&rep->arena,
@@ -133,7 +201,9 @@ ingest_payload(const unsigned char *buf, size_t len,
 	*repp = rep;
 	rep = NULL;
  out:
-	bbuf_reset(&out);
+	if (p->out.cap > PARSER_KEEP_BYTES)
+		bbuf_reset(&p->out);	/* a big report: give it back */
+	p->out.len = 0;
 	tlsrpt_report_free(rep);
 	return st;
 }
@@ -147,6 +217,27 @@ ingest_any(const unsigned char *buf, size_t len,
 	err->msg[0] = '\0';
 	if (ingest_is_gzip(buf, len) || looks_like_json(buf, len))
 		return ingest_payload(buf, len, meta, lim, repp, err);
+	return any_other(buf, len, lim, repp, err);
+}
+
+enum ingest_status
+ingest_parser_any(struct ingest_parser *p, const unsigned char *buf,
+    size_t len, const struct ingest_meta *meta, struct tlsrpt_report **repp,
+    struct ingest_err *err)
+{
+	*repp = NULL;
+	err->msg[0] = '\0';
+	if (ingest_is_gzip(buf, len) || looks_like_json(buf, len))
+		return ingest_parser_payload(p, buf, len, meta, repp, err);
+	return any_other(buf, len, &p->lim, repp, err);
+}
+
+/* Not gzip, not JSON: a mail message, or not a report at all. */
+static enum ingest_status
+any_other(const unsigned char *buf, size_t len,
+    const struct ingest_limits *lim, struct tlsrpt_report **repp,
+    struct ingest_err *err)
+{
 	if (looks_like_mail(buf, len))
 		return ingest_message(buf, len, lim, repp, err);
 	snprintf(err->msg, sizeof(err->msg), "not a TLS report: neither gzip, "

@@ -201,6 +201,27 @@ enum ingest_status	 ingest_any(const unsigned char *buf, size_t len,
 			    const struct ingest_limits *lim,
 			    struct tlsrpt_report **repp, struct ingest_err *err);
 
+/*
+ * A reusable parser for programs that parse many payloads (the importer,
+ * the ingest worker): it keeps its zlib stream, JSON tokener and buffer
+ * between calls instead of setting them up for each payload.  Use one
+ * from one thread at a time.  lim is copied.  NULL when out of memory.
+ */
+struct ingest_parser;
+struct ingest_parser	*ingest_parser_new(const struct ingest_limits *lim);
+void			 ingest_parser_free(struct ingest_parser *);
+
+/* ingest_payload() and ingest_any() with a reusable parser; the same
+ * ownership rules. */
+enum ingest_status	 ingest_parser_payload(struct ingest_parser *,
+			    const unsigned char *buf, size_t len,
+			    const struct ingest_meta *meta,
+			    struct tlsrpt_report **repp, struct ingest_err *err);
+enum ingest_status	 ingest_parser_any(struct ingest_parser *,
+			    const unsigned char *buf, size_t len,
+			    const struct ingest_meta *meta,
+			    struct tlsrpt_report **repp, struct ingest_err *err);
+
 /* Releases a report and everything it owns; NULL is a no-op. */
 void	tlsrpt_report_free(struct tlsrpt_report *);
 

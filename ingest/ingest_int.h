@@ -27,15 +27,30 @@ struct parse_ctx {
 	struct warn_slot		 warn[LIM_WARNINGS_MAX];
 	size_t				 nwarn;
 	size_t				 ndetails;	/* across policies */
+	size_t				 members;	/* in visited objects */
+	char				 wbuf[WARN_WHERE_MAX]; /* scratch */
 };
 
 /* Record a tolerated deviation; where is printf-style and may be NULL. */
 void	ctx_warn(struct parse_ctx *, const char *token, const char *where, ...)
 	    __attribute__((format(printf, 3, 4)));
 
-/* Walk the decompressed JSON into ctx->rep.  Sets ctx->err on failure. */
+struct json_tokener;
+
+/* Walk the decompressed JSON into ctx->rep with tok (reset here; set up
+ * by tokener_new()).  Sets ctx->err on failure. */
 enum ingest_status	 report_from_json(struct parse_ctx *,
-			    const unsigned char *json, size_t len);
+			    struct json_tokener *tok, const unsigned char *json,
+			    size_t len);
+
+/* A tokener with the limits' depth, strict and UTF-8 validating. */
+struct json_tokener	*tokener_new(const struct ingest_limits *);
+
+struct z_stream_s;
+/* ingest_gunzip on a stream set up by inflateInit2 (it is reset here). */
+enum ingest_status	 gunzip_with(struct z_stream_s *, const unsigned char *,
+			    size_t, const struct ingest_limits *, struct bbuf *,
+			    int *, struct ingest_err *);
 
 /* After the walk: domain fallback, accounting, dedup key, warnings. */
 enum ingest_status	 report_finish(struct parse_ctx *);

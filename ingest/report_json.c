@@ -22,6 +22,21 @@
 #define IJSON_INT_MAX	((int64_t)1 << 53)	/* RFC 7493 §2.2 */
 #define WHERE_MAX	96
 
+/* Where in the report a member is, formatted only for messages. */
+enum wsect {
+	WH_TOP = 0,		/* ""			*/
+	WH_DATES,		/* "date-range."		*/
+	WH_ENTRY,		/* "policies[i]."		*/
+	WH_POLICY,		/* "policies[i].policy."	*/
+	WH_SUMMARY,		/* "policies[i].summary."	*/
+	WH_DETAIL,		/* "policies[i].failure-details[j]." */
+};
+struct where {
+	enum wsect	sect;
+	size_t		pol;
+	size_t		det;
+};
+
 /* Outcome of reading one member. */
 enum mem {
 	M_ABSENT = 0,		/* missing, null or "" */
@@ -32,31 +47,48 @@ enum mem {
 static enum ingest_status fail(struct parse_ctx *, enum ingest_status,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
 static enum mem	get_str(struct parse_ctx *, struct json_object *,
-		    const char *, const char *, const char **);
+		    const char *, const struct where *, const char **);
 static enum mem	get_count(struct parse_ctx *, struct json_object *,
-		    const char *, const char *, uint64_t *);
+		    const char *, const struct where *, uint64_t *);
 static enum mem	get_strs(struct parse_ctx *, struct json_object *,
-		    const char *, const char *, const char ***, size_t *);
+		    const char *, const struct where *, const char ***,
+		    size_t *);
 static int	parse_policy(struct parse_ctx *, struct json_object *, size_t,
 		    struct tlsrpt_policy *);
 static int	parse_detail(struct parse_ctx *, struct json_object *,
-		    const char *, struct tlsrpt_detail *);
+		    const struct where *, struct tlsrpt_detail *);
 static int	parse_dates(struct parse_ctx *, struct json_object *);
-static const char *norm_ip(struct parse_ctx *, const char *, const char *,
-		    const char *);
+static const char *norm_ip(struct parse_ctx *, const char *,
+		    const struct where *, const char *);
 static const char *lower_domain(struct parse_ctx *, const char *);
+static const char *W(struct parse_ctx *, const struct where *);
 static size_t	count_members(const unsigned char *, size_t);
+static int	ipv4_canonical(const char *);
+static size_t	utf8_check(const unsigned char *, size_t);
 static size_t	tree_members(struct json_object *);
 
+struct json_tokener *
+tokener_new(const struct ingest_limits *lim)
+{
+	struct json_tokener	*tok;
+
+	/* json-c counts the levels it may open before the next one */
+	/* UTF-8 is checked by utf8_check(), faster than json-c's per-byte
+	 * check on text that is nearly all ASCII */
+	if ((tok = json_tokener_new_ex(lim->depth_max + 1)) != NULL)
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	return tok;
+}
+
 enum ingest_status
-report_from_json(struct parse_ctx *ctx, const unsigned char *json,
-    size_t len)
+report_from_json(struct parse_ctx *ctx, struct json_tokener *tok,
+    const unsigned char *json, size_t len)
 {
 	struct tlsrpt_report	*rep = ctx->rep;
-	struct json_tokener	*tok = NULL;
 	struct json_object	*root = NULL, *pols, *v;
 	enum json_tokener_error	 jerr;
 	enum ingest_status	 st = INGEST_E_SCHEMA;
+	const struct where	 top = { WH_TOP, 0, 0 };
 	size_t			 i, n, skip = 0;
 	int			 has;
 
@@ -66,11 +98,10 @@ report_from_json(struct parse_ctx *ctx, const unsigned char *json,
 	}
 	if (len - skip > INT32_MAX)
 		return fail(ctx, INGEST_E_TOOBIG, "JSON too large");
-	/* json-c counts the levels it may open before the next one */
-	if ((tok = json_tokener_new_ex(ctx->lim->depth_max + 1)) == NULL)
-		return fail(ctx, INGEST_E_NOMEM, "out of memory (json-c)");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
+	if ((i = utf8_check(json + skip, len - skip)) != len - skip)
+		return fail(ctx, INGEST_E_JSON, "not UTF-8 at byte %zu (I-JSON "
+		    "requires UTF-8)", skip + i);
+	json_tokener_reset(tok);
 	root = json_tokener_parse_ex(tok, (const char *)json + skip,
 	    (int)(len - skip));
 	jerr = json_tokener_get_error(tok);
@@ -102,28 +133,23 @@ report_from_json(struct parse_ctx *ctx, const unsigned char *json,
 		    "not an RFC 8460 report: the JSON is not an object");
 		goto out;
 	}
-	/* json-c keeps the last of duplicate keys: count to notice them */
-	if (count_members(json + skip, len - skip) != tree_members(root)) {
-		st = fail(ctx, INGEST_E_JSON,
-		    "duplicate key in a JSON object (I-JSON forbids it)");
-		goto out;
-	}
+	ctx->members = json_object_object_length(root);
 
-	if (get_str(ctx, root, "organization-name", "", &rep->org_name) ==
+	if (get_str(ctx, root, "organization-name", &top, &rep->org_name) ==
 	    M_ERR)
 		goto out;
 	if (rep->org_name == NULL) {
 		ctx_warn(ctx, "organization-name-missing", NULL);
 		rep->org_name = "";
 	}
-	if (get_str(ctx, root, "report-id", "", &rep->report_id) == M_ERR)
+	if (get_str(ctx, root, "report-id", &top, &rep->report_id) == M_ERR)
 		goto out;
 	if (rep->report_id == NULL) {
 		ctx_warn(ctx, "report-id-missing", NULL);
 		rep->report_id = "";
 	}
 	has = json_object_object_get_ex(root, "contact-info", &v);
-	if (get_str(ctx, root, "contact-info", "", &rep->contact_info) ==
+	if (get_str(ctx, root, "contact-info", &top, &rep->contact_info) ==
 	    M_ERR)
 		goto out;
 	if (rep->contact_info == NULL)
@@ -167,13 +193,54 @@ report_from_json(struct parse_ctx *ctx, const unsigned char *json,
 			goto out;
 		rep->npolicies++;
 	}
+	/*
+	 * json-c keeps the last of duplicate keys: compare the members in
+	 * the text (colons outside strings) with those json-c kept.  The
+	 * objects the walk visited usually hold them all; only when they do
+	 * not is the whole tree counted.
+	 */
+	n = count_members(json + skip, len - skip);
+	if (n != ctx->members && n != tree_members(root)) {
+		st = fail(ctx, INGEST_E_JSON,
+		    "duplicate key in a JSON object (I-JSON forbids it)");
+		goto out;
+	}
 	st = INGEST_OK;
  out:
 	if (st != INGEST_OK)
 		st = fail(ctx, st, "not an RFC 8460 report");
 	json_object_put(root);
-	json_tokener_free(tok);
 	return st;
+}
+
+/* The location as text, in ctx's scratch buffer: valid until the next
+ * call, which is enough for one fail() or ctx_warn(). */
+static const char *
+W(struct parse_ctx *ctx, const struct where *w)
+{
+	switch (w->sect) {
+	case WH_TOP:
+		return "";
+	case WH_DATES:
+		return "date-range.";
+	case WH_ENTRY:
+		snprintf(ctx->wbuf, sizeof(ctx->wbuf), "policies[%zu].",
+		    w->pol);
+		break;
+	case WH_POLICY:
+		snprintf(ctx->wbuf, sizeof(ctx->wbuf), "policies[%zu].policy.",
+		    w->pol);
+		break;
+	case WH_SUMMARY:
+		snprintf(ctx->wbuf, sizeof(ctx->wbuf),
+		    "policies[%zu].summary.", w->pol);
+		break;
+	case WH_DETAIL:
+		snprintf(ctx->wbuf, sizeof(ctx->wbuf),
+		    "policies[%zu].failure-details[%zu].", w->pol, w->det);
+		break;
+	}
+	return ctx->wbuf;
 }
 
 static enum ingest_status
@@ -196,7 +263,7 @@ fail(struct parse_ctx *ctx, enum ingest_status st, const char *fmt, ...)
  */
 static enum mem
 get_str(struct parse_ctx *ctx, struct json_object *obj, const char *key,
-    const char *where, const char **out)
+    const struct where *where, const char **out)
 {
 	struct json_object	*v;
 	int			 n;
@@ -205,13 +272,13 @@ get_str(struct parse_ctx *ctx, struct json_object *obj, const char *key,
 	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
 		return M_ABSENT;
 	if (!json_object_is_type(v, json_type_string)) {
-		fail(ctx, INGEST_E_SCHEMA, "%s%s: not a string", where, key);
+		fail(ctx, INGEST_E_SCHEMA, "%s%s: not a string", W(ctx, where), key);
 		return M_ERR;
 	}
 	n = json_object_get_string_len(v);
 	if (n < 0 || (size_t)n > ctx->lim->string_max) {
 		fail(ctx, INGEST_E_TOOBIG, "%s%s: string of %d bytes, over "
-		    "the limit of %zu", where, key, n, ctx->lim->string_max);
+		    "the limit of %zu", W(ctx, where), key, n, ctx->lim->string_max);
 		return M_ERR;
 	}
 	if (n == 0)
@@ -227,7 +294,7 @@ get_str(struct parse_ctx *ctx, struct json_object *obj, const char *key,
 /* A session count: an integer in [0, 2^53].  Missing or null: M_ABSENT. */
 static enum mem
 get_count(struct parse_ctx *ctx, struct json_object *obj, const char *key,
-    const char *where, uint64_t *out)
+    const struct where *where, uint64_t *out)
 {
 	struct json_object	*v;
 	int64_t			 n;
@@ -236,7 +303,7 @@ get_count(struct parse_ctx *ctx, struct json_object *obj, const char *key,
 	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
 		return M_ABSENT;
 	if (!json_object_is_type(v, json_type_int)) {
-		fail(ctx, INGEST_E_SCHEMA, "%s%s: not an integer (%s)", where,
+		fail(ctx, INGEST_E_SCHEMA, "%s%s: not an integer (%s)", W(ctx, where),
 		    key, json_object_to_json_string_ext(v,
 		    JSON_C_TO_STRING_PLAIN));
 		return M_ERR;
@@ -244,7 +311,7 @@ get_count(struct parse_ctx *ctx, struct json_object *obj, const char *key,
 	n = json_object_get_int64(v);
 	if (n < 0 || n > IJSON_INT_MAX) {
 		fail(ctx, INGEST_E_SCHEMA, "%s%s: %s is out of range "
-		    "(0 to 2^53)", where, key, json_object_to_json_string_ext(v,
+		    "(0 to 2^53)", W(ctx, where), key, json_object_to_json_string_ext(v,
 		    JSON_C_TO_STRING_PLAIN));
 		return M_ERR;
 	}
@@ -259,7 +326,7 @@ get_count(struct parse_ctx *ctx, struct json_object *obj, const char *key,
  */
 static enum mem
 get_strs(struct parse_ctx *ctx, struct json_object *obj, const char *key,
-    const char *where, const char ***out, size_t *nout)
+    const struct where *where, const char ***out, size_t *nout)
 {
 	struct json_object	*v, *e;
 	const char		*s;
@@ -270,18 +337,18 @@ get_strs(struct parse_ctx *ctx, struct json_object *obj, const char *key,
 	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
 		return M_ABSENT;
 	if (json_object_is_type(v, json_type_string)) {
-		ctx_warn(ctx, "string-not-array", "%s%s", where, key);
+		ctx_warn(ctx, "string-not-array", "%s%s", W(ctx, where), key);
 		n = 1;
 	} else if (json_object_is_type(v, json_type_array)) {
 		n = json_object_array_length(v);
 	} else {
 		fail(ctx, INGEST_E_SCHEMA, "%s%s: not an array of strings",
-		    where, key);
+		    W(ctx, where), key);
 		return M_ERR;
 	}
 	if (n > ctx->lim->strings_max) {
 		fail(ctx, INGEST_E_TOOBIG, "%s%s: %zu elements, over the "
-		    "limit of %zu", where, key, n, ctx->lim->strings_max);
+		    "limit of %zu", W(ctx, where), key, n, ctx->lim->strings_max);
 		return M_ERR;
 	}
 	if (n == 0)
@@ -296,18 +363,18 @@ get_strs(struct parse_ctx *ctx, struct json_object *obj, const char *key,
 		    json_object_array_get_idx(v, i) : v;
 		if (!json_object_is_type(e, json_type_string)) {
 			fail(ctx, INGEST_E_SCHEMA, "%s%s[%zu]: not a string",
-			    where, key, i);
+			    W(ctx, where), key, i);
 			return M_ERR;
 		}
 		len = (size_t)json_object_get_string_len(e);
 		if (len > ctx->lim->string_max) {
 			fail(ctx, INGEST_E_TOOBIG, "%s%s[%zu]: string of %zu "
-			    "bytes, over the limit of %zu", where, key, i, len,
+			    "bytes, over the limit of %zu", W(ctx, where), key, i, len,
 			    ctx->lim->string_max);
 			return M_ERR;
 		}
 		if (len == 0) {
-			ctx_warn(ctx, "empty-string-element", "%s%s", where,
+			ctx_warn(ctx, "empty-string-element", "%s%s", W(ctx, where),
 			    key);
 			continue;
 		}
@@ -326,10 +393,11 @@ static int
 parse_date(struct parse_ctx *ctx, struct json_object *dr, const char *key,
     int64_t *t)
 {
-	const char	*s;
-	int		 nozone;
+	const struct where	 dr_where = { WH_DATES, 0, 0 };
+	const char		*s;
+	int			 nozone;
 
-	if (get_str(ctx, dr, key, "date-range.", &s) != M_OK) {
+	if (get_str(ctx, dr, key, &dr_where, &s) != M_OK) {
 		fail(ctx, INGEST_E_SCHEMA, "date-range.%s: missing", key);
 		return -1;
 	}
@@ -361,6 +429,7 @@ parse_dates(struct parse_ctx *ctx, struct json_object *root)
 		fail(ctx, INGEST_E_SCHEMA, "date-range: not an object");
 		return -1;
 	}
+	ctx->members += json_object_object_length(dr);
 	if (parse_date(ctx, dr, "start-datetime", &rep->start) == -1 ||
 	    parse_date(ctx, dr, "end-datetime", &rep->end) == -1)
 		return -1;
@@ -378,13 +447,12 @@ parse_policy(struct parse_ctx *ctx, struct json_object *pe, size_t idx,
     struct tlsrpt_policy *pol)
 {
 	struct json_object	*po, *sum, *fds;
-	char			 where[WHERE_MAX], dwhere[WHERE_MAX];
+	struct where		 pw = { WH_ENTRY, idx, 0 }, dw;
 	const char		*s;
 	size_t			 i, n, j, k;
 	uint64_t		 dsum = 0;
 	enum mem		 m;
 
-	snprintf(where, sizeof(where), "policies[%zu].", idx);
 	if (pe == NULL || !json_object_is_type(pe, json_type_object)) {
 		fail(ctx, INGEST_E_SCHEMA, "policies[%zu]: not an object", idx);
 		return -1;
@@ -392,15 +460,17 @@ parse_policy(struct parse_ctx *ctx, struct json_object *pe, size_t idx,
 	if (!json_object_object_get_ex(pe, "policy", &po) || po == NULL ||
 	    !json_object_is_type(po, json_type_object)) {
 		fail(ctx, INGEST_E_SCHEMA, "%spolicy: missing or not an object",
-		    where);
+		    W(ctx, &pw));
 		return -1;
 	}
-	snprintf(where, sizeof(where), "policies[%zu].policy.", idx);
-	if ((m = get_str(ctx, po, "policy-type", where, &pol->type_raw)) !=
+	ctx->members += json_object_object_length(pe) +
+	    json_object_object_length(po);
+	pw.sect = WH_POLICY;
+	if ((m = get_str(ctx, po, "policy-type", &pw, &pol->type_raw)) !=
 	    M_OK) {
 		if (m == M_ABSENT)
 			fail(ctx, INGEST_E_SCHEMA, "%spolicy-type: missing",
-			    where);
+			    W(ctx, &pw));
 		return -1;
 	}
 	if (strcmp(pol->type_raw, "sts") == 0)
@@ -412,10 +482,10 @@ parse_policy(struct parse_ctx *ctx, struct json_object *pe, size_t idx,
 	else {
 		pol->type = TLSRPT_PT_OTHER;
 		ctx_warn(ctx, "policy-type-unknown", "%spolicy-type \"%.32s\"",
-		    where, pol->type_raw);
+		    W(ctx, &pw), pol->type_raw);
 	}
 
-	if (get_strs(ctx, po, "policy-string", where, &pol->strings,
+	if (get_strs(ctx, po, "policy-string", &pw, &pol->strings,
 	    &pol->nstrings) == M_ERR)
 		return -1;
 	/* Microsoft: TLSA records as one JSON-encoded array (QUIRKS F1) */
@@ -440,7 +510,7 @@ parse_policy(struct parse_ctx *ctx, struct json_object *pe, size_t idx,
 			}
 			pol->nstrings = k;
 			ctx_warn(ctx, "tlsa-policy-string-json-encoded", "%s",
-			    where);
+			    W(ctx, &pw));
 		}
 		json_object_put(inner);
 	}
@@ -449,7 +519,7 @@ parse_policy(struct parse_ctx *ctx, struct json_object *pe, size_t idx,
 		if (n > 0 && (pol->strings[i][n - 1] == '\r' ||
 		    pol->strings[i][n - 1] == ' ')) {
 			ctx_warn(ctx, "policy-string-trailing-space", "%s",
-			    where);
+			    W(ctx, &pw));
 			break;
 		}
 	}
@@ -460,20 +530,20 @@ parse_policy(struct parse_ctx *ctx, struct json_object *pe, size_t idx,
 		return -1;
 	}
 	if (pol->type == TLSRPT_PT_STS && pol->nstrings == 0)
-		ctx_warn(ctx, "sts-policy-string-missing", "%s", where);
+		ctx_warn(ctx, "sts-policy-string-missing", "%s", W(ctx, &pw));
 
-	if (get_str(ctx, po, "policy-domain", where, &s) == M_ERR)
+	if (get_str(ctx, po, "policy-domain", &pw, &s) == M_ERR)
 		return -1;
 	pol->domain = s != NULL ? lower_domain(ctx, s) : NULL;
 	if (s != NULL && pol->domain == NULL)
 		return -1;
 
-	m = get_strs(ctx, po, "mx-host", where, &pol->mx_hosts,
+	m = get_strs(ctx, po, "mx-host", &pw, &pol->mx_hosts,
 	    &pol->nmx_hosts);
 	if (m == M_ABSENT && json_object_object_get_ex(po, "mx-host-pattern",
 	    NULL)) {
-		ctx_warn(ctx, "key-alias", "%smx-host-pattern", where);
-		m = get_strs(ctx, po, "mx-host-pattern", where, &pol->mx_hosts,
+		ctx_warn(ctx, "key-alias", "%smx-host-pattern", W(ctx, &pw));
+		m = get_strs(ctx, po, "mx-host-pattern", &pw, &pol->mx_hosts,
 		    &pol->nmx_hosts);
 	}
 	if (m == M_ERR)
@@ -484,11 +554,11 @@ parse_policy(struct parse_ctx *ctx, struct json_object *pe, size_t idx,
 			for (s += 3; *s == ' ' || *s == '\t'; s++)
 				;
 			pol->mx_hosts[i] = s;
-			ctx_warn(ctx, "mx-host-prefixed", "%smx-host", where);
+			ctx_warn(ctx, "mx-host-prefixed", "%smx-host", W(ctx, &pw));
 		}
 	}
 
-	snprintf(where, sizeof(where), "policies[%zu].summary.", idx);
+	pw.sect = WH_SUMMARY;
 	if (!json_object_object_get_ex(pe, "summary", &sum) || sum == NULL) {
 		ctx_warn(ctx, "summary-missing", "policies[%zu]", idx);
 	} else if (!json_object_is_type(sum, json_type_object)) {
@@ -496,18 +566,19 @@ parse_policy(struct parse_ctx *ctx, struct json_object *pe, size_t idx,
 		    "object", idx);
 		return -1;
 	} else {
+		ctx->members += json_object_object_length(sum);
 		if ((m = get_count(ctx, sum, "total-successful-session-count",
-		    where, &pol->successful)) == M_ERR)
+		    &pw, &pol->successful)) == M_ERR)
 			return -1;
 		if (m == M_ABSENT)
 			ctx_warn(ctx, "session-count-missing",
-			    "%stotal-successful-session-count", where);
+			    "%stotal-successful-session-count", W(ctx, &pw));
 		if ((m = get_count(ctx, sum, "total-failure-session-count",
-		    where, &pol->failed)) == M_ERR)
+		    &pw, &pol->failed)) == M_ERR)
 			return -1;
 		if (m == M_ABSENT)
 			ctx_warn(ctx, "session-count-missing",
-			    "%stotal-failure-session-count", where);
+			    "%stotal-failure-session-count", W(ctx, &pw));
 	}
 
 	if (!json_object_object_get_ex(pe, "failure-details", &fds))
@@ -535,9 +606,10 @@ parse_policy(struct parse_ctx *ctx, struct json_object *pe, size_t idx,
 		return -1;
 	}
 	for (j = 0; j < n; j++) {
-		snprintf(dwhere, sizeof(dwhere),
-		    "policies[%zu].failure-details[%zu].", idx, j);
-		if (parse_detail(ctx, json_object_array_get_idx(fds, j), dwhere,
+		dw.sect = WH_DETAIL;
+		dw.pol = idx;
+		dw.det = j;
+		if (parse_detail(ctx, json_object_array_get_idx(fds, j), &dw,
 		    &pol->details[j]) == -1)
 			return -1;
 		dsum += pol->details[j].failed_sessions;
@@ -552,22 +624,24 @@ parse_policy(struct parse_ctx *ctx, struct json_object *pe, size_t idx,
 }
 
 static int
-parse_detail(struct parse_ctx *ctx, struct json_object *d, const char *where,
+parse_detail(struct parse_ctx *ctx, struct json_object *d,
+    const struct where *where,
     struct tlsrpt_detail *fd)
 {
 	enum mem	m;
 
 	memset(fd, 0, sizeof(*fd));
 	if (d == NULL || !json_object_is_type(d, json_type_object)) {
-		fail(ctx, INGEST_E_SCHEMA, "%.*s: not an object",
-		    (int)strlen(where) - 1, where);
+		fail(ctx, INGEST_E_SCHEMA, "policies[%zu].failure-details[%zu]: "
+		    "not an object", where->pol, where->det);
 		return -1;
 	}
+	ctx->members += json_object_object_length(d);
 	if ((m = get_str(ctx, d, "result-type", where, &fd->result_type)) ==
 	    M_ERR)
 		return -1;
 	if (m == M_ABSENT) {
-		ctx_warn(ctx, "result-type-missing", "%s", where);
+		ctx_warn(ctx, "result-type-missing", "%s", W(ctx, where));
 		fd->result_type = "unknown";
 	} else if (!(fd->result_known = result_type_known(fd->result_type)))
 		ctx_warn(ctx, "result-type-unknown", "\"%.32s\"",
@@ -616,13 +690,87 @@ parse_detail(struct parse_ctx *ctx, struct json_object *d, const char *where,
 		return -1;
 	if (m == M_ABSENT)
 		ctx_warn(ctx, "session-count-missing",
-		    "%sfailed-session-count", where);
+		    "%sfailed-session-count", W(ctx, where));
 	return 0;
+}
+
+/*
+ * The length of the valid UTF-8 prefix of p (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF); n when all of it is valid.
+ * Eight ASCII bytes are checked at a time.
+ */
+static size_t
+utf8_check(const unsigned char *p, size_t n)
+{
+	uint64_t	w;
+	size_t		i = 0, k, need;
+	unsigned char	c, lo, hi;
+
+	while (i < n) {
+		while (i + 8 <= n) {
+			memcpy(&w, p + i, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i == n)
+			break;
+		if ((c = p[i]) < 0x80) {
+			i++;
+			continue;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1;
+		else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			if (c == 0xe0)
+				lo = 0xa0;		/* overlong */
+			else if (c == 0xed)
+				hi = 0x9f;		/* surrogates */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			if (c == 0xf0)
+				lo = 0x90;		/* overlong */
+			else if (c == 0xf4)
+				hi = 0x8f;		/* > U+10FFFF */
+		} else
+			return i;
+		if (n - i <= need || p[i + 1] < lo || p[i + 1] > hi)
+			return i;
+		for (k = 2; k <= need; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				return i;
+		i += need + 1;
+	}
+	return n;
+}
+
+/* 1 for a dotted quad in canonical form: 0-255, no leading zeros. */
+static int
+ipv4_canonical(const char *s)
+{
+	unsigned	v;
+	int		i, d;
+
+	for (i = 0; i < 4; i++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		for (v = 0, d = 0; *s >= '0' && *s <= '9'; s++, d++)
+			v = v * 10 + (unsigned)(*s - '0');
+		if (d > 3 || v > 255 || (d > 1 && s[-d] == '0'))
+			return 0;
+		if (*s != (i < 3 ? '.' : '\0'))
+			return 0;
+		s++;
+	}
+	return 1;
 }
 
 /* Canonical text of an IP address (RFC 5952 for IPv6), or NULL. */
 static const char *
-norm_ip(struct parse_ctx *ctx, const char *ip, const char *where,
+norm_ip(struct parse_ctx *ctx, const char *ip, const struct where *where,
     const char *key)
 {
 	unsigned char	bin[sizeof(struct in6_addr)];
@@ -631,10 +779,12 @@ norm_ip(struct parse_ctx *ctx, const char *ip, const char *where,
 
 	if (ip == NULL)
 		return NULL;
+	if (ipv4_canonical(ip))
+		return ip;
 	af = strchr(ip, ':') != NULL ? AF_INET6 : AF_INET;
 	if (inet_pton(af, ip, bin) != 1 ||
 	    inet_ntop(af, bin, txt, sizeof(txt)) == NULL) {
-		ctx_warn(ctx, "ip-invalid", "%s%s \"%.40s\"", where, key, ip);
+		ctx_warn(ctx, "ip-invalid", "%s%s \"%.40s\"", W(ctx, where), key, ip);
 		return NULL;
 	}
 	if (strcmp(txt, ip) == 0)
@@ -668,20 +818,27 @@ lower_domain(struct parse_ctx *ctx, const char *s)
 static size_t
 count_members(const unsigned char *p, size_t len)
 {
-	const unsigned char	*end = p + len;
+	const unsigned char	*end = p + len, *q, *b;
 	size_t			 n = 0;
 
 	while (p < end) {
-		if (*p == '"') {
-			for (p++; p < end && *p != '"'; p++)
-				if (*p == '\\')
-					p++;
-			p++;
-			continue;
+		/* outside strings: count colons up to the next quote */
+		if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
+			q = end;
+		for (; p < q; p++)
+			n += *p == ':';
+		if (q == end)
+			break;
+		/* inside: the next quote preceded by an even run of '\' */
+		for (p = q + 1;; p = q + 1) {
+			if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
+				return n;
+			for (b = q; b > p && b[-1] == '\\'; b--)
+				;
+			if (((q - b) & 1) == 0)
+				break;
 		}
-		if (*p == ':')
-			n++;
-		p++;
+		p = q + 1;
 	}
 	return n;
 }

@@ -343,6 +343,24 @@ static const struct json_case jcases[] = {
 	{ "single quotes", "{'organization-name':'O'}", INGEST_E_JSON, NULL },
 	{ "bad utf-8", "{\"organization-name\":\"\xff\xfe\"}", INGEST_E_JSON,
 	  NULL },
+	{ "utf-8 2, 3 and 4 bytes", R(D(",\"failure-reason-code\":"
+	  "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"")), INGEST_OK, NULL },
+	{ "utf-8 overlong", R(D(",\"failure-reason-code\":\"\xc0\xaf\"")),
+	  INGEST_E_JSON, "UTF-8" },
+	{ "utf-8 surrogate", R(D(",\"failure-reason-code\":\"\xed\xa0\x80\"")),
+	  INGEST_E_JSON, "UTF-8" },
+	{ "utf-8 above U+10FFFF", R(D(",\"failure-reason-code\":"
+	  "\"\xf4\x90\x80\x80\"")), INGEST_E_JSON, "UTF-8" },
+	{ "utf-8 truncated", R(D(",\"failure-reason-code\":\"\xe2\x82\"")),
+	  INGEST_E_JSON, "UTF-8" },
+	{ "duplicate key in an unknown member", R(P(",\"x-ext\":{\"a\":1,"
+	  "\"a\":2}")), INGEST_E_JSON, "duplicate" },
+	{ "unknown members without duplicates", R(P(",\"x-ext\":{\"a\":1,"
+	  "\"b\":[{\"c\":\"x:y\"}]}")), INGEST_OK, NULL },
+	{ "duplicate key in a detail", R(D(",\"receiving-ip\":\"192.0.2.1\","
+	  "\"receiving-ip\":\"192.0.2.2\"")), INGEST_E_JSON, "duplicate" },
+	{ "escaped quotes and colons", R(D(",\"failure-reason-code\":"
+	  "\"\\\\\\\":\\\\\"")), INGEST_OK, NULL },
 	{ "trailing garbage", R(P("")) "x", INGEST_E_JSON, "syntax error" },
 	{ "truncated", "{\"organization-name\":\"O\"", INGEST_E_JSON,
 	  "ends early" },
