@@ -13,7 +13,7 @@
 
 #include "ingest_int.h"
 
-static struct tlsrpt_report	*report_new(void);
+static struct tlsrpt_report	*report_new(struct arena *);
 static int	looks_like_json(const unsigned char *, size_t);
 static int	looks_like_mail(const unsigned char *, size_t);
 static const char *copy_meta(struct tlsrpt_report *, const char *);
@@ -67,6 +67,7 @@ struct ingest_parser {
 	int			 zs_inited;
 	struct json_tokener	*tok;
 	struct bbuf		 out;	/* decompressed JSON, reused */
+	struct arena		 spare;	/* the next report's first chunk */
 };
 
 #define PARSER_KEEP_BYTES	(1024 * 1024)	/* buffer kept between calls */
@@ -101,6 +102,7 @@ ingest_parser_free(struct ingest_parser *p)
 	if (p->tok != NULL)
 		json_tokener_free(p->tok);
 	bbuf_reset(&p->out);
+	arena_free(&p->spare);
 	free(p);
 }
 
@@ -137,7 +139,7 @@ ingest_parser_payload(struct ingest_parser *p, const unsigned char *buf,
 	*repp = NULL;
 	err->msg[0] = '\0';
 	p->out.len = 0;
-	if ((rep = report_new()) == NULL ||
+	if ((rep = report_new(&p->spare)) == NULL ||
 	    (ctx = arena_alloc(&rep->arena, sizeof(*ctx))) == NULL) {
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
 		st = INGEST_E_NOMEM;
@@ -148,6 +150,7 @@ ingest_parser_payload(struct ingest_parser *p, const unsigned char *buf,
 	ctx->lim = lim;
 	ctx->meta = meta;
 	ctx->err = err;
+	ctx->spare = &p->spare;
 
 	if (ingest_is_gzip(buf, len)) {
 		st = gunzip_with(&p->zs, buf, len, lim, &p->out, &trailing,
@@ -245,14 +248,24 @@ any_other(const unsigned char *buf, size_t len,
 	return INGEST_E_FORMAT;
 }
 
+/*
+ * A report in a new arena, which starts from *spare when the parser
+ * primed it (see parse_ctx.spare); *spare is left empty.
+ */
 static struct tlsrpt_report *
-report_new(void)
+report_new(struct arena *spare)
 {
 	struct arena		 a = { 0 };
 	struct tlsrpt_report	*rep;
 
-	if ((rep = arena_alloc(&a, sizeof(*rep))) == NULL)
+	if (spare != NULL) {
+		a = *spare;
+		memset(spare, 0, sizeof(*spare));
+	}
+	if ((rep = arena_alloc(&a, sizeof(*rep))) == NULL) {
+		arena_free(&a);
 		return NULL;
+	}
 	memset(rep, 0, sizeof(*rep));
 	rep->arena = a;
 	return rep;

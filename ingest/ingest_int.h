@@ -28,6 +28,12 @@ struct parse_ctx {
 	size_t				 nwarn;
 	size_t				 ndetails;	/* across policies */
 	size_t				 members;	/* in visited objects */
+	/*
+	 * The parser's spare arena, primed with the next report's first
+	 * chunk before the JSON tree is released: allocated then, the chunk
+	 * does not make malloc consolidate the tree's freed fragments.
+	 */
+	struct arena			*spare;
 	char				 wbuf[WARN_WHERE_MAX]; /* scratch */
 };
 

@@ -46,8 +46,11 @@ enum mem {
 
 static enum ingest_status fail(struct parse_ctx *, enum ingest_status,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
-static enum mem	get_str(struct parse_ctx *, struct json_object *,
-		    const char *, const struct where *, const char **);
+static enum mem	get_str_ex(struct parse_ctx *, struct json_object *,
+		    const char *, const struct where *, const char **, int);
+#define get_str(c, o, k, w, out)	get_str_ex((c), (o), (k), (w), (out), 0)
+/* a host or domain name: lower case, no trailing dot, space or CR */
+#define get_name(c, o, k, w, out)	get_str_ex((c), (o), (k), (w), (out), 1)
 static enum mem	get_count(struct parse_ctx *, struct json_object *,
 		    const char *, const struct where *, uint64_t *);
 static enum mem	get_strs(struct parse_ctx *, struct json_object *,
@@ -60,7 +63,6 @@ static int	parse_detail(struct parse_ctx *, struct json_object *,
 static int	parse_dates(struct parse_ctx *, struct json_object *);
 static const char *norm_ip(struct parse_ctx *, const char *,
 		    const struct where *, const char *);
-static const char *lower_domain(struct parse_ctx *, const char *);
 static const char *W(struct parse_ctx *, const struct where *);
 static size_t	count_members(const unsigned char *, size_t);
 static int	ipv4_canonical(const char *);
@@ -209,6 +211,8 @@ report_from_json(struct parse_ctx *ctx, struct json_tokener *tok,
  out:
 	if (st != INGEST_OK)
 		st = fail(ctx, st, "not an RFC 8460 report");
+	if (ctx->spare != NULL && ctx->spare->head == NULL)
+		(void)arena_alloc(ctx->spare, 1);	/* a hint: may fail */
 	json_object_put(root);
 	return st;
 }
@@ -262,11 +266,13 @@ fail(struct parse_ctx *ctx, enum ingest_status st, const char *fmt, ...)
  * M_ABSENT (QUIRKS H2); another type or an over-long string is an error.
  */
 static enum mem
-get_str(struct parse_ctx *ctx, struct json_object *obj, const char *key,
-    const struct where *where, const char **out)
+get_str_ex(struct parse_ctx *ctx, struct json_object *obj, const char *key,
+    const struct where *where, const char **out, int lower)
 {
 	struct json_object	*v;
-	int			 n;
+	const char		*src;
+	char			*d;
+	int			 n, i;
 
 	*out = NULL;
 	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
@@ -281,13 +287,22 @@ get_str(struct parse_ctx *ctx, struct json_object *obj, const char *key,
 		    "the limit of %zu", W(ctx, where), key, n, ctx->lim->string_max);
 		return M_ERR;
 	}
+	src = json_object_get_string(v);
+	if (lower)
+		while (n > 0 && (src[n - 1] == '.' || src[n - 1] == ' ' ||
+		    src[n - 1] == '\r'))
+			n--;
 	if (n == 0)
 		return M_ABSENT;
-	if ((*out = arena_strndup(&ctx->rep->arena, json_object_get_string(v),
-	    (size_t)n)) == NULL) {
+	if ((d = arena_strndup(&ctx->rep->arena, src, (size_t)n)) == NULL) {
 		fail(ctx, INGEST_E_NOMEM, "out of memory");
 		return M_ERR;
 	}
+	if (lower)
+		for (i = 0; i < n; i++)
+			if (d[i] >= 'A' && d[i] <= 'Z')
+				d[i] = (char)(d[i] - 'A' + 'a');
+	*out = d;
 	return M_OK;
 }
 
@@ -532,10 +547,7 @@ parse_policy(struct parse_ctx *ctx, struct json_object *pe, size_t idx,
 	if (pol->type == TLSRPT_PT_STS && pol->nstrings == 0)
 		ctx_warn(ctx, "sts-policy-string-missing", "%s", W(ctx, &pw));
 
-	if (get_str(ctx, po, "policy-domain", &pw, &s) == M_ERR)
-		return -1;
-	pol->domain = s != NULL ? lower_domain(ctx, s) : NULL;
-	if (s != NULL && pol->domain == NULL)
+	if (get_name(ctx, po, "policy-domain", &pw, &pol->domain) == M_ERR)
 		return -1;
 
 	m = get_strs(ctx, po, "mx-host", &pw, &pol->mx_hosts,
@@ -656,19 +668,16 @@ parse_detail(struct parse_ctx *ctx, struct json_object *d,
 	fd->receiving_ip_norm = norm_ip(ctx, fd->receiving_ip, where,
 	    "receiving-ip");
 
-	if ((m = get_str(ctx, d, "receiving-mx-hostname", where,
+	if ((m = get_name(ctx, d, "receiving-mx-hostname", where,
 	    &fd->receiving_mx)) == M_ERR)
 		return -1;
 	if (m == M_ABSENT && json_object_object_get_ex(d,
 	    "receiving-mx-host-name", NULL)) {
 		ctx_warn(ctx, "key-alias", "receiving-mx-host-name");
-		if (get_str(ctx, d, "receiving-mx-host-name", where,
+		if (get_name(ctx, d, "receiving-mx-host-name", where,
 		    &fd->receiving_mx) == M_ERR)
 			return -1;
 	}
-	if (fd->receiving_mx != NULL &&
-	    (fd->receiving_mx = lower_domain(ctx, fd->receiving_mx)) == NULL)
-		return -1;
 	if (get_str(ctx, d, "receiving-mx-helo", where,
 	    &fd->receiving_helo) == M_ERR)
 		return -1;
@@ -784,31 +793,13 @@ norm_ip(struct parse_ctx *ctx, const char *ip, const struct where *where,
 	af = strchr(ip, ':') != NULL ? AF_INET6 : AF_INET;
 	if (inet_pton(af, ip, bin) != 1 ||
 	    inet_ntop(af, bin, txt, sizeof(txt)) == NULL) {
-		ctx_warn(ctx, "ip-invalid", "%s%s \"%.40s\"", W(ctx, where), key, ip);
+		ctx_warn(ctx, "ip-invalid", "%s%s \"%.40s\"", W(ctx, where), key,
+		    ip);
 		return NULL;
 	}
 	if (strcmp(txt, ip) == 0)
 		return ip;
 	return arena_strndup(&ctx->rep->arena, txt, strlen(txt));
-}
-
-/* A domain in lower case without a trailing dot; NULL when out of memory. */
-static const char *
-lower_domain(struct parse_ctx *ctx, const char *s)
-{
-	char	*d;
-	size_t	 i, n = strlen(s);
-
-	while (n > 0 && (s[n - 1] == '.' || s[n - 1] == ' ' ||
-	    s[n - 1] == '\r'))
-		n--;
-	if ((d = arena_strndup(&ctx->rep->arena, s, n)) == NULL) {
-		fail(ctx, INGEST_E_NOMEM, "out of memory");
-		return NULL;
-	}
-	for (i = 0; i < n; i++)
-		d[i] = (char)tolower((unsigned char)d[i]);
-	return d;
 }
 
 /*

@@ -47,8 +47,12 @@ result_type_known(const char *rt)
 {
 	size_t	i;
 
+	/* every known type starts with one of these letters */
+	if (*rt != 's' && *rt != 'c' && *rt != 'v' && *rt != 't' &&
+	    *rt != 'd')
+		return 0;
 	for (i = 0; i < sizeof(rtypes) / sizeof(rtypes[0]); i++)
-		if (strcmp(rtypes[i].name, rt) == 0)
+		if (rtypes[i].name[0] == *rt && strcmp(rtypes[i].name, rt) == 0)
 			return 1;
 	return 0;
 }

@@ -65,6 +65,7 @@ struct item {
 struct importer {
 	struct store		*st;
 	struct ingest_limits	 lim;
+	struct ingest_parser	*parser;	/* reused for every input */
 	int			 mail;
 	int			 verbose;
 	int64_t			 now;
@@ -129,6 +130,10 @@ cmd_import(int argc, char **argv)
 	}
 	if ((im->st = cli_open_store(db, 1)) == NULL)
 		goto out;
+	if ((im->parser = ingest_parser_new(&im->lim)) == NULL) {
+		cli_fail("out of memory");
+		goto out;
+	}
 	im->now = (int64_t)time(NULL);
 	for (i = optind; i < argc && !im->failed; i++)
 		import_path(im, argv[i]);
@@ -144,8 +149,10 @@ cmd_import(int argc, char **argv)
 	if (fflush(stdout) == EOF || ferror(stdout))
 		rc = cli_fail("cannot write to stdout");
  out:
-	if (im != NULL)
+	if (im != NULL) {
+		ingest_parser_free(im->parser);
 		store_close(im->st);
+	}
 	free(im);
 	return rc;
 }
@@ -315,7 +322,8 @@ import_bytes(struct importer *im, const char *label,
 	if (im->mail)
 		st = ingest_message(buf, len, &im->lim, &rep, &err);
 	else
-		st = ingest_any(buf, len, &meta, &im->lim, &rep, &err);
+		st = ingest_parser_any(im->parser, buf, len, &meta, &rep,
+		    &err);
 	if (st != INGEST_OK) {
 		add_rejection(im, label, source, buf, len, err.msg);
 		return;
