@@ -229,9 +229,25 @@ static int	add64(int64_t *, int64_t);
 
 static void	report_row(struct copy *, const struct tlsrpt_report *,
 		    const struct store_arrival *);
-static void	policy_rows(struct copy *, const struct tlsrpt_report *);
-static void	detail_rows(struct copy *, const struct tlsrpt_report *);
-static void	raw_row(struct copy *, const struct tlsrpt_report *);
+static void	policy_rows(struct copy *, const struct tlsrpt_report *,
+		    const struct store_arrival *);
+static void	detail_rows(struct copy *, const struct tlsrpt_report *,
+		    const struct store_arrival *);
+static void	raw_row(struct copy *, const struct tlsrpt_report *,
+		    const struct store_arrival *);
+
+/* The tables a new report fills, in order, each by COPY. */
+static const struct report_table {
+	const char	*sql;
+	void		(*rows)(struct copy *, const struct tlsrpt_report *,
+			    const struct store_arrival *);
+	const char	*what;		/* for the error message */
+} report_tables[] = {
+	{ SQL_COPY_REPORT, report_row, "cannot store reports" },
+	{ SQL_COPY_POLICY, policy_rows, "cannot store policies" },
+	{ SQL_COPY_DETAIL, detail_rows, "cannot store failure details" },
+	{ SQL_COPY_RAW, raw_row, "cannot store raw reports" },
+};
 static void	arrival_row(struct copy *, const struct tlsrpt_report *,
 		    const struct store_arrival *, int, int);
 static void	rollup_row(struct copy *, const struct rrow *);
@@ -408,8 +424,9 @@ static int
 put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
     const struct store_arrival *arr, const size_t *idx, size_t m)
 {
+	const struct report_table *tb;
 	struct item	*it;
-	size_t		 j;
+	size_t		 j, t;
 	int		 nstored = 0, nvar = 0, rc = -1;
 
 	for (j = 0; j < m; j++) {
@@ -431,41 +448,15 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 		nvar += is_variant(p, j, reps);
 	}
 
-	if (nstored > 0) {
-		if (copy_begin(&p->copy, st, SQL_COPY_REPORT,
-		    "cannot store reports") == -1)
+	for (t = 0; nstored > 0 && t < sizeof(report_tables) /
+	    sizeof(report_tables[0]); t++) {
+		tb = &report_tables[t];
+		if (copy_begin(&p->copy, st, tb->sql, tb->what) == -1)
 			goto out;
 		for (j = 0; j < m; j++)
 			if (p->items[j].stored)
-				report_row(&p->copy, reps[idx[j]], &arr[idx[j]]);
-		if (copy_end(&p->copy, "cannot store reports") == -1)
-			goto out;
-
-		if (copy_begin(&p->copy, st, SQL_COPY_POLICY,
-		    "cannot store policies") == -1)
-			goto out;
-		for (j = 0; j < m; j++)
-			if (p->items[j].stored)
-				policy_rows(&p->copy, reps[idx[j]]);
-		if (copy_end(&p->copy, "cannot store policies") == -1)
-			goto out;
-
-		if (copy_begin(&p->copy, st, SQL_COPY_DETAIL,
-		    "cannot store failure details") == -1)
-			goto out;
-		for (j = 0; j < m; j++)
-			if (p->items[j].stored)
-				detail_rows(&p->copy, reps[idx[j]]);
-		if (copy_end(&p->copy, "cannot store failure details") == -1)
-			goto out;
-
-		if (copy_begin(&p->copy, st, SQL_COPY_RAW,
-		    "cannot store raw reports") == -1)
-			goto out;
-		for (j = 0; j < m; j++)
-			if (p->items[j].stored)
-				raw_row(&p->copy, reps[idx[j]]);
-		if (copy_end(&p->copy, "cannot store raw reports") == -1)
+				tb->rows(&p->copy, reps[idx[j]], &arr[idx[j]]);
+		if (copy_end(&p->copy, tb->what) == -1)
 			goto out;
 	}
 	if (nvar > 0 && put_variants(st, p, m, reps) == -1)
@@ -1086,7 +1077,8 @@ report_row(struct copy *c, const struct tlsrpt_report *rep,
 }
 
 static void
-policy_rows(struct copy *c, const struct tlsrpt_report *rep)
+policy_rows(struct copy *c, const struct tlsrpt_report *rep,
+    const struct store_arrival *arr)
 {
 	const struct tlsrpt_policy	*pol;
 	const struct sts_policy		*sts;
@@ -1146,7 +1138,8 @@ policy_rows(struct copy *c, const struct tlsrpt_report *rep)
 }
 
 static void
-detail_rows(struct copy *c, const struct tlsrpt_report *rep)
+detail_rows(struct copy *c, const struct tlsrpt_report *rep,
+    const struct store_arrival *arr)
 {
 	const struct tlsrpt_policy	*pol;
 	const struct tlsrpt_detail	*d;
@@ -1194,7 +1187,8 @@ detail_rows(struct copy *c, const struct tlsrpt_report *rep)
 }
 
 static void
-raw_row(struct copy *c, const struct tlsrpt_report *rep)
+raw_row(struct copy *c, const struct tlsrpt_report *rep,
+    const struct store_arrival *arr)
 {
 	put_key(c, rep->key);
 	put_tab(c);
