@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "ingest.h"
+#include "store_testutil.h"
 #include "testutil.h"
 
 /* --- the corpus: every report imports, every negative is rejected ----- */
@@ -210,13 +211,13 @@ Test(ingest, accounting_sts_and_tlsa_counted_once)
 	struct ingest_err	 err;
 	char			*p1, *p2, *p3, *p4, *all, *json;
 
-	p1 = tu_policy("sts", "a.example", 10, 2, NULL);
-	p2 = tu_policy("tlsa", "a.example", 10, 3, NULL);	/* more */
-	p3 = tu_policy("sts", "b.example", 5, 0, NULL);
-	p4 = tu_policy("tlsa", "b.example", 5, 0, NULL);	/* tie */
+	p1 = stu_policy("sts", "a.example", 10, 2, NULL);
+	p2 = stu_policy("tlsa", "a.example", 10, 3, NULL);	/* more */
+	p3 = stu_policy("sts", "b.example", 5, 0, NULL);
+	p4 = stu_policy("tlsa", "b.example", 5, 0, NULL);	/* tie */
 	all = NULL;
 	cr_assert_geq(asprintf(&all, "%s,%s,%s,%s", p1, p2, p3, p4), 0);
-	json = tu_report("Org", "r1", "2026-01-01", all);
+	json = stu_report("Org", "r1", "2026-01-01", all);
 	cr_assert_eq(tu_parse(json, NULL, &rep, &err), INGEST_OK, "%s",
 	    err.msg);
 	cr_expect_eq(rep->policies[0].counted, 0);
@@ -244,10 +245,10 @@ Test(ingest, domain_fallback_order)
 	char			*sib, *pols, *json, *json2;
 
 	ingest_limits_default(&lim);
-	sib = tu_policy("sts", "sib.example", 1, 0, NULL);
+	sib = stu_policy("sts", "sib.example", 1, 0, NULL);
 	cr_assert_geq(asprintf(&pols, "%s,%s", nodom, sib), 0);
-	json = tu_report("Org", "r", "2026-01-01", pols);
-	json2 = tu_report("Org", "r", "2026-01-01", nodom);
+	json = stu_report("Org", "r", "2026-01-01", pols);
+	json2 = stu_report("Org", "r", "2026-01-01", nodom);
 
 	memset(&meta, 0, sizeof(meta));
 	meta.report_domain = "Hdr.Example.";
@@ -723,14 +724,14 @@ Test(ingest, limit_policies)
 
 	ingest_limits_default(&lim);
 	p = n_policies(lim.policies_max);
-	json = tu_report("O", "x", "2026-01-01", p);
+	json = stu_report("O", "x", "2026-01-01", p);
 	cr_expect_eq(tu_parse(json, &lim, &rep, &err), INGEST_OK, "%s",
 	    err.msg);
 	tlsrpt_report_free(rep);
 	free(p);
 	free(json);
 	p = n_policies(lim.policies_max + 1);
-	json = tu_report("O", "x", "2026-01-01", p);
+	json = stu_report("O", "x", "2026-01-01", p);
 	cr_expect_eq(tu_parse(json, &lim, &rep, &err), INGEST_E_TOOBIG);
 	free(p);
 	free(json);
@@ -758,7 +759,7 @@ Test(ingest, limit_array_of_strings)
 
 	ingest_limits_default(&lim);
 	p = mx_policy(lim.strings_max);
-	json = tu_report("O", "x", "2026-01-01", p);
+	json = stu_report("O", "x", "2026-01-01", p);
 	cr_expect_eq(tu_parse(json, &lim, &rep, &err), INGEST_OK, "%s",
 	    err.msg);
 	cr_expect(rep != NULL && rep->policies[0].nmx_hosts == lim.strings_max);
@@ -766,7 +767,7 @@ Test(ingest, limit_array_of_strings)
 	free(p);
 	free(json);
 	p = mx_policy(lim.strings_max + 1);
-	json = tu_report("O", "x", "2026-01-01", p);
+	json = stu_report("O", "x", "2026-01-01", p);
 	cr_expect_eq(tu_parse(json, &lim, &rep, &err), INGEST_E_TOOBIG);
 	free(p);
 	free(json);
@@ -786,9 +787,9 @@ many_details(size_t n)
 		    "\"198.51.100.%zu\",\"receiving-mx-hostname\":"
 		    "\"mx%zu.d.example\",\"failed-session-count\":1}",
 		    i > 0 ? "," : "", i % 256, i % 200, i % 7);
-	pol = tu_policy("sts", "d.example", 0, (long)n, d.s != NULL ? d.s :
+	pol = stu_policy("sts", "d.example", 0, (long)n, d.s != NULL ? d.s :
 	    "");
-	json = tu_report("O", "x", "2026-01-01", pol);
+	json = stu_report("O", "x", "2026-01-01", pol);
 	free(d.s);
 	free(pol);
 	return json;

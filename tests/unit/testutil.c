@@ -94,40 +94,6 @@ tu_str_add(struct tu_str *s, const char *fmt, ...)
 	s->len += (size_t)n;
 }
 
-char *
-tu_report(const char *org, const char *id, const char *day,
-    const char *policies_json)
-{
-	struct tu_str	s = { 0 };
-
-	tu_str_add(&s, "{\"organization-name\":\"%s\",\"date-range\":"
-	    "{\"start-datetime\":\"%sT00:00:00Z\",\"end-datetime\":"
-	    "\"%sT23:59:59Z\"},\"contact-info\":\"tlsrpt@example.net\","
-	    "\"report-id\":\"%s\",\"policies\":[%s]}", org, day, day, id,
-	    policies_json);
-	return s.s;
-}
-
-char *
-tu_policy(const char *type, const char *domain, long ok, long failed,
-    const char *details_json)
-{
-	struct tu_str	s = { 0 };
-
-	tu_str_add(&s, "{\"policy\":{\"policy-type\":\"%s\","
-	    "\"policy-domain\":\"%s\"", type, domain);
-	if (strcmp(type, "sts") == 0)
-		tu_str_add(&s, ",\"policy-string\":[\"version: STSv1\","
-		    "\"mode: testing\",\"mx: mx1.%s\",\"max_age: 86400\"],"
-		    "\"mx-host\":[\"mx1.%s\"]", domain, domain);
-	tu_str_add(&s, "},\"summary\":{\"total-successful-session-count\":%ld,"
-	    "\"total-failure-session-count\":%ld}", ok, failed);
-	if (details_json != NULL)
-		tu_str_add(&s, ",\"failure-details\":[%s]", details_json);
-	tu_str_add(&s, "}");
-	return s.s;
-}
-
 enum ingest_status
 tu_parse(const char *json, const struct ingest_limits *lim,
     struct tlsrpt_report **rep, struct ingest_err *err)

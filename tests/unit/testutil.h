@@ -28,15 +28,6 @@ struct tu_str {
 void	tu_str_add(struct tu_str *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
-/* A valid report: org, id, a start day (YYYY-MM-DD), policies JSON. */
-char	*tu_report(const char *org, const char *id, const char *day,
-	    const char *policies_json);
-
-/* One policy entry: type, domain, successful, failed, details JSON
- * (NULL for none). */
-char	*tu_policy(const char *type, const char *domain, long ok, long failed,
-	    const char *details_json);
-
 /* Parse with default limits (or lim when not NULL). */
 enum ingest_status	 tu_parse(const char *json, const struct ingest_limits *,
 			    struct tlsrpt_report **, struct ingest_err *);
