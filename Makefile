@@ -36,10 +36,10 @@ PQ_LIBS	= $(call lazy,PQ_LIBS,$(PKG_CONFIG) --libs libpq)
 CR_LIBS	= $(call lazy,CR_LIBS,$(PKG_CONFIG) --libs criterion)
 
 XCFLAGS	= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DZLIB_CONST \
-	  -Icommon -Iingest -Istore -Ireport-cli $(PC_CFLAGS) $(WARN) \
-	  -MMD -MP $(EXTRA_CFLAGS) $(CFLAGS)
+	  -Icommon -Iingest -Istore -Ireport-cli -Icollector $(PC_CFLAGS) \
+	  $(WARN) -MMD -MP $(EXTRA_CFLAGS) $(CFLAGS)
 
-COMMON	= common/arena.c common/bbuf.c common/util.c
+COMMON	= common/arena.c common/bbuf.c common/util.c common/log.c
 INGEST	= ingest/ingest.c ingest/gunzip.c ingest/report_json.c \
 	  ingest/report.c ingest/sts_policy.c ingest/filename.c \
 	  ingest/result_type.c ingest/mime.c
@@ -81,6 +81,52 @@ $(LIBSTORE): $(call obj,$(STORE)) $(B)/store/schema_sql.o
 
 ALIBS	= $(LIBSTORE) $(LIBINGEST) $(LIBCOMMON)
 
+# collector/: the spool and the ingest worker, shared by tlsrpt-httpd,
+# tlsrpt-milter and the unit tests.  Link before $(ALIBS), with -pthread.
+COLLECT	= collector/spool.c collector/worker.c
+LIBCOLLECT = $(B)/libcollect.a
+$(LIBCOLLECT): $(call obj,$(COLLECT))
+	$(AR) rcs $@ $^
+
+# tlsrpt-httpd (collector/): libmicrohttpd with GnuTLS; see README.
+HTTPD	= collector/httpd.c collector/http_req.c collector/httpd_conf.c \
+	  collector/metrics.c
+MHD_LIBS = $(call lazy,MHD_LIBS,$(PKG_CONFIG) --libs libmicrohttpd gnutls)
+
+all: bin/tlsrpt-httpd
+
+$(B)/bin/tlsrpt-httpd: $(call obj,$(HTTPD)) $(LIBCOLLECT) $(ALIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(call obj,$(HTTPD)) \
+	    $(LIBCOLLECT) $(ALIBS) $(MHD_LIBS) $(PQ_LIBS) $(PC_LIBS)
+
+bin/tlsrpt-httpd: $(B)/bin/tlsrpt-httpd
+	@mkdir -p bin
+	cp $< $@
+
+# the tests start the daemon built beside them (tests/unit/test_httpd.c)
+check check-one: $(B)/bin/tlsrpt-httpd
+check check-one: export TLSRPT_HTTPD_BIN = $(CURDIR)/$(B)/bin/tlsrpt-httpd
+
+# make run: PostgreSQL under ./var/pg, tlsrpt-httpd on https://127.0.0.1:8443
+run: bin/tlsrpt bin/tlsrpt-httpd
+	@scripts/run.sh
+.PHONY: run
+
+# make bench also measures tlsrpt-httpd (tests/bench/httpd_bench.sh)
+$(B)/bench/httpd_load: $(call obj,tests/bench/httpd_load.c)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(MHD_LIBS)
+$(B)/bench/httpd_gen: $(call obj,tests/bench/httpd_gen.c tests/bench/gen.c) \
+    $(ALIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PC_LIBS)
+bench-httpd: $(B)/bench/httpd_load $(B)/bench/httpd_gen bin/tlsrpt \
+    bin/tlsrpt-httpd
+	B=$(B) tests/with-pg.sh tests/bench/httpd_bench.sh
+bench: bench-httpd
+.PHONY: bench-httpd
+
 $(B)/bin/tlsrpt: $(call obj,$(CLI)) $(ALIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(CLI)) $(ALIBS) \
@@ -92,10 +138,10 @@ bin/tlsrpt: $(B)/bin/tlsrpt
 
 # --- tests ---------------------------------------------------------------
 
-$(B)/tests/unit-tests: $(call obj,$(UNIT)) $(ALIBS)
+$(B)/tests/unit-tests: $(call obj,$(UNIT)) $(LIBCOLLECT) $(ALIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(UNIT)) $(ALIBS) \
-	    $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(call obj,$(UNIT)) \
+	    $(LIBCOLLECT) $(ALIBS) $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
 
 # The suite runs twice: as built, then under ASan + UBSan.  Each run gets
 # its own throw-away PostgreSQL (tests/with-pg.sh).

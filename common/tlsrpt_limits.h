@@ -25,4 +25,17 @@
 #define LIM_WARNINGS_MAX		64
 #define LIM_REJECT_KEEP_BYTES		(64 * 1024)	/* raw bytes kept */
 
+/* tlsrpt-httpd (collector/httpd.c): each is also an option */
+#define LIM_HTTP_BODY_MAX_BYTES		LIM_COMPRESSED_MAX_BYTES /* --body-max */
+#define LIM_HTTP_CONN_MAX		512	/* --max-connections */
+#define LIM_HTTP_CONN_PER_IP_MAX	32	/* --max-connections-per-ip */
+#define LIM_HTTP_CONN_MEM_BYTES		(64 * 1024)	/* MHD per-connection pool */
+#define LIM_HTTP_IDLE_TIMEOUT_SEC	30	/* --timeout: no byte for this long */
+#define LIM_HTTP_REQUEST_TIMEOUT_SEC	120	/* --request-timeout: one request */
+#define LIM_HTTP_THREAD_STACK_BYTES	(512 * 1024)
+#define LIM_HTTP_REJECTS_KEEP_FILES	1000	/* --rejects-keep: 400s kept */
+#define LIM_HTTP_RECENT_DIGESTS		16384	/* acked bodies remembered: 200 */
+#define LIM_HTTP_HEADER_VALUE_BYTES	256	/* peer header text we keep */
+#define LIM_HTTP_RETRY_AFTER_SEC	60	/* Retry-After of a 503 */
+
 #endif

@@ -1,0 +1,850 @@
+/*
+ * http_req.c -- one HTTP request of tlsrpt-httpd, from headers to answer.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
+ * The first call of the access handler sees the headers only: the method,
+ * the path and a declared Content-Length over the limit are refused there,
+ * before a body byte is read.  The body then goes into a bounded buffer
+ * (a chunked upload is counted as it streams).  The last call decides:
+ * sniff (415), recent duplicate (200), bounded parse (413, 400), domain
+ * allow-list (403), then the durable spool (201, 200, 503).  Nothing a
+ * peer sends can reach fatal(): errors become a status and a log line.
+ */
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <nettle/sha2.h>
+
+#include "bbuf.h"
+#include "http_req.h"
+#include "httpd_conf.h"
+#include "ingest.h"
+#include "log.h"
+#include "metrics.h"
+#include "spool.h"
+#include "tlsrpt_limits.h"
+#include "worker.h"
+
+#define RECENT_WAYS	4
+#define PEER_MAX	(INET6_ADDRSTRLEN + 8)
+#define REASON_MAX	512
+
+enum req_kind {
+	RK_REPORT = 0,		/* POST to the report path */
+	RK_ANSWERED,		/* answered on the first call */
+};
+
+struct http_req {
+	struct http_front	*fr;
+	uint64_t		 id;
+	struct timespec		 t0;
+	enum req_kind		 kind;
+	struct bbuf		 body;
+	unsigned		 verdict;	/* status decided while reading */
+	const char		*why;		/* static text for verdict */
+	size_t			 received;	/* body bytes seen, kept or not */
+	unsigned		 status;	/* answered with */
+	char			 peer[PEER_MAX];
+	char			 via[PEER_MAX];	/* the proxy, when trusted */
+	const char		*allow;		/* Allow of a 405 */
+	char			 what[96];	/* method and path, escaped */
+};
+
+struct http_conn {
+	struct http_conn	*next, *prev;
+	int			 fd;
+	atomic_llong		 mark;		/* monotonic s: request start */
+};
+
+struct recent {
+	pthread_mutex_t	  mtx;
+	size_t		  nb;
+	unsigned char	(*slot)[RECENT_WAYS][32];
+	unsigned char	 *used;		/* round-robin way per bucket */
+};
+
+static const char *const report_types[] = {
+	"application/tlsrpt+gzip", "application/tlsrpt+json",
+};
+
+static enum MHD_Result	 first_call(struct http_front *,
+			    struct MHD_Connection *, const char *,
+			    const char *, struct http_req *);
+static enum MHD_Result	 finish(struct http_req *, struct MHD_Connection *);
+static enum MHD_Result	 answer(struct http_req *, struct MHD_Connection *,
+			    unsigned, const char *, const char *, size_t);
+static enum MHD_Result	 answer_health(struct http_req *,
+			    struct MHD_Connection *, int);
+static void		 set_peer(struct http_req *, struct MHD_Connection *);
+static int		 domain_allowed(const struct httpd_conf *,
+			    const struct tlsrpt_report *, char *, size_t);
+static void		 keep_reject(struct http_req *, const char *,
+			    const char *);
+static int		 sniff(const unsigned char *, size_t);
+static int		 spool_writable(const struct collector *);
+static double		 elapsed(const struct timespec *);
+static long long	 mono_s(void);
+static struct recent	*recent_new(size_t);
+static void		 recent_free(struct recent *);
+static int		 recent_has(struct recent *, const unsigned char *);
+static void		 recent_add(struct recent *, const unsigned char *);
+
+int
+collector_init(struct collector *co, struct spool *sp, struct worker *w,
+    char *err, size_t errsz)
+{
+	DIR		*d = NULL;
+	struct dirent	*de;
+	unsigned	 n = 0;
+
+	memset(co, 0, sizeof(*co));
+	co->spool = sp;
+	co->worker = w;
+	pthread_mutex_init(&co->conn_mtx, NULL);
+	if ((co->recent = recent_new(LIM_HTTP_RECENT_DIGESTS)) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	if ((size_t)snprintf(co->rejects, sizeof(co->rejects), "%s/rejects",
+	    spool_dir(sp)) >= sizeof(co->rejects)) {
+		snprintf(err, errsz, "spool path too long");
+		return -1;
+	}
+	if (mkdir(co->rejects, 0750) == -1 && errno != EEXIST) {
+		snprintf(err, errsz, "cannot create %s: %s", co->rejects,
+		    strerror(errno));
+		return -1;
+	}
+	if ((d = opendir(co->rejects)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (strstr(de->d_name, ".reason") != NULL)
+				n++;
+		closedir(d);
+	}
+	atomic_store(&co->rejects_n, n);
+	return 0;
+}
+
+void
+collector_fini(struct collector *co)
+{
+	recent_free(co->recent);
+	co->recent = NULL;
+	pthread_mutex_destroy(&co->conn_mtx);
+}
+
+void
+http_front_init(struct http_front *fr, struct collector *co,
+    struct httpd_conf *conf)
+{
+	memset(fr, 0, sizeof(*fr));
+	fr->co = co;
+	fr->conf = conf;
+	ingest_limits_default(&fr->lim);
+	fr->lim.compressed_max = conf->body_max;
+	fr->lim.json_max = conf->json_max;
+	atomic_init(&fr->inflight, 0);
+	atomic_init(&fr->draining, 0);
+}
+
+enum MHD_Result
+http_access(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *data,
+    size_t *datalen, void **req_cls)
+{
+	struct http_front	*fr = cls;
+	struct http_req		*r = *req_cls;
+
+	(void)version;
+	if (r == NULL) {			/* headers only, no body yet */
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			return MHD_NO;		/* MHD closes the connection */
+		r->fr = fr;
+		r->id = atomic_fetch_add(&fr->co->seq, 1) + 1;
+		clock_gettime(CLOCK_MONOTONIC, &r->t0);
+		bbuf_init(&r->body, fr->conf->body_max);
+		atomic_fetch_add(&fr->inflight, 1);
+		*req_cls = r;
+		set_peer(r, conn);
+		return first_call(fr, conn, url, method, r);
+	}
+	if (r->kind == RK_ANSWERED) {		/* e.g. a body on a GET */
+		*datalen = 0;
+		return MHD_YES;
+	}
+	if (*datalen != 0) {
+		r->received += *datalen;
+		if (elapsed(&r->t0) > fr->conf->request_timeout) {
+			log_warnx("%llx http timeout peer=%s bytes=%zu: "
+			    "closing", (unsigned long long)r->id, r->peer,
+			    r->received);
+			return MHD_NO;
+		}
+		if (r->verdict == 0 &&
+		    bbuf_append(&r->body, data, *datalen) == -1) {
+			if (errno == ERANGE) {
+				r->verdict = MHD_HTTP_CONTENT_TOO_LARGE;
+				r->why = "body over the size limit";
+				metrics_reject(MR_TOO_BIG);
+			} else {
+				r->verdict = MHD_HTTP_SERVICE_UNAVAILABLE;
+				r->why = "out of memory";
+			}
+			bbuf_reset(&r->body);
+		}
+		/* after a verdict, drain and discard, but not forever */
+		if (r->verdict != 0 && r->received > 2 * fr->conf->body_max) {
+			log_warnx("%llx http discard peer=%s bytes=%zu: "
+			    "closing", (unsigned long long)r->id, r->peer,
+			    r->received);
+			return MHD_NO;
+		}
+		*datalen = 0;			/* consumed (or discarded) */
+		return MHD_YES;
+	}
+	return finish(r, conn);
+}
+
+void
+http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_req			*r = *req_cls;
+	const union MHD_ConnectionInfo	*ci;
+	struct http_conn		*hc;
+
+	(void)cls;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci != NULL && (hc = ci->socket_context) != NULL)
+		atomic_store(&hc->mark, mono_s());	/* next request */
+	if (r == NULL)
+		return;
+	if (r->status == 0)
+		log_info("%llx http aborted peer=%s bytes=%zu ms=%.1f "
+		    "reason=%d", (unsigned long long)r->id, r->peer,
+		    r->received, elapsed(&r->t0) * 1e3, (int)toe);
+	atomic_fetch_sub(&r->fr->inflight, 1);
+	bbuf_reset(&r->body);
+	free(r);
+	*req_cls = NULL;
+}
+
+void
+http_notify_conn(void *cls, struct MHD_Connection *conn, void **sctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct http_front		*fr = cls;
+	struct collector		*co = fr->co;
+	const union MHD_ConnectionInfo	*ci;
+	struct http_conn		*hc;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if ((hc = calloc(1, sizeof(*hc))) == NULL)
+			return;			/* not reaped; MHD timeout holds */
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		hc->fd = ci != NULL ? ci->connect_fd : -1;
+		atomic_init(&hc->mark, mono_s());
+		pthread_mutex_lock(&co->conn_mtx);
+		hc->next = co->conns;
+		if (co->conns != NULL)
+			co->conns->prev = hc;
+		co->conns = hc;
+		co->nconns++;
+		pthread_mutex_unlock(&co->conn_mtx);
+		*sctx = hc;
+		return;
+	}
+	if ((hc = *sctx) == NULL)
+		return;
+	/* MHD closes the descriptor after this returns: unlink first */
+	pthread_mutex_lock(&co->conn_mtx);
+	if (hc->prev != NULL)
+		hc->prev->next = hc->next;
+	else
+		co->conns = hc->next;
+	if (hc->next != NULL)
+		hc->next->prev = hc->prev;
+	co->nconns--;
+	pthread_mutex_unlock(&co->conn_mtx);
+	free(hc);
+	*sctx = NULL;
+}
+
+unsigned
+http_reap(struct collector *co, unsigned limit)
+{
+	struct http_conn	*hc;
+	long long		 now = mono_s();
+	unsigned		 n = 0;
+
+	pthread_mutex_lock(&co->conn_mtx);
+	for (hc = co->conns; hc != NULL; hc = hc->next) {
+		if (hc->fd == -1 || now - atomic_load(&hc->mark) <= limit)
+			continue;
+		/* the descriptor is open: CLOSED unlinks under conn_mtx */
+		shutdown(hc->fd, SHUT_RDWR);
+		atomic_store(&hc->mark, now);	/* once per period */
+		n++;
+	}
+	pthread_mutex_unlock(&co->conn_mtx);
+	return n;
+}
+
+unsigned
+http_connections(struct collector *co)
+{
+	unsigned	n;
+
+	pthread_mutex_lock(&co->conn_mtx);
+	n = co->nconns;
+	pthread_mutex_unlock(&co->conn_mtx);
+	return n;
+}
+
+static enum MHD_Result
+first_call(struct http_front *fr, struct MHD_Connection *conn,
+    const char *url, const char *method, struct http_req *r)
+{
+	const struct httpd_conf	*cf = fr->conf;
+	const char		*cl;
+	char			 why[128];
+	unsigned long long	 declared;
+	char			*end, m[16], u[64];
+
+	snprintf(r->what, sizeof(r->what), "%s %s",
+	    log_escape(m, sizeof(m), method, strlen(method)),
+	    log_escape(u, sizeof(u), url, strlen(url)));
+	if (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0) {
+		r->kind = RK_ANSWERED;
+		r->allow = "GET, HEAD";
+		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+			return answer(r, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "use GET", NULL, 0);
+		return answer_health(r, conn, url[1] == 'm');
+	}
+	if (strcmp(url, cf->path) != 0 && strcmp(url, "/") != 0) {
+		r->kind = RK_ANSWERED;
+		snprintf(why, sizeof(why), "no such path; POST reports to %s",
+		    cf->path);
+		return answer(r, conn, MHD_HTTP_NOT_FOUND, why, NULL, 0);
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+		r->kind = RK_ANSWERED;
+		return answer(r, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "POST the report (RFC 8460 section 5.4)", NULL, 0);
+	}
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl != NULL) {
+		errno = 0;
+		declared = strtoull(cl, &end, 10);
+		if (errno != 0 || end == cl || *end != '\0' ||
+		    declared > cf->body_max) {
+			r->kind = RK_ANSWERED;
+			metrics_reject(MR_TOO_BIG);
+			snprintf(why, sizeof(why), "body over the size limit "
+			    "of %zu bytes", cf->body_max);
+			return answer(r, conn, MHD_HTTP_CONTENT_TOO_LARGE, why,
+			    NULL, 0);
+		}
+	}
+	r->kind = RK_REPORT;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+finish(struct http_req *r, struct MHD_Connection *conn)
+{
+	struct http_front	*fr = r->fr;
+	struct collector	*co = fr->co;
+	struct tlsrpt_report	*rep = NULL;
+	struct ingest_err	 ierr;
+	struct ingest_meta	 imeta;
+	struct spool_meta	 smeta;
+	struct sha256_ctx	 h;
+	enum ingest_status	 st;
+	enum spool_put_result	 pr;
+	enum MHD_Result		 ret;
+	const char		*ct, *ua;
+	char			 reason[REASON_MAX], ctbuf[LIM_HTTP_HEADER_VALUE_BYTES];
+	char			 uabuf[LIM_HTTP_HEADER_VALUE_BYTES];
+	char			 xct[LIM_HTTP_HEADER_VALUE_BYTES + 32];
+	char			 xua[LIM_HTTP_HEADER_VALUE_BYTES + 32];
+	char			 xvia[PEER_MAX + 32];
+	unsigned char		 digest[SHA256_DIGEST_SIZE];
+	size_t			 i, nx = 0;
+	int			 kind, saved;
+
+	if (r->verdict != 0)
+		return answer(r, conn, r->verdict, r->why, NULL, 0);
+	if (r->body.len == 0) {
+		metrics_reject(MR_EMPTY);
+		return answer(r, conn, MHD_HTTP_BAD_REQUEST,
+		    "empty body: POST the report, gzip or JSON", NULL, 0);
+	}
+	if ((kind = sniff(r->body.data, r->body.len)) == 0) {
+		metrics_reject(MR_MEDIA_TYPE);
+		keep_reject(r, "media-type", "neither gzip nor JSON");
+		return answer(r, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		    "body is neither gzip nor JSON (application/tlsrpt+gzip "
+		    "or application/tlsrpt+json)", NULL, 0);
+	}
+
+	sha256_init(&h);
+	sha256_update(&h, r->body.len, r->body.data);
+	sha256_digest(&h, sizeof(digest), digest);
+	if (recent_has(co->recent, digest)) {
+		metrics_http_duplicate();
+		return answer(r, conn, MHD_HTTP_OK,
+		    "duplicate: this report was received already", NULL, 0);
+	}
+
+	ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_USER_AGENT);
+	memset(&imeta, 0, sizeof(imeta));
+	if (ct == NULL || strncmp(ct, report_types[kind == 1 ? 0 : 1],
+	    strlen(report_types[0])) != 0)
+		imeta.flags |= INGEST_MF_MISLABELED;
+	st = ingest_payload(r->body.data, r->body.len, &imeta, &fr->lim, &rep,
+	    &ierr);
+	switch (st) {
+	case INGEST_OK:
+		break;
+	case INGEST_E_TOOBIG:
+		metrics_reject(MR_TOO_BIG);
+		keep_reject(r, ingest_status_str(st), ierr.msg);
+		return answer(r, conn, MHD_HTTP_CONTENT_TOO_LARGE, ierr.msg,
+		    NULL, 0);
+	case INGEST_E_NOMEM:
+		return answer(r, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "out of memory", NULL, 0);
+	default:
+		metrics_reject(st == INGEST_E_GZIP ? MR_GZIP :
+		    st == INGEST_E_JSON ? MR_JSON :
+		    st == INGEST_E_SCHEMA ? MR_SCHEMA : MR_FORMAT);
+		keep_reject(r, ingest_status_str(st), ierr.msg);
+		snprintf(reason, sizeof(reason), "not a TLS report (%s): %s",
+		    ingest_status_str(st), ierr.msg);
+		return answer(r, conn, MHD_HTTP_BAD_REQUEST, reason, NULL, 0);
+	}
+	if (!domain_allowed(fr->conf, rep, reason, sizeof(reason))) {
+		tlsrpt_report_free(rep);
+		metrics_reject(MR_DOMAIN);
+		return answer(r, conn, MHD_HTTP_FORBIDDEN, reason, NULL, 0);
+	}
+	tlsrpt_report_free(rep);
+	rep = NULL;
+
+	memset(&smeta, 0, sizeof(smeta));
+	smeta.source = "https";
+	smeta.origin = r->peer;
+	smeta.received = (int64_t)time(NULL);
+	if (ct != NULL) {
+		snprintf(xct, sizeof(xct), "content-type: %s", log_escape(
+		    ctbuf, sizeof(ctbuf), ct, strlen(ct)));
+		smeta.extra[nx++] = xct;
+	}
+	if (ua != NULL) {
+		snprintf(xua, sizeof(xua), "user-agent: %s", log_escape(
+		    uabuf, sizeof(uabuf), ua, strlen(ua)));
+		smeta.extra[nx++] = xua;
+	}
+	if (r->via[0] != '\0') {
+		snprintf(xvia, sizeof(xvia), "via-proxy: %s", r->via);
+		smeta.extra[nx++] = xvia;
+	}
+	for (i = nx; i < SPOOL_HDR_MAX; i++)
+		smeta.extra[i] = NULL;
+
+	pr = spool_put(co->spool, r->body.data, r->body.len, &smeta);
+	saved = errno;
+	switch (pr) {
+	case SPOOL_STORED:
+		atomic_store(&co->spool_failing, 0);
+		recent_add(co->recent, digest);
+		if (co->worker != NULL)
+			worker_kick(co->worker);
+		ret = answer(r, conn, MHD_HTTP_CREATED,
+		    "stored: the report is safe on disk", NULL, 0);
+		break;
+	case SPOOL_DUPLICATE:
+		atomic_store(&co->spool_failing, 0);
+		recent_add(co->recent, digest);
+		metrics_http_duplicate();
+		ret = answer(r, conn, MHD_HTTP_OK,
+		    "duplicate: this report was received already", NULL, 0);
+		break;
+	default:
+		atomic_store(&co->spool_failing, 1);
+		metrics_spool_failed();
+		errno = saved;
+		log_warn("%llx spool put failed", (unsigned long long)r->id);
+		ret = answer(r, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "the spool cannot take reports now; retry later", NULL, 0);
+		break;
+	}
+	return ret;
+}
+
+/*
+ * Queue the answer: status, a body (a one-line reason when ctype is NULL),
+ * headers; count and log it.  Returns what MHD_queue_response said.
+ */
+static enum MHD_Result
+answer(struct http_req *r, struct MHD_Connection *conn, unsigned status,
+    const char *text, const char *ctype, size_t textlen)
+{
+	struct MHD_Response	*resp;
+	enum MHD_Result		 ret;
+	const char		*reason = NULL;
+	char			 line[REASON_MAX + 2], ra[16], esc[REASON_MAX];
+	double			 secs;
+	size_t			 len;
+
+	if (ctype == NULL) {		/* a one-line reason */
+		len = (size_t)snprintf(line, sizeof(line), "%s\n", text);
+		if (len >= sizeof(line))
+			len = sizeof(line) - 1;
+		resp = MHD_create_response_from_buffer(len, line,
+		    MHD_RESPMEM_MUST_COPY);
+		ctype = "text/plain; charset=utf-8";
+		if (status >= 300)	/* may quote the peer */
+			reason = log_escape(esc, sizeof(esc), text,
+			    strlen(text));
+	} else
+		resp = MHD_create_response_from_buffer(textlen,
+		    (void *)(uintptr_t)text, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    "no-store");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+		    r->allow != NULL ? r->allow : "POST");
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE) {
+		snprintf(ra, sizeof(ra), "%d", LIM_HTTP_RETRY_AFTER_SEC);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
+	if (atomic_load(&r->fr->draining))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+		    "close");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	r->status = status;
+	secs = elapsed(&r->t0);
+	metrics_request(status, secs);
+	log_info("%llx http %u %s peer=%s%s%s bytes=%zu ms=%.1f%s%s%s",
+	    (unsigned long long)r->id, status, r->what, r->peer,
+	    r->via[0] ? " via=" : "", r->via, r->received, secs * 1e3,
+	    reason ? " reason=\"" : "", reason ? reason : "",
+	    reason ? "\"" : "");
+	return ret;
+}
+
+static enum MHD_Result
+answer_health(struct http_req *r, struct MHD_Connection *conn, int metrics)
+{
+	struct collector	*co = r->fr->co;
+	struct worker_stats	 ws;
+	struct metrics_snapshot	 s;
+	char			 buf[METRICS_BUF_BYTES];
+	size_t			 len;
+	int			 healthy;
+
+	memset(&s, 0, sizeof(s));
+	memset(&ws, 0, sizeof(ws));
+	if (co->worker != NULL) {
+		worker_get_stats(co->worker, &ws);
+		s.ws = &ws;
+	}
+	s.spool_ok = spool_writable(co);
+	s.depth_ok = spool_depth(co->spool, &s.depth, &s.oldest_age,
+	    (int64_t)time(NULL)) == 0;
+	s.connections = http_connections(co);
+	if (metrics) {
+		len = metrics_render(buf, sizeof(buf), &s);
+		return answer(r, conn, MHD_HTTP_OK, buf,
+		    "text/plain; version=0.0.4; charset=utf-8", len);
+	}
+	healthy = s.spool_ok && s.depth_ok && ws.db_up;
+	len = (size_t)snprintf(buf, sizeof(buf),
+	    "{\"status\": \"%s\", \"spool_writable\": %s, "
+	    "\"database_reachable\": %s, \"spool_files\": %zu, "
+	    "\"spool_oldest_age_seconds\": %lld, \"db_errors\": %llu, "
+	    "\"reports_stored\": %llu}\n",
+	    healthy ? "ok" : "degraded", s.spool_ok ? "true" : "false",
+	    ws.db_up ? "true" : "false", s.depth, (long long)s.oldest_age,
+	    (unsigned long long)ws.db_errors, (unsigned long long)ws.stored);
+	return answer(r, conn, healthy ? MHD_HTTP_OK :
+	    MHD_HTTP_SERVICE_UNAVAILABLE, buf, "application/json", len);
+}
+
+/*
+ * The peer's address as text.  Behind a --trusted-proxy (with --plain),
+ * the last address of X-Forwarded-For, the one that proxy appended.
+ */
+static void
+set_peer(struct http_req *r, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo	*ci;
+	const struct sockaddr		*sa;
+	const char			*xff, *last;
+	char				 tmp[PEER_MAX];
+	unsigned char			 bin[sizeof(struct in6_addr)];
+	size_t				 l;
+
+	snprintf(r->peer, sizeof(r->peer), "-");
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr, r->peer, sizeof(r->peer));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr, r->peer, sizeof(r->peer));
+	if (!r->fr->conf->plain || !conf_is_trusted_proxy(r->fr->conf, sa))
+		return;
+	xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "X-Forwarded-For");
+	if (xff == NULL)
+		return;
+	last = strrchr(xff, ',');
+	last = last != NULL ? last + 1 : xff;
+	while (*last == ' ' || *last == '\t')
+		last++;
+	l = strcspn(last, " \t");
+	if (l == 0 || l >= sizeof(tmp))
+		return;
+	memcpy(tmp, last, l);
+	tmp[l] = '\0';
+	if (inet_pton(AF_INET, tmp, bin) != 1 &&
+	    inet_pton(AF_INET6, tmp, bin) != 1)
+		return;			/* not an address: keep the proxy's */
+	memcpy(r->via, r->peer, sizeof(r->via));
+	snprintf(r->peer, sizeof(r->peer), "%s", tmp);
+}
+
+/*
+ * A report is accepted when one of its policy domains is a listed domain
+ * or below one (a DANE policy domain can be an MX host name).
+ */
+static int
+domain_allowed(const struct httpd_conf *cf, const struct tlsrpt_report *rep,
+    char *why, size_t whysz)
+{
+	const char	*d, *l;
+	char		 esc[128];
+	size_t		 i, j, dl, ll, n;
+	int		 r;
+
+	if (cf->domain.n == 0)
+		return 1;
+	for (i = 0; i < rep->npolicies; i++) {
+		d = rep->policies[i].domain;
+		dl = strlen(d);
+		for (j = 0; j < cf->domain.n; j++) {
+			l = cf->domain.v[j];
+			ll = strlen(l);
+			if (dl == ll && strcmp(d, l) == 0)
+				return 1;
+			if (dl > ll && d[dl - ll - 1] == '.' &&
+			    strcmp(d + dl - ll, l) == 0)
+				return 1;
+		}
+	}
+	n = (size_t)snprintf(why, whysz, "report is about");
+	for (i = 0; i < rep->npolicies && n < whysz; i++) {
+		d = rep->policies[i].domain;
+		for (j = 0; j < i; j++)		/* each domain once */
+			if (strcmp(rep->policies[j].domain, d) == 0)
+				break;
+		if (j < i)
+			continue;
+		r = snprintf(why + n, whysz - n, "%s %s", n > 15 ? "," : "",
+		    d[0] ? log_escape(esc, sizeof(esc), d, strlen(d)) :
+		    "(no policy domain)");
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n < whysz)
+		snprintf(why + n, whysz - n, ", not a domain this collector "
+		    "accepts reports for");
+	return 0;
+}
+
+/*
+ * Keep the first LIM_REJECT_KEEP_BYTES of a refused body in
+ * SPOOL/rejects with a .reason file, up to --rejects-keep files.  Best
+ * effort: for people to look at, never fsynced.
+ */
+static void
+keep_reject(struct http_req *r, const char *token, const char *why)
+{
+	struct collector	*co = r->fr->co;
+	char			 path[PATH_MAX + 96], name[64];
+	FILE			*f;
+	size_t			 len;
+
+	if (atomic_fetch_add(&co->rejects_n, 1) >= r->fr->conf->rejects_keep) {
+		atomic_fetch_sub(&co->rejects_n, 1);
+		return;
+	}
+	snprintf(name, sizeof(name), "%lld-%llx", (long long)time(NULL),
+	    (unsigned long long)r->id);
+	len = r->body.len < LIM_REJECT_KEEP_BYTES ? r->body.len :
+	    LIM_REJECT_KEEP_BYTES;
+	snprintf(path, sizeof(path), "%s/%s", co->rejects, name);
+	if ((f = fopen(path, "wbx")) != NULL) {
+		if (len > 0)
+			fwrite(r->body.data, 1, len, f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/%s.reason", co->rejects, name);
+	if ((f = fopen(path, "wx")) != NULL) {
+		fprintf(f, "status: %s\nreason: %s\npeer: %s\nbytes: %zu\n"
+		    "kept: %zu\n", token, why, r->peer, r->body.len, len);
+		fclose(f);
+	}
+}
+
+/* 1 gzip, 2 JSON (first non-blank byte '{' or '['), 0 neither. */
+static int
+sniff(const unsigned char *p, size_t len)
+{
+	size_t	i = 0;
+
+	if (ingest_is_gzip(p, len))
+		return 1;
+	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+		i = 3;				/* UTF-8 BOM: JSON says why */
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
+	    p[i] == '\n'))
+		i++;
+	return i < len && (p[i] == '{' || p[i] == '[') ? 2 : 0;
+}
+
+static int
+spool_writable(const struct collector *co)
+{
+	static const char *const sub[] = { "tmp", "new" };
+	struct stat	 st;
+	char		 path[PATH_MAX];
+	size_t		 i;
+
+	if (atomic_load(&co->spool_failing))
+		return 0;
+	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", spool_dir(co->spool),
+		    sub[i]);
+		if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode) ||
+		    access(path, W_OK | X_OK) == -1)
+			return 0;
+	}
+	return 1;
+}
+
+static double
+elapsed(const struct timespec *t0)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	    (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static long long
+mono_s(void)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)now.tv_sec;
+}
+
+/* --- recent digests: a lossy set of bodies acknowledged lately ------- */
+
+static struct recent *
+recent_new(size_t n)
+{
+	struct recent	*rc;
+
+	if ((rc = calloc(1, sizeof(*rc))) == NULL)
+		return NULL;
+	rc->nb = n / RECENT_WAYS > 0 ? n / RECENT_WAYS : 1;
+	rc->slot = calloc(rc->nb, sizeof(*rc->slot));
+	rc->used = calloc(rc->nb, 1);
+	if (rc->slot == NULL || rc->used == NULL) {
+		recent_free(rc);
+		return NULL;
+	}
+	pthread_mutex_init(&rc->mtx, NULL);
+	return rc;
+}
+
+static void
+recent_free(struct recent *rc)
+{
+	if (rc == NULL)
+		return;
+	free(rc->slot);
+	free(rc->used);
+	free(rc);
+}
+
+static size_t
+recent_bucket(const struct recent *rc, const unsigned char *d)
+{
+	size_t	h;
+
+	memcpy(&h, d, sizeof(h));
+	return h % rc->nb;
+}
+
+static int
+recent_has(struct recent *rc, const unsigned char *d)
+{
+	size_t	b = recent_bucket(rc, d), i;
+	int	found = 0;
+
+	pthread_mutex_lock(&rc->mtx);
+	for (i = 0; i < RECENT_WAYS && !found; i++)
+		found = memcmp(rc->slot[b][i], d, 32) == 0;
+	pthread_mutex_unlock(&rc->mtx);
+	return found;
+}
+
+static void
+recent_add(struct recent *rc, const unsigned char *d)
+{
+	size_t	b = recent_bucket(rc, d);
+
+	pthread_mutex_lock(&rc->mtx);
+	memcpy(rc->slot[b][rc->used[b] % RECENT_WAYS], d, 32);
+	rc->used[b]++;
+	pthread_mutex_unlock(&rc->mtx);
+}

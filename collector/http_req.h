@@ -1,0 +1,86 @@
+/*
+ * http_req.h -- the request side of tlsrpt-httpd: the MHD callbacks and
+ * the state they share.  Included only by httpd.c and http_req.c (the
+ * two files that may include microhttpd.h).
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
+ * A struct collector lives as long as the process; a struct http_front
+ * is one generation of configuration (SIGHUP makes a new one) and is
+ * shared, read-only but for its atomics, by every request of the daemons
+ * started with it.
+ */
+
+#ifndef TLSRPT_HTTP_REQ_H
+#define TLSRPT_HTTP_REQ_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "ingest.h"
+
+struct spool;
+struct worker;
+struct httpd_conf;
+struct http_conn;
+struct recent;
+
+struct collector {
+	struct spool		*spool;		/* borrowed */
+	struct worker		*worker;	/* borrowed; may be NULL */
+	struct recent		*recent;	/* acked body digests */
+	char			 rejects[PATH_MAX];	/* SPOOL/rejects */
+	atomic_uint		 rejects_n;	/* files kept there */
+	atomic_uint_fast64_t	 seq;		/* request ids */
+	atomic_int		 spool_failing;	/* last spool_put failed */
+	pthread_mutex_t		 conn_mtx;	/* guards the list below */
+	struct http_conn	*conns;
+	unsigned		 nconns;
+};
+
+struct http_front {
+	struct collector	*co;		/* borrowed */
+	struct httpd_conf	*conf;		/* borrowed; outlives front */
+	struct ingest_limits	 lim;
+	atomic_int		 inflight;	/* requests begun, not done */
+	atomic_int		 draining;	/* answer with Connection: close */
+};
+
+/*
+ * Set up co for spool sp and worker w (both borrowed; w may be NULL).
+ * Creates SPOOL/rejects.  0, or -1 with a reason in err.
+ */
+int	collector_init(struct collector *, struct spool *sp,
+	    struct worker *w, char *err, size_t errsz);
+void	collector_fini(struct collector *);
+
+/* A front for conf (borrowed); its limits come from conf. */
+void	http_front_init(struct http_front *, struct collector *,
+	    struct httpd_conf *);
+
+/* MHD callbacks; cls is the struct http_front. */
+enum MHD_Result	 http_access(void *cls, struct MHD_Connection *,
+		    const char *url, const char *method, const char *version,
+		    const char *upload_data, size_t *upload_data_size,
+		    void **req_cls);
+void		 http_completed(void *cls, struct MHD_Connection *,
+		    void **req_cls, enum MHD_RequestTerminationCode);
+void		 http_notify_conn(void *cls, struct MHD_Connection *,
+		    void **socket_context, enum MHD_ConnectionNotificationCode);
+
+/*
+ * Cut off (shutdown(2)) every connection whose current request or TLS
+ * handshake has taken more than limit seconds; returns how many.  Called
+ * from the main loop once a second.  Thread-safe.
+ */
+unsigned	 http_reap(struct collector *, unsigned limit);
+
+unsigned	 http_connections(struct collector *);
+
+#endif

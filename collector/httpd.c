@@ -1,0 +1,529 @@
+/*
+ * httpd.c -- tlsrpt-httpd: the HTTPS endpoint that receives SMTP TLS
+ * reports (RFC 8460 section 5.4) and spools them for PostgreSQL.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
+ * main() binds the listening sockets itself, drops root, opens the spool,
+ * starts the ingest worker, then runs one libmicrohttpd daemon per
+ * listening socket (a thread per connection: a spool write blocks in
+ * fsync only the connection that waits for it).  The main thread takes
+ * the signals synchronously (sigtimedwait) and ticks once a second:
+ *
+ *   SIGHUP	reload config, certificate and key: a new generation of
+ *		daemons starts on the same sockets, the old one is quiesced
+ *		and stopped once its requests are done.  Nothing is dropped.
+ *   SIGTERM	stop accepting, finish the requests in flight (bounded by
+ *   SIGINT	--request-timeout), stop the worker, exit 0.
+ *   tick	cut off connections whose request takes longer than
+ *		--request-timeout; retire drained generations; log what the
+ *		worker last complained about.
+ */
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+
+#include "http_req.h"
+#include "httpd_conf.h"
+#include "log.h"
+#include "spool.h"
+#include "tlsrpt_limits.h"
+#include "worker.h"
+
+#define HTTPD_VERSION		"0.1"
+#define LISTEN_BACKLOG		1024
+#define WORKER_BATCH		500
+#define WORKER_BACKOFF_MAX_S	30
+#define OPT_ITEMS_MAX		24
+
+struct listener {
+	char	*name;		/* as configured, owned */
+	int	 fd;
+};
+
+/* One configuration and the daemons that run with it. */
+struct gen {
+	struct httpd_conf	*conf;		/* owned */
+	struct http_front	 fr;
+	struct MHD_Daemon	*d[CONF_LIST_MAX];
+	int			 fd[CONF_LIST_MAX];	/* dup of lis[i] */
+	size_t			 nd;
+	time_t			 drain_since;	/* 0: current */
+	struct gen		*next;		/* draining list */
+};
+
+static struct listener	 lis[CONF_LIST_MAX];
+static size_t		 nlis;
+static struct collector	 co;
+
+static struct gen	*gen_start(struct httpd_conf *);
+static void		 gen_quiesce(struct gen *);
+static void		 gen_stop(struct gen *);
+static int		 gen_idle(struct gen *);
+static struct gen	*reload(struct gen *, int, char *const[]);
+static int		 listen_on(const char *, char *, size_t);
+static int		 tls_check(const struct httpd_conf *, char *, size_t);
+static void		 drop_privileges(const char *);
+static void		 mhd_log(void *, const char *, va_list)
+			    __attribute__((format(printf, 2, 0)));
+static void		 worker_log(struct worker *, int64_t *);
+static time_t		 mono_now(void);
+
+int
+main(int argc, char *argv[])
+{
+	struct httpd_conf	*conf;
+	struct spool		*sp;
+	struct worker		*w;
+	struct worker_conf	 wc;
+	struct gen		*cur, *draining = NULL, *g, **gp;
+	struct timespec		 tick = { 1, 0 };
+	sigset_t		 set;
+	siginfo_t		 si;
+	char			 err[512];
+	int64_t			 werr_at = 0;
+	time_t			 stop_at;
+	size_t			 i;
+	int			 sig;
+
+	if ((conf = conf_load(argc, argv, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "tlsrpt-httpd: %s\n", err);
+		return 2;
+	}
+	if (conf->foreground_help) {
+		if (conf->foreground_help == 2)
+			printf("tlsrpt-httpd %s (libmicrohttpd %s)\n",
+			    HTTPD_VERSION, MHD_get_version());
+		else
+			conf_usage();
+		conf_free(conf);
+		return 0;
+	}
+	log_init(!conf->syslog, "tlsrpt-httpd", LOG_DAEMON, conf->verbose);
+	if (conf_load_tls(conf, err, sizeof(err)) == -1 ||
+	    tls_check(conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+
+	/* every thread started from here on inherits this mask */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		fatalx("cannot block signals");
+
+	for (i = 0; i < conf->listen.n; i++) {
+		if ((lis[i].fd = listen_on(conf->listen.v[i], err,
+		    sizeof(err))) == -1)
+			fatalx("%s", err);
+		if ((lis[i].name = strdup(conf->listen.v[i])) == NULL)
+			fatal("strdup");
+		nlis++;
+	}
+	if (conf->user != NULL)
+		drop_privileges(conf->user);
+	else if (geteuid() == 0)
+		log_warnx("running as root: use --user in production");
+
+	if ((sp = spool_open(conf->spool, err, sizeof(err))) == NULL)
+		fatalx("spool %s: %s", conf->spool, err);
+	memset(&wc, 0, sizeof(wc));
+	wc.conninfo = conf->db;
+	ingest_limits_default(&wc.lim);
+	wc.lim.compressed_max = conf->body_max;
+	wc.lim.json_max = conf->json_max;
+	wc.batch_max = WORKER_BATCH;
+	wc.backoff_max_s = WORKER_BACKOFF_MAX_S;
+	if ((w = worker_start(sp, &wc, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (collector_init(&co, sp, w, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if ((cur = gen_start(conf)) == NULL)
+		fatalx("cannot start the HTTP daemons");
+	log_info("ready: %s%s, spool %s, path %s", conf->plain ? "plain " :
+	    "", conf->plain ? "HTTP" : "HTTPS", conf->spool, conf->path);
+
+	for (;;) {
+		sig = sigtimedwait(&set, &si, &tick);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		if (sig == SIGHUP) {
+			log_info("SIGHUP: reloading");
+			if ((g = reload(cur, argc, argv)) != NULL) {
+				gen_quiesce(cur);
+				cur->next = draining;
+				draining = cur;
+				cur = g;
+			}
+		}
+		http_reap(&co, cur->conf->request_timeout);
+		worker_log(w, &werr_at);
+		for (gp = &draining; (g = *gp) != NULL; ) {
+			if (gen_idle(g) || mono_now() - g->drain_since >
+			    (time_t)g->conf->request_timeout) {
+				*gp = g->next;
+				gen_stop(g);
+			} else
+				gp = &g->next;
+		}
+	}
+
+	log_info("signal %d: finishing the requests in flight", sig);
+	gen_quiesce(cur);
+	stop_at = mono_now() + (time_t)cur->conf->request_timeout;
+	for (;;) {
+		int idle = gen_idle(cur);
+
+		for (g = draining; g != NULL; g = g->next)
+			idle = idle && gen_idle(g);
+		if (idle || mono_now() > stop_at)
+			break;
+		http_reap(&co, cur->conf->request_timeout);
+		usleep(50 * 1000);
+	}
+	while ((g = draining) != NULL) {
+		draining = g->next;
+		gen_stop(g);
+	}
+	gen_stop(cur);
+	for (i = 0; i < nlis; i++) {
+		close(lis[i].fd);
+		free(lis[i].name);
+	}
+	worker_stop(w);
+	collector_fini(&co);
+	spool_close(sp);
+	log_info("stopped");
+	return 0;
+}
+
+/*
+ * Start one daemon per listening socket with conf (owned by the new
+ * generation from here on, also on failure).  NULL when one did not
+ * start (the others are stopped).
+ */
+static struct gen *
+gen_start(struct httpd_conf *conf)
+{
+	struct MHD_OptionItem	 o[OPT_ITEMS_MAX];
+	struct gen		*g;
+	unsigned int		 flags;
+	size_t			 i, n;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		conf_free(conf);
+		return NULL;
+	}
+	g->conf = conf;
+	http_front_init(&g->fr, &co, conf);
+	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (!conf->plain)
+		flags |= MHD_USE_TLS;
+	for (i = 0; i < nlis; i++) {
+		/*
+		 * Each daemon gets its own descriptor of the socket: MHD
+		 * closes it when it fails to start, and the socket must
+		 * outlive any generation.
+		 */
+		if ((g->fd[i] = dup(lis[i].fd)) == -1) {
+			log_warn("dup");
+			break;
+		}
+		n = 0;
+#define OPT(opt, v, p)	do {						\
+		o[n].option = (opt);					\
+		o[n].value = (intptr_t)(v);				\
+		o[n].ptr_value = (p);					\
+		n++;							\
+	} while (0)
+		/* the logger first, or MHD logs the rest its own way */
+		OPT(MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL);
+		OPT(MHD_OPTION_LISTEN_SOCKET, g->fd[i], NULL);
+		OPT(MHD_OPTION_CONNECTION_LIMIT, conf->conn_max, NULL);
+		if (conf->conn_per_ip > 0)
+			OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			    conf->conn_per_ip, NULL);
+		OPT(MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout, NULL);
+		OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, conf->conn_mem, NULL);
+		OPT(MHD_OPTION_THREAD_STACK_SIZE, LIM_HTTP_THREAD_STACK_BYTES,
+		    NULL);
+		OPT(MHD_OPTION_NOTIFY_COMPLETED, &http_completed, &g->fr);
+		OPT(MHD_OPTION_NOTIFY_CONNECTION, &http_notify_conn, &g->fr);
+		if (!conf->plain) {
+			OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, conf->cert_pem);
+			OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, conf->key_pem);
+			OPT(MHD_OPTION_HTTPS_PRIORITIES, 0,
+			    conf->tls_priorities);
+		}
+		OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+		g->d[i] = MHD_start_daemon(flags, 0, NULL, NULL, &http_access,
+		    &g->fr, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+		if (g->d[i] == NULL) {	/* MHD closed g->fd[i] */
+			log_warnx("cannot start the HTTP daemon on %s",
+			    lis[i].name);
+			break;
+		}
+		g->nd++;
+	}
+	if (g->nd != nlis) {
+		for (i = 0; i < g->nd; i++) {
+			MHD_quiesce_daemon(g->d[i]);
+			MHD_stop_daemon(g->d[i]);
+			close(g->fd[i]);
+		}
+		conf_free(g->conf);
+		free(g);
+		return NULL;
+	}
+	for (i = 0; i < nlis; i++)
+		log_info("listening on %s (%s)", lis[i].name,
+		    conf->plain ? "plain HTTP" : "TLS");
+	return g;
+}
+
+/* Stop accepting; the listening sockets stay open for the next. */
+static void
+gen_quiesce(struct gen *g)
+{
+	size_t	i;
+
+	if (g->drain_since != 0)
+		return;
+	atomic_store(&g->fr.draining, 1);
+	for (i = 0; i < g->nd; i++)
+		(void)MHD_quiesce_daemon(g->d[i]);
+	g->drain_since = mono_now();
+}
+
+static int
+gen_idle(struct gen *g)
+{
+	return atomic_load(&g->fr.inflight) == 0;
+}
+
+/* Close what is left (idle keep-alive connections) and free. */
+static void
+gen_stop(struct gen *g)
+{
+	size_t	i;
+
+	gen_quiesce(g);		/* so that MHD leaves g->fd[] open */
+	for (i = 0; i < g->nd; i++) {
+		MHD_stop_daemon(g->d[i]);
+		close(g->fd[i]);
+	}
+	conf_free(g->conf);
+	free(g);
+}
+
+/*
+ * SIGHUP: a new configuration from the same file and command line, with
+ * the certificate and key read again.  What needs a restart (listen
+ * addresses, spool, database, user) is kept as it was, with a warning.
+ * Returns the new generation, already serving, or NULL (the current one
+ * goes on).
+ */
+static struct gen *
+reload(struct gen *cur, int argc, char *const argv[])
+{
+	struct httpd_conf	*nc;
+	const struct httpd_conf	*oc = cur->conf;
+	char			 err[512];
+	size_t			 i;
+	int			 same;
+
+	if ((nc = conf_load(argc, argv, err, sizeof(err))) == NULL) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    err);
+		return NULL;
+	}
+	if (conf_load_tls(nc, err, sizeof(err)) == -1 ||
+	    tls_check(nc, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    err);
+		conf_free(nc);
+		return NULL;
+	}
+	same = nc->listen.n == oc->listen.n;
+	for (i = 0; same && i < nc->listen.n; i++)
+		same = strcmp(nc->listen.v[i], oc->listen.v[i]) == 0;
+	if (!same)
+		log_warnx("reload: listen addresses change on restart only");
+	if (strcmp(nc->spool, oc->spool) != 0 ||
+	    (nc->db == NULL) != (oc->db == NULL) ||
+	    (nc->db != NULL && strcmp(nc->db, oc->db) != 0))
+		log_warnx("reload: spool and db change on restart only");
+	if (nc->plain != oc->plain) {
+		log_warnx("reload: plain changes on restart only; keeping "
+		    "the running configuration");
+		conf_free(nc);
+		return NULL;
+	}
+	return gen_start(nc);
+}
+
+/* Would GnuTLS take this certificate, key and priority string? */
+static int
+tls_check(const struct httpd_conf *c, char *err, size_t errsz)
+{
+	gnutls_certificate_credentials_t	 cred = NULL;
+	gnutls_priority_t			 prio = NULL;
+	gnutls_datum_t				 cd, kd;
+	const char				*pos = NULL;
+	int					 r, rc = -1;
+
+	if (c->plain)
+		return 0;
+	if (gnutls_certificate_allocate_credentials(&cred) < 0) {
+		snprintf(err, errsz, "GnuTLS: out of memory");
+		goto out;
+	}
+	cd.data = (unsigned char *)c->cert_pem;
+	cd.size = (unsigned int)strlen(c->cert_pem);
+	kd.data = (unsigned char *)c->key_pem;
+	kd.size = (unsigned int)strlen(c->key_pem);
+	if ((r = gnutls_certificate_set_x509_key_mem(cred, &cd, &kd,
+	    GNUTLS_X509_FMT_PEM)) < 0) {
+		snprintf(err, errsz, "--tls-cert %s / --tls-key %s: %s",
+		    c->tls_cert, c->tls_key, gnutls_strerror(r));
+		goto out;
+	}
+	if ((r = gnutls_priority_init(&prio, c->tls_priorities, &pos)) < 0) {
+		snprintf(err, errsz, "--tls-priorities: %s at \"%s\"",
+		    gnutls_strerror(r), pos ? pos : "");
+		goto out;
+	}
+	rc = 0;
+ out:
+	if (prio != NULL)
+		gnutls_priority_deinit(prio);
+	if (cred != NULL)
+		gnutls_certificate_free_credentials(cred);
+	return rc;
+}
+
+static int
+listen_on(const char *spec, char *err, size_t errsz)
+{
+	struct addrinfo		 hints, *ai = NULL;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 host[256], port[16], h[NI_MAXHOST];
+	char			 p[NI_MAXSERV];
+	int			 fd = -1, on = 1, r;
+
+	if (conf_split_hostport(spec, host, sizeof(host), port,
+	    sizeof(port)) == -1) {
+		snprintf(err, errsz, "--listen %s: not ADDR:PORT", spec);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		snprintf(err, errsz, "--listen %s: %s", spec, gai_strerror(r));
+		return -1;
+	}
+	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+	    ai->ai_protocol)) == -1)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto fail;
+	if (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		goto fail;
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    listen(fd, LISTEN_BACKLOG) == -1)
+		goto fail;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p,
+	    sizeof(p), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		log_debug("bound %s:%s", h, p);
+	freeaddrinfo(ai);
+	return fd;
+ fail:
+	snprintf(err, errsz, "--listen %s: %s", spec, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	freeaddrinfo(ai);
+	return -1;
+}
+
+static void
+drop_privileges(const char *user)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("--user %s: no such user", user);
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s", user);
+	if (geteuid() == 0 && pw->pw_uid != 0)
+		fatalx("still root after dropping privileges");
+	log_info("running as %s", user);
+}
+
+/* MHD's messages end with a newline and may quote a peer: escape. */
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char	msg[512], esc[512];
+	size_t	n;
+
+	(void)cls;
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		return;
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		n--;
+	log_warnx("mhd: %s", log_escape(esc, sizeof(esc), msg, n));
+}
+
+/* Log what the worker last complained about, once. */
+static void
+worker_log(struct worker *w, int64_t *seen)
+{
+	struct worker_stats	ws;
+
+	worker_get_stats(w, &ws);
+	if (ws.last_error_at != 0 && ws.last_error_at != *seen) {
+		*seen = ws.last_error_at;
+		log_warnx("worker: %s", ws.last_error);
+	}
+}
+
+static time_t
+mono_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}

@@ -1,0 +1,145 @@
+/*
+ * spool.h -- the durable spool between the front-ends and the database.
+ *
+ * Maildir discipline (DESIGN.md): a payload is written to tmp/, fsynced,
+ * renamed into new/ and the directory fsynced before a front-end
+ * acknowledges it.  The ingest worker stores what is in new/ and removes
+ * each file once its transaction committed; what can never be stored goes
+ * to bad/ beside a NAME.reason file.  kill -9 at any moment loses nothing
+ * and stores nothing twice (the store deduplicates).
+ *
+ * A spool file is a small header, a blank line, then the payload bytes
+ * exactly as received:
+ *
+ *	TLSRPT-SPOOL 1
+ *	source: https			(https, mail)
+ *	origin: 192.0.2.7		(peer address; escaped, one line)
+ *	received: 1763900000		(Unix seconds)
+ *	x-...: ...			(front-end specific, e.g. DKIM verdict)
+ *
+ * File names are the hex sha256 of the payload, so a byte-identical
+ * resubmission finds its twin.  All functions are thread-safe for
+ * distinct payloads; a struct spool is immutable after spool_open().
+ */
+
+#ifndef TLSRPT_SPOOL_H
+#define TLSRPT_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct spool;
+
+#define SPOOL_HDR_MAX	16		/* extra header lines */
+
+struct spool_meta {
+	const char	*source;	/* "https" or "mail" */
+	const char	*origin;	/* peer; may be NULL */
+	int64_t		 received;	/* Unix seconds */
+	const char	*extra[SPOOL_HDR_MAX];	/* "key: value", NULL-ended */
+};
+
+/*
+ * Open (creating when missing, mode 0750) DIR/tmp, DIR/new, DIR/bad.
+ * Returns a new spool owned by the caller, or NULL with a one-line reason
+ * in err.
+ */
+struct spool	*spool_open(const char *dir, char *err, size_t errsz);
+void		 spool_close(struct spool *);
+const char	*spool_dir(const struct spool *);
+
+enum spool_put_result {
+	SPOOL_STORED = 0,	/* new file durably in new/ */
+	SPOOL_DUPLICATE,	/* the same bytes are already waiting */
+	SPOOL_FAILED,		/* errno says why (ENOSPC, EACCES, ...) */
+};
+
+/*
+ * Write buf durably: tmp file, fsync, rename into new/, fsync of new/.
+ * Returns when the bytes survive a crash.  buf and meta are borrowed.
+ */
+enum spool_put_result	 spool_put(struct spool *, const void *buf,
+			    size_t len, const struct spool_meta *meta);
+
+/* Number of files in new/ and the age in seconds of the oldest (0 when
+ * empty), for /healthz and /metrics.  -1 when new/ cannot be read. */
+int	spool_depth(const struct spool *, size_t *files, int64_t *oldest_age,
+	    int64_t now);
+
+/*
+ * The reading side, for the ingest worker (collector/worker.c).  Not for
+ * the front-ends.  Names are bare file names inside new/.
+ */
+
+#define SPOOL_HEADER_MAX	8192	/* bytes up to the blank line */
+#define SPOOL_NAME_MAX		256	/* NAME_MAX + 1 */
+
+struct spool_entry {
+	char		name[SPOOL_NAME_MAX];
+	int64_t		mtime_ns;
+};
+
+/*
+ * The regular files of new/ (names starting with '.' are skipped), the
+ * oldest max of them, oldest first (mtime, then name).  *entp is a new
+ * array owned by the caller (free()); NULL when *np is 0.  0, or -1 with
+ * errno.
+ */
+int	spool_list(const struct spool *, size_t max, struct spool_entry **entp,
+	    size_t *np);
+
+/* A spool file read back.  Header values are as written: escaped. */
+struct spool_file {
+	char		*hdr;		/* owned: the header, lines split */
+	const char	*source;	/* in hdr; "unknown" when absent */
+	const char	*origin;	/* in hdr; NULL when absent */
+	int64_t		 received;	/* header, else the file's mtime */
+	const char	*extra[SPOOL_HDR_MAX + 1]; /* "key: value"; in hdr */
+	unsigned char	*data;		/* owned (malloc): bytes read */
+	const unsigned char *payload;	/* in data */
+	size_t		 payload_len;	/* bytes of payload in data */
+	uint64_t	 payload_size;	/* bytes of payload in the file */
+};
+
+enum spool_read_result {
+	SPOOL_READ_OK = 0,
+	SPOOL_READ_GONE,	/* no such file (already taken care of) */
+	SPOOL_READ_BAD,		/* not a spool file, or unreadable: err */
+	SPOOL_READ_TOOBIG,	/* payload over payload_max: err; payload
+				 * holds its first keep_max bytes only */
+	SPOOL_READ_AGAIN,	/* out of memory or descriptors: errno */
+};
+
+/*
+ * Read new/NAME into f (filled on OK, BAD and TOOBIG; release with
+ * spool_file_free()).  At most SPOOL_HEADER_MAX + payload_max bytes are
+ * read, SPOOL_HEADER_MAX + keep_max when the file is bigger.  On BAD and
+ * TOOBIG err gets a one-line reason; on BAD f holds the raw bytes read
+ * (payload = the whole file, at most keep_max bytes) when there were any.
+ */
+enum spool_read_result	 spool_read(const struct spool *, const char *name,
+			    size_t payload_max, size_t keep_max,
+			    struct spool_file *f, char *err, size_t errsz);
+/* Frees what f owns and zeroes it; a zeroed f is a no-op. */
+void	spool_file_free(struct spool_file *);
+
+/* Unlink new/NAME (already gone is success); new/ is not fsynced: call
+ * spool_sync() once after a batch.  0, or -1 with errno. */
+int	spool_remove(const struct spool *, const char *name);
+
+/* fsync new/.  0, or -1 with errno. */
+int	spool_sync(const struct spool *);
+
+/*
+ * Move new/NAME to bad/NAME beside bad/NAME.reason, which gets reason
+ * (control characters replaced, one line); both durably.  0, or -1 with
+ * errno (the file then stays in new/).
+ */
+int	spool_reject(const struct spool *, const char *name,
+	    const char *reason);
+
+/* Remove the files of tmp/ last modified before now - max_age seconds:
+ * leftovers of a crash before rename.  Returns how many, or -1. */
+int	spool_clean_tmp(const struct spool *, int64_t now, int64_t max_age);
+
+#endif

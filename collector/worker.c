@@ -1,0 +1,632 @@
+/*
+ * worker.c -- the ingest worker thread: spool new/ into PostgreSQL.
+ *
+ * A round lists the oldest files of new/, parses them one by one and
+ * stores the reports in batches with store_put_reports() (as `tlsrpt
+ * import` does).  A file is removed only after the call that stored it
+ * returned, so a crash at any point leaves it in new/ and the next run
+ * stores it again, which the store absorbs as a duplicate.  What can
+ * never be stored is recorded in the database as a rejection, then moved
+ * to bad/ beside its reason.  While the database is unreachable (or not
+ * migrated) the files stay and the worker waits 1 s, 2 s, 4 s, ... up to
+ * backoff_max_s between attempts.
+ *
+ * Locking: mtx guards stopping, kicked and stats; everything else in
+ * struct worker belongs to the worker thread once it runs.
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ingest.h"
+#include "spool.h"
+#include "store.h"
+#include "tlsrpt_limits.h"
+#include "worker.h"
+
+#define WORKER_LIST_MAX	8192	/* files listed per round */
+
+/* What a round or a step ended with. */
+#define W_OK		0
+#define W_DBDOWN	(-1)	/* database unreachable: back off, reconnect */
+#define W_LOCAL		(-2)	/* a local problem: back off, keep the db */
+
+/* Kinds of rejection besides enum ingest_status. */
+#define REJ_REFUSED	(-1)
+#define REJ_UNREADABLE	(-2)
+#define REJ_FRONT	(-3)	/* the front-end said so: "x-reject" */
+
+struct witem {
+	char			 name[SPOOL_NAME_MAX];
+	struct spool_file	 f;	/* owned; data freed once parsed */
+	struct tlsrpt_report	*rep;	/* owned */
+};
+
+struct worker {
+	struct spool		*sp;		/* borrowed */
+	char			*conninfo;	/* owned; NULL: TLSRPT_DB */
+	struct ingest_limits	 lim;
+	size_t			 batch_max;
+	unsigned		 backoff_max_s;
+	unsigned		 rescan_s;
+	size_t			 payload_max;
+
+	pthread_t		 thread;
+	pthread_mutex_t		 mtx;
+	pthread_cond_t		 cond;		/* CLOCK_MONOTONIC */
+	int			 stopping;	/* under mtx */
+	int			 kicked;	/* under mtx */
+	struct worker_stats	 stats;		/* under mtx */
+
+	/* the worker thread's own */
+	struct store		*st;
+	struct witem		*items;		/* batch_max of them */
+	size_t			 nitems;
+	size_t			 bytes;		/* JSON held by items */
+	size_t			 progress;	/* files removed or moved */
+	struct tlsrpt_report	**reps;
+	struct store_arrival	*arr;
+	enum store_outcome	*out;
+};
+
+static void	*worker_main(void *);
+static int	 db_connect(struct worker *);
+static void	 db_down(struct worker *, const char *);
+static int	 drain(struct worker *);
+static int	 take(struct worker *, const char *);
+static int	 flush(struct worker *);
+static int	 reject(struct worker *, const char *,
+		    const struct store_arrival *, const unsigned char *,
+		    size_t, int, const char *);
+static void	 items_free(struct worker *);
+static int	 is_stopping(struct worker *);
+static void	 wait_for(struct worker *, unsigned, int);
+static void	 set_error(struct worker *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static const char *extra_value(const struct spool_file *, const char *);
+
+struct worker *
+worker_start(struct spool *sp, const struct worker_conf *conf, char *err,
+    size_t errsz)
+{
+	static const struct ingest_limits	 zero;
+	struct worker		*w = NULL;
+	pthread_condattr_t	 ca;
+	sigset_t		 all, old;
+	int			 e, have_mtx = 0, have_cond = 0;
+
+	if (err != NULL && errsz > 0)
+		err[0] = '\0';
+	if (sp == NULL || conf == NULL) {
+		e = EINVAL;
+		goto fail;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		e = errno;
+		goto fail;
+	}
+	w->sp = sp;
+	if (conf->conninfo != NULL &&
+	    (w->conninfo = strdup(conf->conninfo)) == NULL) {
+		e = errno;
+		goto fail;
+	}
+	w->lim = conf->lim;
+	if (memcmp(&w->lim, &zero, sizeof(zero)) == 0)
+		ingest_limits_default(&w->lim);
+	w->payload_max = w->lim.mail_max;
+	if (w->lim.compressed_max > w->payload_max)
+		w->payload_max = w->lim.compressed_max;
+	if (w->lim.json_max > w->payload_max)
+		w->payload_max = w->lim.json_max;
+	w->batch_max = conf->batch_max ? conf->batch_max :
+	    WORKER_BATCH_DEFAULT;
+	if (w->batch_max > WORKER_BATCH_MAX)
+		w->batch_max = WORKER_BATCH_MAX;
+	w->backoff_max_s = conf->backoff_max_s ? conf->backoff_max_s :
+	    WORKER_BACKOFF_DEFAULT_S;
+	w->rescan_s = conf->rescan_s ? conf->rescan_s :
+	    WORKER_RESCAN_DEFAULT_S;
+	if ((w->items = calloc(w->batch_max, sizeof(*w->items))) == NULL ||
+	    (w->reps = calloc(w->batch_max, sizeof(*w->reps))) == NULL ||
+	    (w->arr = calloc(w->batch_max, sizeof(*w->arr))) == NULL ||
+	    (w->out = calloc(w->batch_max, sizeof(*w->out))) == NULL) {
+		e = errno;
+		goto fail;
+	}
+	if ((e = pthread_mutex_init(&w->mtx, NULL)) != 0)
+		goto fail;
+	have_mtx = 1;
+	if ((e = pthread_condattr_init(&ca)) != 0)
+		goto fail;
+	if ((e = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC)) == 0)
+		e = pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (e != 0)
+		goto fail;
+	have_cond = 1;
+
+	/* the thread inherits a full mask: signals are the main thread's */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&w->thread, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0)
+		goto fail;
+	return w;
+ fail:
+	if (err != NULL)
+		snprintf(err, errsz, "ingest worker: cannot start: %s",
+		    strerror(e));
+	if (w != NULL) {
+		if (have_cond)
+			pthread_cond_destroy(&w->cond);
+		if (have_mtx)
+			pthread_mutex_destroy(&w->mtx);
+		free(w->out);
+		free(w->arr);
+		free(w->reps);
+		free(w->items);
+		free(w->conninfo);
+		free(w);
+	}
+	errno = e;
+	return NULL;
+}
+
+void
+worker_kick(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mtx);
+	w->kicked = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->mtx);
+}
+
+void
+worker_stop(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mtx);
+	w->stopping = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->mtx);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->mtx);
+	free(w->out);
+	free(w->arr);
+	free(w->reps);
+	free(w->items);
+	free(w->conninfo);
+	free(w);
+}
+
+void
+worker_get_stats(struct worker *w, struct worker_stats *s)
+{
+	if (w == NULL) {
+		memset(s, 0, sizeof(*s));
+		return;
+	}
+	pthread_mutex_lock(&w->mtx);
+	*s = w->stats;
+	pthread_mutex_unlock(&w->mtx);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+	unsigned	 delay = 1;
+	int		 r;
+
+	if (spool_clean_tmp(w->sp, (int64_t)time(NULL),
+	    WORKER_TMP_STALE_S) == -1)
+		set_error(w, "spool: cannot clean tmp/: %s", strerror(errno));
+	while (!is_stopping(w)) {
+		if (w->st == NULL && db_connect(w) == -1)
+			r = W_DBDOWN;
+		else
+			r = drain(w);
+		if (r == W_DBDOWN || r == W_LOCAL) {
+			if (r == W_DBDOWN) {
+				store_close(w->st);
+				w->st = NULL;
+			}
+			wait_for(w, delay, 0);
+			delay = delay * 2 > w->backoff_max_s ?
+			    w->backoff_max_s : delay * 2;
+			continue;
+		}
+		delay = 1;
+		if (r == 0)			/* new/ was empty */
+			wait_for(w, w->rescan_s, 1);
+	}
+	store_close(w->st);
+	w->st = NULL;
+	return NULL;
+}
+
+static int
+is_stopping(struct worker *w)
+{
+	int	s;
+
+	pthread_mutex_lock(&w->mtx);
+	s = w->stopping;
+	pthread_mutex_unlock(&w->mtx);
+	return s;
+}
+
+/* Sleep secs seconds, or until worker_stop(), or worker_kick() when
+ * kickable.  A kick that came while busy ends the wait at once. */
+static void
+wait_for(struct worker *w, unsigned secs, int kickable)
+{
+	struct timespec	until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += secs;
+	pthread_mutex_lock(&w->mtx);
+	while (!w->stopping && !(kickable && w->kicked))
+		if (pthread_cond_timedwait(&w->cond, &w->mtx, &until) ==
+		    ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&w->mtx);
+}
+
+static void
+set_error(struct worker *w, const char *fmt, ...)
+{
+	va_list	ap;
+	char	*p;
+
+	pthread_mutex_lock(&w->mtx);
+	va_start(ap, fmt);
+	vsnprintf(w->stats.last_error, sizeof(w->stats.last_error), fmt, ap);
+	va_end(ap);
+	for (p = w->stats.last_error; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	w->stats.last_error_at = (int64_t)time(NULL);
+	pthread_mutex_unlock(&w->mtx);
+}
+
+/* Count a failed contact with the database and say why. */
+static void
+db_down(struct worker *w, const char *why)
+{
+	set_error(w, "%s", why);
+	pthread_mutex_lock(&w->mtx);
+	w->stats.db_up = 0;
+	w->stats.db_errors++;
+	pthread_mutex_unlock(&w->mtx);
+}
+
+static int
+db_connect(struct worker *w)
+{
+	char	err[256], why[512];
+
+	if ((w->st = store_open(w->conninfo, err, sizeof(err))) == NULL) {
+		db_down(w, err);
+		return -1;
+	}
+	if (store_check_schema(w->st) == -1) {
+		snprintf(why, sizeof(why), "database not ready (run tlsrpt "
+		    "migrate): %s", store_errstr(w->st));
+		db_down(w, why);
+		store_close(w->st);
+		w->st = NULL;
+		return -1;
+	}
+	pthread_mutex_lock(&w->mtx);
+	w->stats.db_up = 1;
+	pthread_mutex_unlock(&w->mtx);
+	return 0;
+}
+
+/*
+ * One round over the oldest files of new/.  Returns 0 when new/ was
+ * empty, 1 when files were dealt with (look again), W_DBDOWN or W_LOCAL.
+ */
+static int
+drain(struct worker *w)
+{
+	struct spool_entry	*ent = NULL;
+	size_t			 n, i, max;
+	int			 r = 1;
+
+	pthread_mutex_lock(&w->mtx);
+	w->kicked = 0;
+	pthread_mutex_unlock(&w->mtx);
+
+	max = w->batch_max * 4 < WORKER_LIST_MAX ? w->batch_max * 4 :
+	    WORKER_LIST_MAX;
+	if (max < w->batch_max)
+		max = w->batch_max;
+	if (spool_list(w->sp, max, &ent, &n) == -1) {
+		set_error(w, "spool: cannot list new/: %s", strerror(errno));
+		return W_LOCAL;
+	}
+	if (n == 0)
+		return 0;
+	w->progress = 0;
+	for (i = 0; i < n; i++) {
+		if ((r = take(w, ent[i].name)) < 0)
+			break;
+		if (w->nitems == w->batch_max ||
+		    w->bytes >= WORKER_BATCH_BYTES || i + 1 == n ||
+		    is_stopping(w)) {
+			if ((r = flush(w)) < 0 || is_stopping(w))
+				break;
+		}
+	}
+	if (r == W_LOCAL && w->nitems > 0 && flush(w) == W_DBDOWN)
+		r = W_DBDOWN;	/* what take() had parsed: store it now */
+	items_free(w);
+	free(ent);
+	if (r < 0)
+		return r;
+	/* files that neither go nor move (bad/ not writable, ...) must not
+	 * make us spin */
+	if (w->progress == 0 && !is_stopping(w))
+		return W_LOCAL;
+	return 1;
+}
+
+static const char *
+extra_value(const struct spool_file *f, const char *key)
+{
+	size_t	i, k = strlen(key);
+
+	for (i = 0; i < SPOOL_HDR_MAX && f->extra[i] != NULL; i++)
+		if (strncmp(f->extra[i], key, k) == 0 &&
+		    strncmp(f->extra[i] + k, ": ", 2) == 0)
+			return f->extra[i] + k + 2;
+	return NULL;
+}
+
+/* Read and parse new/NAME into the batch, or reject it. */
+static int
+take(struct worker *w, const char *name)
+{
+	struct witem		*it = &w->items[w->nitems];
+	struct store_arrival	 arr;
+	struct ingest_meta	 meta;
+	struct ingest_err	 ierr;
+	enum ingest_status	 ist;
+	enum spool_read_result	 rr;
+	const char		*v;
+	char			 err[256];
+	int			 r = W_OK;
+
+	rr = spool_read(w->sp, name, w->payload_max, LIM_REJECT_KEEP_BYTES,
+	    &it->f, err, sizeof(err));
+	switch (rr) {
+	case SPOOL_READ_GONE:
+		return W_OK;
+	case SPOOL_READ_AGAIN:
+		set_error(w, "spool: cannot read %s: %s", name,
+		    strerror(errno));
+		return W_LOCAL;
+	case SPOOL_READ_BAD:
+	case SPOOL_READ_TOOBIG:
+		arr.source = it->f.source != NULL ? it->f.source : "unknown";
+		arr.origin = it->f.origin;
+		arr.received_at = it->f.received;
+		r = reject(w, name, &arr, it->f.payload, it->f.payload_len,
+		    rr == SPOOL_READ_TOOBIG ? (int)INGEST_E_TOOBIG :
+		    REJ_UNREADABLE, err);
+		spool_file_free(&it->f);
+		return r;
+	case SPOOL_READ_OK:
+		break;
+	}
+
+	/* a report the front-end refused (tlsrpt-milter --require-dkim,
+	 * --domain) was spooled to be kept in bad/ and recorded */
+	if ((v = extra_value(&it->f, "x-reject")) != NULL) {
+		arr.source = it->f.source;
+		arr.origin = it->f.origin;
+		arr.received_at = it->f.received;
+		r = reject(w, name, &arr, it->f.payload, it->f.payload_len,
+		    REJ_FRONT, v);
+		spool_file_free(&it->f);
+		return r;
+	}
+
+	memset(&meta, 0, sizeof(meta));
+	meta.filename = extra_value(&it->f, "x-filename");
+	meta.report_domain = extra_value(&it->f, "x-tls-report-domain");
+	meta.submitter = extra_value(&it->f, "x-tls-report-submitter");
+	meta.subject = extra_value(&it->f, "x-subject");
+	if (strcmp(it->f.source, "mail") == 0)
+		meta.flags |= INGEST_MF_MAIL;
+	ist = ingest_any(it->f.payload, it->f.payload_len, &meta, &w->lim,
+	    &it->rep, &ierr);
+	if (ist == INGEST_E_NOMEM) {
+		set_error(w, "ingest %s: out of memory", name);
+		r = W_LOCAL;
+	} else if (ist != INGEST_OK) {
+		arr.source = it->f.source;
+		arr.origin = it->f.origin;
+		arr.received_at = it->f.received;
+		r = reject(w, name, &arr, it->f.payload, it->f.payload_len,
+		    (int)ist, ierr.msg);
+	}
+	if (ist != INGEST_OK) {
+		spool_file_free(&it->f);
+		return r;
+	}
+	/* keep the header (source, origin), drop the raw bytes */
+	free(it->f.data);
+	it->f.data = NULL;
+	it->f.payload = NULL;
+	snprintf(it->name, sizeof(it->name), "%s", name);
+	w->bytes += it->rep->json_len;
+	w->nitems++;
+	return W_OK;
+}
+
+/*
+ * Record a payload that can never be stored, then move it to bad/.  kind
+ * is an enum ingest_status or REJ_*.  raw is at most LIM_REJECT_KEEP_BYTES.
+ */
+static int
+reject(struct worker *w, const char *name, const struct store_arrival *arr,
+    const unsigned char *raw, size_t len, int kind, const char *why)
+{
+	char		 reason[768];
+	const char	*token;
+
+	if (kind == REJ_REFUSED)
+		token = "database";
+	else if (kind == REJ_UNREADABLE)
+		token = "unreadable";
+	else if (kind == REJ_FRONT)
+		token = NULL;		/* why is "token: detail" already */
+	else
+		token = ingest_status_str((enum ingest_status)kind);
+	if (token == NULL)
+		snprintf(reason, sizeof(reason), "%s", why);
+	else
+		snprintf(reason, sizeof(reason), "%s: %s", token,
+		    why != NULL && *why != '\0' ? why : "unknown error");
+	if (store_put_rejection(w->st, arr, reason, raw, len,
+	    LIM_REJECT_KEEP_BYTES) == -1) {
+		if (store_err_transient(w->st)) {
+			db_down(w, store_errstr(w->st));
+			return W_DBDOWN;
+		}
+		/* the reason file keeps what the table could not */
+		set_error(w, "cannot record the rejection of %s: %s", name,
+		    store_errstr(w->st));
+	}
+	if (spool_reject(w->sp, name, reason) == -1) {
+		if (errno != ENOENT)
+			set_error(w, "spool: cannot move %s to bad/: %s", name,
+			    strerror(errno));
+		return W_OK;
+	}
+	w->progress++;
+	pthread_mutex_lock(&w->mtx);
+	w->stats.rejected++;
+	if (kind == REJ_REFUSED)
+		w->stats.rejected_refused++;
+	else if (kind == REJ_UNREADABLE)
+		w->stats.rejected_unreadable++;
+	else if (kind == REJ_FRONT)
+		w->stats.rejected_front++;
+	else if (kind >= 0 && (size_t)kind < sizeof(w->stats.rejected_by) /
+	    sizeof(w->stats.rejected_by[0]))
+		w->stats.rejected_by[kind]++;
+	pthread_mutex_unlock(&w->mtx);
+	return W_OK;
+}
+
+/*
+ * Store the batch; remove the files of what was committed, reject what
+ * the database refused.  W_OK or W_DBDOWN.
+ */
+static int
+flush(struct worker *w)
+{
+	struct timespec	 now;
+	struct witem	*it;
+	const char	*why;
+	double		 t, lat;
+	size_t		 i, removed = 0;
+	uint64_t	 stored = 0, dups = 0;
+	int		 rc, r = W_OK;
+
+	if (w->nitems == 0)
+		return W_OK;
+	for (i = 0; i < w->nitems; i++) {
+		it = &w->items[i];
+		w->out[i] = STORE_FAILED;
+		w->reps[i] = it->rep;
+		w->arr[i].source = it->f.source;
+		w->arr[i].origin = it->f.origin;
+		w->arr[i].received_at = it->f.received;
+	}
+	rc = store_put_reports(w->st, w->reps, w->arr, w->nitems, w->out);
+	if (rc == -1) {
+		db_down(w, store_errstr(w->st));
+		r = W_DBDOWN;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	t = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	for (i = 0; i < w->nitems; i++) {
+		it = &w->items[i];
+		switch (w->out[i]) {
+		case STORE_STORED:
+		case STORE_DUPLICATE:
+			/* committed: the file has done its job */
+			if (spool_remove(w->sp, it->name) == -1) {
+				set_error(w, "spool: cannot remove %s: %s",
+				    it->name, strerror(errno));
+				break;
+			}
+			removed++;
+			if (w->out[i] == STORE_DUPLICATE) {
+				dups++;
+				break;
+			}
+			stored++;
+			lat = t - (double)it->f.received;
+			if (lat < 0)
+				lat = 0;
+			pthread_mutex_lock(&w->mtx);
+			w->stats.last_latency = lat;
+			w->stats.latency_sum += lat;
+			w->stats.latency_count++;
+			pthread_mutex_unlock(&w->mtx);
+			break;
+		case STORE_FAILED:
+			if (rc == -1 || r == W_DBDOWN)
+				break;		/* not tried: retry later */
+			why = store_put_why(w->st, i);
+			r = reject(w, it->name, &w->arr[i], it->rep->json,
+			    it->rep->json_len < LIM_REJECT_KEEP_BYTES ?
+			    it->rep->json_len : LIM_REJECT_KEEP_BYTES,
+			    REJ_REFUSED, why != NULL ? why : "unknown error");
+			break;
+		}
+	}
+	w->progress += removed;
+	if (removed > 0 && spool_sync(w->sp) == -1)
+		set_error(w, "spool: cannot fsync new/: %s", strerror(errno));
+	pthread_mutex_lock(&w->mtx);
+	w->stats.stored += stored;
+	w->stats.duplicates += dups;
+	if (rc == 0 && r == W_OK)
+		w->stats.db_up = 1;
+	pthread_mutex_unlock(&w->mtx);
+	items_free(w);
+	return r;
+}
+
+static void
+items_free(struct worker *w)
+{
+	size_t	i;
+
+	for (i = 0; i < w->nitems; i++) {
+		spool_file_free(&w->items[i].f);
+		tlsrpt_report_free(w->items[i].rep);
+		w->items[i].rep = NULL;
+	}
+	w->nitems = 0;
+	w->bytes = 0;
+}

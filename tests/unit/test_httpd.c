@@ -1,0 +1,789 @@
+/*
+ * test_httpd.c -- tlsrpt-httpd end to end: the real daemon (fork/exec of
+ * $TLSRPT_HTTPD_BIN), real HTTPS with curl, a real PostgreSQL (a fresh
+ * database per test on the server of tests/with-pg.sh).
+ *
+ * Every daemon a test starts is killed on every path: SIGTERM in the
+ * test's own teardown (.fini, which also runs after a failed assertion),
+ * and PR_SET_PDEATHSIG as the last resort.
+ */
+
+#define _GNU_SOURCE
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "ingest.h"
+#include "store_testutil.h"
+#include "testutil.h"
+
+#define MAXD	4
+
+struct daemon {
+	pid_t	pid;
+	int	port;
+	char	log[512];
+	char	db[2048];
+};
+
+static char		 tdir[256];	/* this test's temp dir */
+static struct daemon	 ds[MAXD];
+static int		 nds;
+static struct stu_db	 tdb;
+static int		 have_db;
+
+static const char *
+httpd_bin(void)
+{
+	const char	*b = getenv("TLSRPT_HTTPD_BIN");
+
+	return b != NULL && *b != '\0' ? b : "bin/tlsrpt-httpd";
+}
+
+static void
+sh(const char *fmt, ...)
+{
+	char	*cmd;
+	va_list	 ap;
+	int	 st;
+
+	va_start(ap, fmt);
+	cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
+	va_end(ap);
+	st = system(cmd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "failed: %s", cmd);
+	free(cmd);
+}
+
+/* Runs a shell command, returns its stdout (malloc'd). */
+static char *
+run(const char *fmt, ...)
+{
+	struct tu_str	 out = { 0 };
+	char		*cmd, buf[4096];
+	va_list		 ap;
+	FILE		*p;
+	size_t		 n;
+
+	va_start(ap, fmt);
+	cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
+	va_end(ap);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p, "%s", cmd);
+	tu_str_add(&out, "%s", "");
+	while ((n = fread(buf, 1, sizeof(buf) - 1, p)) > 0) {
+		buf[n] = '\0';
+		tu_str_add(&out, "%s", buf);
+	}
+	pclose(p);
+	free(cmd);
+	return out.s;
+}
+
+/* printf into one of 8 static buffers: for arguments, never freed. */
+static const char *
+S(const char *fmt, ...)
+{
+	static char	buf[8][1024];
+	static int	i;
+	va_list		ap;
+
+	i = (i + 1) % 8;
+	va_start(ap, fmt);
+	vsnprintf(buf[i], sizeof(buf[i]), fmt, ap);
+	va_end(ap);
+	return buf[i];
+}
+
+static void
+write_file(const char *path, const void *buf, size_t len)
+{
+	FILE	*f = fopen(path, "wb");
+
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fwrite(buf, 1, len, f), len);
+	cr_assert_eq(fclose(f), 0);
+}
+
+static void
+make_cert(const char *name)
+{
+	sh("cd %s && printf 'cn = localhost\\nip_address = 127.0.0.1\\n"
+	    "expiration_days = 30\\ntls_www_server\\nsigning_key\\n' > tmpl && "
+	    "certtool --generate-privkey --key-type=ecdsa --outfile %s.key "
+	    ">/dev/null 2>&1 && certtool --generate-self-signed "
+	    "--load-privkey %s.key --template tmpl --outfile %s.crt "
+	    ">/dev/null 2>&1", tdir, name, name, name);
+}
+
+static int
+free_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		sl = sizeof(sin);
+	int			fd, port;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+static void
+setup(void)
+{
+	snprintf(tdir, sizeof(tdir), "/tmp/tlsrpt-httpd-test.XXXXXX");
+	cr_assert_not_null(mkdtemp(tdir));
+	make_cert("a");
+	nds = 0;
+	have_db = 0;
+}
+
+static void
+kill_daemon(struct daemon *d, int sig)
+{
+	int	st, i;
+
+	if (d->pid <= 0)
+		return;
+	kill(d->pid, sig);
+	for (i = 0; i < 200; i++) {		/* 10 s */
+		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+			d->pid = 0;
+			return;
+		}
+		usleep(50 * 1000);
+	}
+	kill(d->pid, SIGKILL);
+	waitpid(d->pid, &st, 0);
+	d->pid = 0;
+}
+
+static void
+teardown(void)
+{
+	int	i;
+
+	for (i = 0; i < nds; i++)
+		kill_daemon(&ds[i], SIGKILL);
+	if (have_db)
+		stu_db_drop(&tdb);
+	if (tdir[0] != '\0' && getenv("TLSRPT_TEST_KEEP") == NULL)
+		(void)!system(S("rm -rf '%s'", tdir));
+}
+
+/* The database of this test, migrated. */
+static void
+make_db(const char *label)
+{
+	struct store	*st;
+
+	stu_db_create(&tdb, label);
+	have_db = 1;
+	st = stu_open(&tdb, 1);
+	store_close(st);
+}
+
+static int
+curl_code(const char *url_args)
+{
+	char	*out;
+	int	 code;
+
+	out = run("curl -sk --max-time 20 -o /dev/null -w '%%{http_code}' "
+	    "%s", url_args);
+	code = atoi(out);
+	free(out);
+	return code;
+}
+
+static char *
+url(const struct daemon *d, const char *path)
+{
+	static char	u[2][128];
+	static int	i;
+
+	i ^= 1;
+	snprintf(u[i], sizeof(u[i]), "https://127.0.0.1:%d%s", d->port, path);
+	return u[i];
+}
+
+/*
+ * Start the daemon with --db db (NULL: this test's database) and extra
+ * arguments; wait until it answers.  port 0: a free one.
+ */
+static struct daemon *
+start(const char *db, int port, const char *fmt, ...)
+{
+	struct daemon	*d;
+	char		*extra = NULL, *cmd;
+	va_list		 ap;
+	int		 i, code = 0;
+
+	cr_assert_lt(nds, MAXD);
+	d = &ds[nds++];
+	memset(d, 0, sizeof(*d));
+	d->port = port ? port : free_port();
+	snprintf(d->db, sizeof(d->db), "%s", db ? db : tdb.conninfo);
+	snprintf(d->log, sizeof(d->log), "%s/httpd-%d.log", tdir, nds);
+	va_start(ap, fmt);
+	cr_assert_geq(vasprintf(&extra, fmt, ap), 0);
+	va_end(ap);
+	cr_assert_geq(asprintf(&cmd, "exec %s --listen 127.0.0.1:%d "
+	    "--tls-cert %s/a.crt --tls-key %s/a.key --spool %s/spool "
+	    "--db '%s' %s >>%s 2>&1", httpd_bin(), d->port, tdir, tdir, tdir,
+	    d->db, extra, d->log), 0);
+	d->pid = fork();
+	cr_assert_geq(d->pid, 0);
+	if (d->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	free(cmd);
+	free(extra);
+	for (i = 0; i < 100; i++) {		/* 10 s */
+		code = curl_code(url(d, "/metrics"));
+		if (code == 200)
+			break;
+		cr_assert_eq(waitpid(d->pid, NULL, WNOHANG), 0,
+		    "tlsrpt-httpd exited; see %s", d->log);
+		usleep(100 * 1000);
+	}
+	cr_assert_eq(code, 200, "tlsrpt-httpd does not answer; see %s",
+	    d->log);
+	return d;
+}
+
+/* SIGTERM: the daemon must finish and exit 0. */
+static void
+stop(struct daemon *d)
+{
+	int	st = -1, i;
+
+	kill(d->pid, SIGTERM);
+	for (i = 0; i < 200; i++) {
+		if (waitpid(d->pid, &st, WNOHANG) == d->pid)
+			break;
+		usleep(50 * 1000);
+	}
+	cr_assert(i < 200, "no exit 10 s after SIGTERM");
+	d->pid = 0;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "exit status %d after SIGTERM; see %s", st, d->log);
+}
+
+/* A distinct small report about domain, gzipped into tdir/NAME. */
+static char *
+report_file(const char *name, const char *domain, const char *id, int gz)
+{
+	static char	 path[512];
+	char		*json, *pol;
+	unsigned char	*g;
+	size_t		 gl;
+
+	pol = stu_policy("sts", domain, 100, 2, NULL);
+	json = stu_report("Test Org", id, "2026-01-05", pol);
+	free(pol);
+	snprintf(path, sizeof(path), "%s/%s", tdir, name);
+	if (gz) {
+		g = tu_gzip(json, strlen(json), &gl);
+		write_file(path, g, gl);
+		free(g);
+	} else
+		write_file(path, json, strlen(json));
+	free(json);
+	return path;
+}
+
+static int
+post(const struct daemon *d, const char *file, const char *ctype)
+{
+	char	args[1024];
+
+	snprintf(args, sizeof(args), "%s%s%s --data-binary @%s %s",
+	    ctype ? "-H 'Content-Type: " : "", ctype ? ctype : "",
+	    ctype ? "'" : "", file, url(d, "/v1/report"));
+	return curl_code(args);
+}
+
+/* Wait until sql counts want (at most secs); returns the last count. */
+static int64_t
+wait_count(const char *sql, int64_t want, int secs)
+{
+	int64_t	n = -1;
+	int	i;
+
+	for (i = 0; i < secs * 10; i++) {
+		if ((n = stu_int(&tdb, sql)) == want)
+			break;
+		usleep(100 * 1000);
+	}
+	return n;
+}
+
+TestSuite(httpd, .init = setup, .fini = teardown, .timeout = 60);
+
+/* --- every status code ------------------------------------------------- */
+
+Test(httpd, statuses)
+{
+	struct daemon	*d;
+	char		*out, *f, big[300];
+	int		 i;
+
+	make_db("h_status");
+	d = start(NULL, 0, "--domain allowed.example --body-max 65536 "
+	    "--json-max 1048576");
+
+	f = report_file("ok.json.gz", "allowed.example", "s-1", 1);
+	cr_expect_eq(post(d, f, "application/tlsrpt+gzip"), 201);
+	cr_expect_eq(post(d, f, "application/tlsrpt+gzip"), 200,
+	    "a byte-identical resubmission");
+	/* wrong Content-Type: sniffing corrects it */
+	f = report_file("mislabeled.json.gz", "mx1.allowed.example", "s-2", 1);
+	cr_expect_eq(post(d, f, "application/json"), 201);
+	f = report_file("plain.json", "allowed.example", "s-3", 0);
+	cr_expect_eq(post(d, f, "application/tlsrpt+gzip"), 201);
+	f = report_file("noct.json", "allowed.example", "s-4", 0);
+	cr_expect_eq(post(d, f, NULL), 201);
+
+	f = report_file("other.json.gz", "other.example", "s-5", 1);
+	out = run("curl -sk --data-binary @%s %s", f, url(d, "/v1/report"));
+	cr_expect(strstr(out, "other.example") != NULL, "403 names the "
+	    "domain: %s", out);
+	free(out);
+	cr_expect_eq(post(d, f, NULL), 403);
+
+	snprintf(big, sizeof(big), "%s/junk", tdir);
+	write_file(big, "hello, world", 12);
+	cr_expect_eq(post(d, big, "application/tlsrpt+json"), 415);
+	write_file(big, "{\"a\": 1}", 8);
+	out = run("curl -sk --data-binary @%s %s", big, url(d, "/v1/report"));
+	cr_expect(strstr(out, "not a TLS report") != NULL, "%s", out);
+	cr_expect(strchr(out, '\n') == out + strlen(out) - 1, "one line: %s",
+	    out);
+	free(out);
+	cr_expect_eq(post(d, big, NULL), 400);
+	write_file(big, "\x1f\x8b\x08\x00garbage", 12);
+	cr_expect_eq(post(d, big, NULL), 400, "corrupt gzip");
+	cr_expect_eq(curl_code(url(d, "/v1/report")), 405);
+	cr_expect_eq(curl_code(S("-X PUT %s", url(d, "/v1/report"))), 405);
+	cr_expect_eq(curl_code(url(d, "/elsewhere")), 404);
+
+	/* declared too big: refused before the body */
+	sh("head -c 70000 /dev/zero > %s/big", tdir);
+	snprintf(big, sizeof(big), "%s/big", tdir);
+	cr_expect_eq(post(d, big, NULL), 413);
+	/* chunked: no Content-Length, counted while it streams */
+	cr_expect_eq(curl_code(S("-H 'Transfer-Encoding: chunked' "
+	    "--data-binary @%s %s", big, url(d, "/v1/report"))), 413);
+	/* a gzip bomb: small body, decompressed over --json-max */
+	sh("head -c 3000000 /dev/zero | gzip -9 > %s/bomb.gz", tdir);
+	snprintf(big, sizeof(big), "%s/bomb.gz", tdir);
+	cr_expect_eq(post(d, big, NULL), 413);
+
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 4, 15),
+	    4);
+	cr_expect_eq(curl_code(url(d, "/healthz")), 200);
+	out = run("curl -sk %s", url(d, "/metrics"));
+	cr_expect(strstr(out, "tlsrpt_http_requests_total{code=\"201\"} 4") !=
+	    NULL, "%s", out);
+	cr_expect(strstr(out, "tlsrpt_reports_stored_total 4") != NULL,
+	    "%s", out);
+	cr_expect(strstr(out, "tlsrpt_http_rejected_total{reason=\"domain\"} "
+	    "2") != NULL, "%s", out);
+	free(out);
+	/* the rejected bodies are kept for inspection */
+	out = run("ls %s/spool/rejects | grep -c reason", tdir);
+	i = atoi(out);
+	free(out);
+	cr_expect_geq(i, 3, "rejects kept: %d", i);
+	stop(d);
+}
+
+/* --- the corpus, gzipped and as JSON ----------------------------------- */
+
+struct posted {
+	unsigned char	*body;
+	size_t		 len;
+};
+
+Test(httpd, corpus)
+{
+	struct ingest_limits	 lim;
+	struct tlsrpt_report	*rep;
+	struct ingest_err	 err;
+	struct daemon		*d;
+	struct posted		 seen[256];
+	unsigned char		 keys[128][32];
+	struct dirent		*de;
+	struct tu_str		 args = { 0 }, want = { 0 };
+	unsigned char		*raw, *other, *bodies[2];
+	size_t			 len, olen, lens[2], nkeys = 0, nseen = 0, k;
+	char			 path[512], *out;
+	DIR			*dir;
+	int			 n = 0, f, j, dup;
+
+	make_db("h_corpus");
+	d = start(NULL, 0, "");
+	ingest_limits_default(&lim);
+	dir = opendir(tu_corpus_dir());
+	cr_assert_not_null(dir);
+	tu_str_add(&args, "curl -sk --max-time 30 -w '%%{http_code}\\n' -o "
+	    "/dev/null");
+	tu_str_add(&want, "%s", "");
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.' || strstr(de->d_name, ".json") == NULL)
+			continue;
+		raw = tu_load(de->d_name, &len);
+		rep = NULL;
+		if (ingest_payload(raw, len, NULL, &lim, &rep, &err) !=
+		    INGEST_OK) {
+			/* not a report: 400 (both forms) */
+			snprintf(path, sizeof(path), "%s/c%d", tdir, n);
+			write_file(path, raw, len);
+			tu_str_add(&args, " %s--data-binary @%s %s",
+			    n ? "--next -sk -o /dev/null -w "
+			    "'%{http_code}\\n' " : "", path,
+			    url(d, "/v1/report"));
+			tu_str_add(&want, "400 %s\n", de->d_name);
+			n++;
+			free(raw);
+			continue;
+		}
+		for (k = 0; k < nkeys && memcmp(keys[k], rep->key, 32); k++)
+			;
+		if (k == nkeys && nkeys < 128)
+			memcpy(keys[nkeys++], rep->key, 32);
+		if (rep->was_gzip) {
+			olen = rep->json_len;
+			other = malloc(olen);
+			memcpy(other, rep->json, olen);
+		} else
+			other = tu_gzip(raw, len, &olen);
+		bodies[0] = raw, lens[0] = len;
+		bodies[1] = other, lens[1] = olen;
+		for (f = 0; f < 2; f++) {
+			dup = 0;
+			for (j = 0; j < (int)nseen; j++)
+				if (seen[j].len == lens[f] && memcmp(
+				    seen[j].body, bodies[f], lens[f]) == 0)
+					dup = 1;
+			snprintf(path, sizeof(path), "%s/c%d", tdir, n);
+			write_file(path, bodies[f], lens[f]);
+			if (!dup && nseen < 256) {
+				seen[nseen].body = bodies[f];
+				seen[nseen++].len = lens[f];
+			} else
+				free(bodies[f]);
+			tu_str_add(&args, " %s-H 'Content-Type: application/"
+			    "tlsrpt+%s' --data-binary @%s %s",
+			    n ? "--next -sk -o /dev/null -w "
+			    "'%{http_code}\\n' " : "",
+			    (f == 0) == (rep->was_gzip != 0) ? "gzip" : "json",
+			    path, url(d, "/v1/report"));
+			tu_str_add(&want, "%d %s%s\n", dup ? 200 : 201,
+			    de->d_name, f ? " (other form)" : "");
+			n++;
+		}
+		tlsrpt_report_free(rep);
+	}
+	closedir(dir);
+	cr_assert_gt(nkeys, 20, "the corpus has reports");
+	out = run("%s", args.s);
+	{
+		char	*w = want.s, *o = out, *wl, *ol;
+
+		while ((wl = strsep(&w, "\n")) != NULL && *wl != '\0') {
+			ol = strsep(&o, "\n");
+			cr_expect(ol != NULL && atoi(ol) == atoi(wl),
+			    "%s: got %s", wl, ol ? ol : "nothing");
+		}
+	}
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report",
+	    (int64_t)nkeys, 20), (int64_t)nkeys, "every report stored once");
+	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.arrival "
+	    "WHERE source = 'https'"), (int64_t)nseen,
+	    "one arrival per distinct body");
+	for (j = 0; j < (int)nseen; j++)
+		free(seen[j].body);
+	free(out);
+	free(args.s);
+	free(want.s);
+	stop(d);
+}
+
+/* --- 200 at once -------------------------------------------------------- */
+
+Test(httpd, concurrent)
+{
+	struct daemon	*d;
+	struct tu_str	 args = { 0 };
+	char		 name[64], id[64], *out, *p;
+	int		 i, n201 = 0;
+
+	make_db("h_conc");
+	d = start(NULL, 0, "--max-connections-per-ip 300");
+	tu_str_add(&args, "curl -sZ --parallel-max 200 --parallel-immediate");
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "r%d.json.gz", i);
+		snprintf(id, sizeof(id), "conc-%d", i);
+		tu_str_add(&args, " %s-sk --max-time 30 -o /dev/null -w "
+		    "'%%{http_code}\\n' -H 'Content-Type: application/"
+		    "tlsrpt+gzip' --data-binary @%s %s", i ? "--next " : "",
+		    report_file(name, "conc.example", id, 1),
+		    url(d, "/v1/report"));
+	}
+	tu_str_add(&args, " 2>/dev/null");
+	out = run("%s", args.s);
+	for (p = out; (p = strstr(p, "201")) != NULL; p += 3)
+		n201++;
+	cr_expect_eq(n201, 200, "201s: %d\n%s", n201, out);
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 200, 20),
+	    200);
+	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.arrival"),
+	    200, "each stored once");
+	free(out);
+	free(args.s);
+	stop(d);
+}
+
+/* --- kill -9 during a stream of posts ---------------------------------- */
+
+Test(httpd, kill9)
+{
+	struct daemon	*d;
+	struct tu_str	 args = { 0 };
+	char		 name[64], id[64], sql[256], *out, *line, *o;
+	int		 i, port, acked = 0, stored;
+	FILE		*p;
+
+	make_db("h_kill9");
+	d = start(NULL, 0, "");
+	port = d->port;
+	tu_str_add(&args, "curl");
+	for (i = 0; i < 400; i++) {
+		snprintf(name, sizeof(name), "k%d.json.gz", i);
+		snprintf(id, sizeof(id), "kill-%d", i);
+		tu_str_add(&args, " %s-sk --max-time 10 -o /dev/null -w "
+		    "'%%{http_code}\\n' --data-binary @%s %s", i ? "--next " :
+		    "", report_file(name, "kill.example", id, 1),
+		    url(d, "/v1/report"));
+	}
+	tu_str_add(&args, " 2>/dev/null");
+	p = popen(args.s, "r");
+	cr_assert_not_null(p);
+	usleep(400 * 1000);
+	kill_daemon(d, SIGKILL);
+	out = malloc(8192);
+	{
+		struct tu_str	all = { 0 };
+
+		tu_str_add(&all, "%s", "");
+		while (fgets(out, 8192, p) != NULL)
+			tu_str_add(&all, "%s", out);
+		pclose(p);
+		free(out);
+		out = all.s;
+	}
+	d = start(NULL, port, "");
+	o = out;
+	for (i = 0; (line = strsep(&o, "\n")) != NULL && i < 400; i++) {
+		if (atoi(line) != 201)
+			continue;
+		acked++;
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM tlsrpt.report "
+		    "WHERE report_id = 'kill-%d'", i);
+		cr_expect_eq(wait_count(sql, 1, 10), 1, "kill-%d got 201", i);
+	}
+	cr_log_info("kill9: %d of 400 acknowledged before kill -9", acked);
+	cr_expect_gt(acked, 0, "some posts acked before the kill");
+	cr_expect_lt(acked, 400, "the kill came during the stream");
+	stored = (int)stu_int(&tdb, "SELECT count(*) FROM tlsrpt.report");
+	cr_expect_geq(stored, acked);
+	free(out);
+	free(args.s);
+	stop(d);
+}
+
+/* --- PostgreSQL unreachable, then back --------------------------------- */
+
+Test(httpd, db_down)
+{
+	struct daemon	*d;
+	struct stu_db	 late;
+	char		 name[64], id[64], *out;
+	int		 i;
+
+	stu_db_create(&late, "h_late");		/* its conninfo, then gone */
+	stu_db_drop(&late);
+	d = start(late.conninfo, 0, "");
+	for (i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "d%d.json.gz", i);
+		snprintf(id, sizeof(id), "down-%d", i);
+		cr_expect_eq(post(d, report_file(name, "down.example", id, 1),
+		    "application/tlsrpt+gzip"), 201);
+	}
+	cr_expect_eq(curl_code(url(d, "/healthz")), 503);
+	out = run("curl -sk %s", url(d, "/healthz"));
+	cr_expect(strstr(out, "\"database_reachable\": false") != NULL, "%s",
+	    out);
+	cr_expect(strstr(out, "\"spool_files\": 20") != NULL, "%s", out);
+	free(out);
+
+	tdb = late;
+	make_db("h_late");			/* the database comes up */
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 20, 25),
+	    20, "the worker stored the spool once the database was back");
+	cr_expect_eq(curl_code(url(d, "/healthz")), 200);
+	stop(d);
+}
+
+/* --- a spool that cannot take reports ---------------------------------- */
+
+Test(httpd, spool_unwritable)
+{
+	struct daemon	*d;
+	char		*out, *f;
+
+	make_db("h_spool");
+	d = start(NULL, 0, "");
+	/* as root chmod stops nothing: take tmp/ away, put a file there */
+	sh("rm -rf %s/spool/tmp && touch %s/spool/tmp", tdir, tdir);
+	f = report_file("u.json.gz", "spool.example", "u-1", 1);
+	out = run("curl -sk -D - -o /dev/null --data-binary @%s %s", f,
+	    url(d, "/v1/report"));
+	cr_expect(strstr(out, " 503") != NULL, "%s", out);
+	cr_expect(strcasestr(out, "Retry-After:") != NULL, "%s", out);
+	free(out);
+	/* and keeps serving */
+	cr_expect_eq(curl_code(url(d, "/healthz")), 503);
+	cr_expect_eq(curl_code(url(d, "/metrics")), 200);
+	sh("printf '{}' > %s/e.json", tdir);
+	cr_expect_eq(post(d, S("%s/e.json", tdir), NULL), 400);
+	cr_expect_eq(post(d, f, NULL), 503);
+	stop(d);
+}
+
+/* --- a slow client is cut off ------------------------------------------ */
+
+/* Seconds until the server closes a connection we leave idle. */
+static double
+idle_close_secs(int port, int max)
+{
+	struct sockaddr_in	 sin;
+	struct timespec		 t0, t1;
+	struct pollfd		 pfd;
+	char			 c;
+	int			 fd;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, max * 1000) == 1)
+		(void)!read(fd, &c, 1);		/* EOF or reset */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	close(fd);
+	return (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+Test(httpd, slow_client)
+{
+	struct daemon	*d;
+	struct timespec	 t0, t1;
+	const char	*f;
+	double		 secs;
+	int		 code;
+
+	make_db("h_slow");
+	d = start(NULL, 0, "--timeout 1 --request-timeout 2");
+	sh("head -c 4000 /dev/zero | tr '\\0' ' ' > %s/slow.json", tdir);
+	f = S("%s/slow.json", tdir);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	code = curl_code(S("--limit-rate 200 --data-binary @%s %s", f,
+	    url(d, "/v1/report")));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cr_expect_eq(code, 0, "a slow upload is cut, not answered: %d", code);
+	cr_expect_lt(secs, 8.0, "cut off after %.1f s (20 s at full length)",
+	    secs);
+	/* a connection that never even starts TLS */
+	secs = idle_close_secs(d->port, 8);
+	cr_expect_lt(secs, 5.0, "idle connection closed after %.1f s", secs);
+	cr_expect_eq(curl_code(url(d, "/metrics")), 200, "still serving");
+	stop(d);
+}
+
+/* --- SIGHUP: a new certificate for the next connection ----------------- */
+
+static char *
+fingerprint(const struct daemon *d)
+{
+	return run("echo | gnutls-cli --insecure --print-cert -p %d 127.0.0.1 "
+	    "2>/dev/null | grep -o 'pin-sha256=\"[^\"]*\"' | head -1",
+	    d->port);
+}
+
+Test(httpd, sighup_cert)
+{
+	struct daemon	*d;
+	char		*fa, *fb, *f;
+
+	make_db("h_hup");
+	d = start(NULL, 0, "");
+	fa = fingerprint(d);
+	cr_assert_gt(strlen(fa), 20, "fingerprint: %s", fa);
+	make_cert("b");
+	sh("cp %s/b.crt %s/a.crt && cp %s/b.key %s/a.key", tdir, tdir, tdir,
+	    tdir);
+	kill(d->pid, SIGHUP);
+	usleep(300 * 1000);
+	fb = fingerprint(d);
+	cr_expect_gt(strlen(fb), 20);
+	cr_expect_neq(strcmp(fa, fb), 0, "new certificate served: %s", fb);
+	f = report_file("hup.json.gz", "hup.example", "hup-1", 1);
+	cr_expect_eq(post(d, f, NULL), 201, "serving after the reload");
+	/* a broken certificate on reload: the running one stays */
+	sh("echo broken > %s/a.crt", tdir);
+	kill(d->pid, SIGHUP);
+	usleep(300 * 1000);
+	cr_expect_eq(curl_code(url(d, "/metrics")), 200);
+	free(fa);
+	free(fb);
+	stop(d);
+}
