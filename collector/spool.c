@@ -9,19 +9,33 @@
  * a crash in between leaves a tmp/ file that the worker removes once it
  * is old (spool_clean_tmp()).
  *
- * A struct spool holds only the three directory descriptors and is never
- * changed after spool_open(), so every function here may be called from
- * any thread.  Each readdir() opens its own descriptor: a dup() would
- * share the directory offset between threads.
+ * The data is made durable with fdatasync(): it flushes the bytes and
+ * the metadata needed to read them back (size, blocks), which is all a
+ * file that is never rewritten needs; its name is made durable by the
+ * fsync of new/ that follows the link.
+ *
+ * Group commit: the fsync of new/ is shared.  Concurrent spool_put()
+ * callers (and the worker's spool_sync()) meet in dir_sync(): one of them,
+ * the leader, calls fsync(new/) for everyone who linked before that call
+ * began, and those who linked while it ran wait for the next one.  See
+ * dir_sync() for why that is as durable as one fsync per put.
+ *
+ * A struct spool holds the three directory descriptors, never changed
+ * after spool_open(), and the group commit state behind its own mutex,
+ * so every function here may be called from any thread.  Each readdir()
+ * opens its own descriptor: a dup() would share the directory offset
+ * between threads.
  */
 
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +52,29 @@
 #define SPOOL_REASON_MAX	1024
 #define SPOOL_TMP_TRIES		4
 
+/*
+ * The group commit of new/ (dir_sync()).  Generations count the fsyncs of
+ * new/: started is the number of the last one begun, done that of the
+ * last one finished; at most one runs at a time (started == done, or
+ * started == done + 1 while it runs).
+ */
+struct spool_gsync {
+	pthread_mutex_t	 mtx;
+	pthread_cond_t	 cond;		/* done moved */
+	uint64_t	 started;
+	uint64_t	 done;
+	uint64_t	 failed;	/* last generation that failed; 0 none */
+	int		 failed_errno;
+	uint64_t	 waiters;	/* calls to dir_sync(), for stats */
+};
+
 struct spool {
-	char	*dir;		/* owned */
-	int	 dirfd;
-	int	 tmpfd;
-	int	 newfd;
-	int	 badfd;
+	char			*dir;		/* owned */
+	int			 dirfd;
+	int			 tmpfd;
+	int			 newfd;
+	int			 badfd;
+	struct spool_gsync	*gs;		/* owned; mutable, own mutex */
 };
 
 /* A bounded header being built. */
@@ -63,6 +94,8 @@ static int	hdr_build(struct hdrbuf *, const struct spool_meta *);
 static int	tmp_create(const struct spool *, const char *, char *,
 		    size_t);
 static int	write_all(int, const void *, size_t);
+static int	writev_all(int, struct iovec *, int);
+static int	dir_sync(const struct spool *);
 static int	parse_header(struct spool_file *, size_t, char *, size_t);
 
 struct spool *
@@ -84,6 +117,23 @@ spool_open(const char *dir, char *err, size_t errsz)
 		goto fail;
 	}
 	sp->dirfd = sp->tmpfd = sp->newfd = sp->badfd = -1;
+	if ((sp->gs = calloc(1, sizeof(*sp->gs))) == NULL) {
+		what = "out of memory";
+		goto fail;
+	}
+	if ((errno = pthread_mutex_init(&sp->gs->mtx, NULL)) != 0) {
+		free(sp->gs);
+		sp->gs = NULL;
+		what = "cannot create a mutex for";
+		goto fail;
+	}
+	if ((errno = pthread_cond_init(&sp->gs->cond, NULL)) != 0) {
+		pthread_mutex_destroy(&sp->gs->mtx);
+		free(sp->gs);
+		sp->gs = NULL;
+		what = "cannot create a condition variable for";
+		goto fail;
+	}
 	if (mkdir_p(dir, SPOOL_DIR_MODE) == -1) {
 		what = "cannot create";
 		goto fail;
@@ -134,6 +184,11 @@ spool_close(struct spool *sp)
 		close(sp->tmpfd);
 	if (sp->dirfd != -1)
 		close(sp->dirfd);
+	if (sp->gs != NULL) {
+		pthread_cond_destroy(&sp->gs->cond);
+		pthread_mutex_destroy(&sp->gs->mtx);
+		free(sp->gs);
+	}
 	free(sp->dir);
 	free(sp);
 	errno = save;
@@ -316,6 +371,99 @@ write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* write_all() for a vector; iov is consumed. */
+static int
+writev_all(int fd, struct iovec *iov, int n)
+{
+	ssize_t	w;
+	size_t	k;
+
+	while (n > 0) {
+		if (iov->iov_len == 0) {
+			iov++;
+			n--;
+			continue;
+		}
+		if ((w = writev(fd, iov, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (k = (size_t)w; n > 0 && k >= iov->iov_len; n--, iov++)
+			k -= iov->iov_len;
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + k;
+			iov->iov_len -= k;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Make every entry of new/ that the caller created or removed before this
+ * call durable: the group commit.  0, or -1 with errno.
+ *
+ * The caller's change C happened before it took the mutex.  It waits for
+ * generation want = started + 1, read under the mutex after C: the fsync
+ * numbered want (or later) is begun only once started reaches it, which
+ * is after this read, so after C, and fsync(2) of a directory makes every
+ * entry present when it is called durable.  done >= want means fsync
+ * number want has returned, since they run one at a time and in order.
+ * So when this returns 0, C is on disk exactly as if the caller had
+ * called fsync(new/) itself after C; a crash before that leaves at worst
+ * what one fsync per caller would have left.  A caller never waits for
+ * more than the fsync in progress plus its own.  When any fsync from
+ * want on failed the caller fails too (conservative: the error of one
+ * fsync is reported to everyone it may have covered).
+ */
+static int
+dir_sync(const struct spool *sp)
+{
+	struct spool_gsync	*gs = sp->gs;
+	uint64_t		 want, gen;
+	int			 r, e, rc = 0;
+
+	pthread_mutex_lock(&gs->mtx);
+	gs->waiters++;
+	want = gs->started + 1;
+	while (gs->done < want) {
+		if (gs->started != gs->done) {
+			/* one is running, begun before C perhaps: wait */
+			pthread_cond_wait(&gs->cond, &gs->mtx);
+			continue;
+		}
+		/* lead: one fsync for everyone who changed new/ until now */
+		gen = ++gs->started;
+		pthread_mutex_unlock(&gs->mtx);
+		r = fsync(sp->newfd);
+		e = errno;
+		pthread_mutex_lock(&gs->mtx);
+		gs->done = gen;
+		if (r == -1) {
+			gs->failed = gen;
+			gs->failed_errno = e;
+		}
+		pthread_cond_broadcast(&gs->cond);
+	}
+	if (gs->failed >= want) {
+		e = gs->failed_errno;
+		rc = -1;
+	}
+	pthread_mutex_unlock(&gs->mtx);
+	if (rc == -1)
+		errno = e;
+	return rc;
+}
+
+void
+spool_get_stats(const struct spool *sp, struct spool_stats *st)
+{
+	pthread_mutex_lock(&sp->gs->mtx);
+	st->dir_syncs = sp->gs->done;
+	st->dir_sync_calls = sp->gs->waiters;
+	pthread_mutex_unlock(&sp->gs->mtx);
+}
+
 /*
  * Create tmp/BASE.PID.RANDOM exclusively; the name goes to tmpname.
  * Returns the descriptor or -1 with errno.
@@ -353,6 +501,7 @@ spool_put(struct spool *sp, const void *buf, size_t len,
 	struct sha256_ctx	 ctx;
 	struct hdrbuf		*h = NULL;
 	struct stat		 sb;
+	struct iovec		 iov[2];
 	unsigned char		 digest[SHA256_DIGEST_SIZE];
 	char			 name[2 * SHA256_DIGEST_SIZE + 1];
 	char			 tmpname[SPOOL_NAME_MAX];
@@ -374,7 +523,9 @@ spool_put(struct spool *sp, const void *buf, size_t len,
 	if (hdr_build(h, meta) == -1)
 		goto out;
 	if (fstatat(sp->newfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
-		rv = SPOOL_DUPLICATE;
+		/* the twin that linked it may still wait for its fsync */
+		if (dir_sync(sp) == 0)
+			rv = SPOOL_DUPLICATE;
 		goto out;
 	}
 	if (errno != ENOENT)
@@ -383,8 +534,11 @@ spool_put(struct spool *sp, const void *buf, size_t len,
 		tmpname[0] = '\0';
 		goto out;
 	}
-	if (write_all(fd, h->buf, h->len) == -1 ||
-	    write_all(fd, buf, len) == -1 || fsync(fd) == -1)
+	iov[0].iov_base = h->buf;
+	iov[0].iov_len = h->len;
+	iov[1].iov_base = (void *)(uintptr_t)buf;	/* not written to */
+	iov[1].iov_len = len;
+	if (writev_all(fd, iov, 2) == -1 || fdatasync(fd) == -1)
 		goto out;
 	if (close(fd) == -1) {
 		fd = -1;
@@ -392,12 +546,13 @@ spool_put(struct spool *sp, const void *buf, size_t len,
 	}
 	fd = -1;
 	if (linkat(sp->tmpfd, tmpname, sp->newfd, name, 0) == -1) {
-		if (errno == EEXIST)		/* a twin was faster */
+		/* a twin was faster: durable once its link is */
+		if (errno == EEXIST && dir_sync(sp) == 0)
 			rv = SPOOL_DUPLICATE;
 		goto out;
 	}
-	/* should this fsync fail, the file stays in new/: it is complete */
-	if (fsync(sp->newfd) == -1)
+	/* should this fail, the file stays in new/: it is complete */
+	if (dir_sync(sp) == -1)
 		goto out;
 	rv = SPOOL_STORED;
  out:
@@ -738,7 +893,7 @@ spool_remove(const struct spool *sp, const char *name)
 int
 spool_sync(const struct spool *sp)
 {
-	return fsync(sp->newfd);
+	return dir_sync(sp);
 }
 
 int

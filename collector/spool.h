@@ -18,8 +18,9 @@
  *	x-...: ...			(front-end specific, e.g. DKIM verdict)
  *
  * File names are the hex sha256 of the payload, so a byte-identical
- * resubmission finds its twin.  All functions are thread-safe for
- * distinct payloads; a struct spool is immutable after spool_open().
+ * resubmission finds its twin.  All functions are thread-safe; the
+ * fsyncs of new/ are shared between concurrent callers (group commit,
+ * see spool.c), which is why many threads should put at once.
  */
 
 #ifndef TLSRPT_SPOOL_H
@@ -55,8 +56,10 @@ enum spool_put_result {
 };
 
 /*
- * Write buf durably: tmp file, fsync, rename into new/, fsync of new/.
- * Returns when the bytes survive a crash.  buf and meta are borrowed.
+ * Write buf durably: tmp file, fdatasync, link into new/, fsync of new/
+ * (shared with concurrent callers).  Returns when the bytes survive a
+ * crash; SPOOL_DUPLICATE too returns only once the twin's name in new/
+ * is durable.  buf and meta are borrowed.
  */
 enum spool_put_result	 spool_put(struct spool *, const void *buf,
 			    size_t len, const struct spool_meta *meta);
@@ -127,8 +130,16 @@ void	spool_file_free(struct spool_file *);
  * spool_sync() once after a batch.  0, or -1 with errno. */
 int	spool_remove(const struct spool *, const char *name);
 
-/* fsync new/.  0, or -1 with errno. */
+/* fsync new/: make the removals made so far durable; shares the fsync
+ * with concurrent spool_put() callers.  0, or -1 with errno. */
 int	spool_sync(const struct spool *);
+
+/* Counters of the group commit, for tests and /metrics. */
+struct spool_stats {
+	uint64_t	dir_syncs;	/* fsyncs of new/ done */
+	uint64_t	dir_sync_calls;	/* callers that needed one */
+};
+void	spool_get_stats(const struct spool *, struct spool_stats *);
 
 /*
  * Move new/NAME to bad/NAME beside bad/NAME.reason, which gets reason

@@ -451,6 +451,10 @@ take(struct worker *w, const char *name)
 	meta.report_domain = extra_value(&it->f, "x-tls-report-domain");
 	meta.submitter = extra_value(&it->f, "x-tls-report-submitter");
 	meta.subject = extra_value(&it->f, "x-subject");
+	/* "pass d=example.com aligned": trusted (tlsrpt-milter) */
+	if ((meta.dkim = extra_value(&it->f, "x-dkim")) != NULL)
+		meta.trusted = strncmp(meta.dkim, "pass ", 5) == 0 &&
+		    strstr(meta.dkim, " aligned") != NULL;
 	if (strcmp(it->f.source, "mail") == 0)
 		meta.flags |= INGEST_MF_MAIL;
 	ist = ingest_any(it->f.payload, it->f.payload_len, &meta, &w->lim,

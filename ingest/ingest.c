@@ -17,6 +17,9 @@ static struct tlsrpt_report	*report_new(struct arena *);
 static int	looks_like_json(const unsigned char *, size_t);
 static int	looks_like_mail(const unsigned char *, size_t);
 static const char *copy_meta(struct tlsrpt_report *, const char *);
+static enum ingest_status mail_meta(enum ingest_status,
+		    const struct ingest_meta *, struct tlsrpt_report **,
+		    struct ingest_err *);
 static enum ingest_status any_other(const unsigned char *, size_t,
 		    const struct ingest_limits *, struct tlsrpt_report **,
 		    struct ingest_err *);
@@ -198,6 +201,8 @@ ingest_parser_payload(struct ingest_parser *p, const unsigned char *buf,
 		rep->hdr_domain = copy_meta(rep, meta->report_domain);
 		rep->hdr_submitter = copy_meta(rep, meta->submitter);
 		rep->subject = copy_meta(rep, meta->subject);
+		rep->dkim = copy_meta(rep, meta->dkim);
+		rep->trusted = meta->dkim != NULL && meta->trusted;
 	}
 	if ((st = report_finish(ctx)) != INGEST_OK)
 		goto out;
@@ -220,7 +225,8 @@ ingest_any(const unsigned char *buf, size_t len,
 	err->msg[0] = '\0';
 	if (ingest_is_gzip(buf, len) || looks_like_json(buf, len))
 		return ingest_payload(buf, len, meta, lim, repp, err);
-	return any_other(buf, len, lim, repp, err);
+	return mail_meta(any_other(buf, len, lim, repp, err), meta, repp,
+	    err);
 }
 
 enum ingest_status
@@ -232,7 +238,27 @@ ingest_parser_any(struct ingest_parser *p, const unsigned char *buf,
 	err->msg[0] = '\0';
 	if (ingest_is_gzip(buf, len) || looks_like_json(buf, len))
 		return ingest_parser_payload(p, buf, len, meta, repp, err);
-	return any_other(buf, len, &p->lim, repp, err);
+	return mail_meta(any_other(buf, len, &p->lim, repp, err), meta, repp,
+	    err);
+}
+
+/* A mail message parsed by ingest_any(): add the DKIM verdict of meta. */
+static enum ingest_status
+mail_meta(enum ingest_status st, const struct ingest_meta *meta,
+    struct tlsrpt_report **repp, struct ingest_err *err)
+{
+	struct tlsrpt_report	*rep = *repp;
+
+	if (st != INGEST_OK || meta == NULL || meta->dkim == NULL)
+		return st;
+	if ((rep->dkim = copy_meta(rep, meta->dkim)) == NULL) {
+		tlsrpt_report_free(rep);
+		*repp = NULL;
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return INGEST_E_NOMEM;
+	}
+	rep->trusted = meta->trusted;
+	return st;
 }
 
 /* Not gzip, not JSON: a mail message, or not a report at all. */

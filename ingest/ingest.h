@@ -60,6 +60,8 @@ struct ingest_meta {
 	const char	*report_domain;	/* TLS-Report-Domain header */
 	const char	*submitter;	/* TLS-Report-Submitter header */
 	const char	*subject;
+	const char	*dkim;		/* the MTA's DKIM verdict (milter) */
+	int		 trusted;	/* with dkim: 1 passing aligned DKIM */
 	unsigned	 flags;		/* INGEST_MF_* */
 };
 
@@ -169,6 +171,11 @@ struct tlsrpt_report {
 	const char		*hdr_domain;
 	const char		*hdr_submitter;
 	const char		*subject;
+	/* the DKIM verdict the milter recorded ("pass d=example.com
+	 * aligned", "none", ...; NULL when not received by the milter) and
+	 * whether it makes the report trusted (meaningless without dkim) */
+	const char		*dkim;
+	int			 trusted;
 };
 
 /*
@@ -194,7 +201,9 @@ enum ingest_status	 ingest_message(const unsigned char *buf, size_t len,
 
 /*
  * Sniff and dispatch: gzip or JSON go to ingest_payload, anything that
- * looks like a mail message to ingest_message.  meta may be NULL.
+ * looks like a mail message to ingest_message.  meta may be NULL; for a
+ * mail message only its dkim and trusted members are used (the rest
+ * comes from the message itself).
  */
 enum ingest_status	 ingest_any(const unsigned char *buf, size_t len,
 			    const struct ingest_meta *meta,

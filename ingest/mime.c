@@ -166,6 +166,7 @@ ingest_message(const unsigned char *buf, size_t len,
 	submitter = header_copy(w.msg, "TLS-Report-Submitter");
 	if ((subj = g_mime_message_get_subject(w.msg)) != NULL)
 		subject = clean_copy(subj);
+	memset(&meta, 0, sizeof(meta));
 	meta.filename = filename;
 	meta.report_domain = domain;
 	meta.submitter = submitter;

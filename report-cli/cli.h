@@ -42,6 +42,9 @@ struct query_opts {
 int	cmd_migrate(int, char **);
 int	cmd_import(int, char **);
 int	cmd_summary(int, char **);
+int	cmd_failures(int, char **);
+int	cmd_readiness(int, char **);
+int	cmd_digest(int, char **);
 
 /* Prints "tlsrpt: <msg>" to stderr; returns EXIT_NORUN. */
 int	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -79,5 +82,25 @@ int	window_finish(struct query_opts *, int64_t now);
 void	out_json_str(FILE *, const char *);
 void	out_csv_str(FILE *, const char *);
 void	out_time(FILE *, int64_t);
+
+/*
+ * The current time: $TLSRPT_NOW (an RFC 3339 date-time, for tests and
+ * for re-running a day's digest) when set, else the clock.  Returns 0,
+ * or -1 after printing why $TLSRPT_NOW is bad.
+ */
+int	cli_now(int64_t *now);
+
+/* A sender's string for a terminal: "(unknown)" for "", control
+ * characters as '?', cut to bufsz - 1 bytes.  Returns buf or a constant. */
+const char	*out_shown(const char *s, char *buf, size_t bufsz);
+
+/* The date of t, "2026-01-31". */
+void	out_day(FILE *, int64_t);
+
+/* HTML text or attribute value: & < > " ' escaped, controls dropped. */
+void	out_html_str(FILE *, const char *);
+
+/* 2 for a critical result type, 1 for a warning one (DESIGN.md). */
+int	out_rt_level(const char *result_type);
 
 #endif

@@ -17,6 +17,7 @@
 static const char usage_text[] =
 "usage: tlsrpt summary [--days N | --since WHEN] [--until WHEN]\n"
 "                      [--domain D ...] [--format text|json|csv] [--db C]\n"
+"                      [--trusted-only]\n"
 "\n"
 "For each policy domain: the reports received over the window (a report\n"
 "belongs to it when its date-range starts in [since, until)), distinct\n"
@@ -32,6 +33,9 @@ static const char usage_text[] =
 "and result types RFC 8460 does not name.\n"
 "\n"
 WINDOW_HELP
+"     --trusted-only only reports that came by mail with a passing DKIM\n"
+"                    signature of the reporting domain (tlsrpt-milter;\n"
+"                    RFC 8460 section 3)\n"
 "\n"
 "Exit status: 0 nothing to flag, 1 warning flags, 2 critical flags,\n"
 "3 could not run.\n";
@@ -74,6 +78,7 @@ cmd_summary(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		WINDOW_LONGOPTS,
+		{ "trusted-only", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -82,6 +87,8 @@ cmd_summary(int argc, char **argv)
 	struct store_domain_summary	*ds = NULL;
 	size_t				 n = 0, i;
 	int				 ch, r, lvl, rc = EXIT_NORUN;
+	int				 trusted_only = 0;
+	int64_t				 now;
 
 	memset(&q, 0, sizeof(q));
 	while ((ch = getopt_long(argc, argv, WINDOW_OPTSTRING "h", longopts,
@@ -89,6 +96,10 @@ cmd_summary(int argc, char **argv)
 		if (ch == 'h') {
 			fputs(usage_text, stdout);
 			return EXIT_OK;
+		}
+		if (ch == 'T') {
+			trusted_only = 1;
+			continue;
 		}
 		if ((r = window_option(&q, ch, optarg)) == -1)
 			return EXIT_NORUN;
@@ -100,8 +111,9 @@ cmd_summary(int argc, char **argv)
 	if (optind != argc)
 		return cli_fail("summary takes no arguments (\"%s\"); see "
 		    "tlsrpt summary --help", argv[optind]);
-	if (window_finish(&q, (int64_t)time(NULL)) == -1)
+	if (cli_now(&now) == -1 || window_finish(&q, now) == -1)
 		return EXIT_NORUN;
+	q.win.trusted_only = trusted_only;
 	if ((st = cli_open_store(q.db, 1)) == NULL)
 		return EXIT_NORUN;
 	if (store_summary(st, &q.win, &ds, &n) == -1) {

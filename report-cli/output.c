@@ -3,8 +3,10 @@
  */
 
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
+#include "ingest.h"
 #include "util.h"
 
 /* A JSON string literal (RFC 8259), escaping controls, quote, backslash. */
@@ -72,4 +74,64 @@ out_time(FILE *f, int64_t t)
 
 	util_format_datetime(t, buf, sizeof(buf));
 	fputs(buf, f);
+}
+
+const char *
+out_shown(const char *s, char *buf, size_t bufsz)
+{
+	size_t	i;
+
+	if (s[0] == '\0')
+		return "(unknown)";
+	for (i = 0; s[i] != '\0' && i + 1 < bufsz; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+void
+out_day(FILE *f, int64_t t)
+{
+	char	buf[UTIL_TIME_BUFSZ];
+
+	util_format_datetime(t, buf, sizeof(buf));
+	buf[10] = '\0';
+	fputs(buf, f);
+}
+
+void
+out_html_str(FILE *f, const char *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			if (*p >= 0x20 && *p != 0x7f)
+				putc(*p, f);
+		}
+	}
+}
+
+int
+out_rt_level(const char *result_type)
+{
+	return strcmp(tlsrpt_result_severity(result_type), "critical") == 0 ?
+	    2 : 1;
 }

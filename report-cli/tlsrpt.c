@@ -17,6 +17,11 @@ static const struct {
 	{ "migrate", cmd_migrate, "create or upgrade the database schema" },
 	{ "import", cmd_import, "import reports from files, Maildirs or stdin" },
 	{ "summary", cmd_summary, "sessions, failures and flags per domain" },
+	{ "failures", cmd_failures, "failed sessions by result type, MX, "
+	    "reporter, IP" },
+	{ "readiness", cmd_readiness, "can a domain switch MTA-STS to "
+	    "enforce?" },
+	{ "digest", cmd_digest, "a daily mail for cron: | sendmail -t" },
 };
 
 static void

@@ -4,7 +4,9 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "util.h"
@@ -105,6 +107,23 @@ window_finish(struct query_opts *q, int64_t now)
 		util_format_datetime(q->win.until, b, sizeof(b));
 		cli_fail("empty window: --since %s is not before --until %s",
 		    a, b);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_now(int64_t *now)
+{
+	const char	*s = getenv("TLSRPT_NOW");
+
+	if (s == NULL || *s == '\0') {
+		*now = (int64_t)time(NULL);
+		return 0;
+	}
+	if (util_parse_date_or_datetime(s, now) == -1) {
+		cli_fail("TLSRPT_NOW: \"%s\" is not an RFC 3339 date or "
+		    "date-time", s);
 		return -1;
 	}
 	return 0;

@@ -94,6 +94,9 @@ struct store_window {
 	int64_t		 until;
 	const char	*const *domains;	/* NULL or ndomains == 0: all */
 	size_t		 ndomains;
+	int		 trusted_only;	/* store_summary(): only reports
+					 * with a passing aligned DKIM
+					 * signature (tlsrpt-milter) */
 };
 
 struct store_rt_count {
@@ -119,5 +122,153 @@ struct store_domain_summary {
 int	store_summary(struct store *, const struct store_window *,
 	    struct store_domain_summary **out, size_t *n);
 void	store_summary_free(struct store_domain_summary *, size_t n);
+
+
+/* --- failures, readiness, digest (store_report.c) ------------------- */
+
+/* A name and a figure: a result type and its failed sessions, a reporter
+ * and the last day it saw something, ... */
+struct store_count {
+	char		*name;
+	int64_t		 n;
+};
+
+/* The keys store_failures() groups by; any combination. */
+#define STORE_BY_RESULT_TYPE	0x01
+#define STORE_BY_MX		0x02	/* receiving-mx-hostname, lower case */
+#define STORE_BY_REPORTER	0x04
+#define STORE_BY_SENDING_IP	0x08
+#define STORE_BY_RECEIVING_IP	0x10
+
+/*
+ * One group of failure details.  The key members that are not grouped
+ * by are "", as are those the sender did not send (the caller knows
+ * which from its flags).
+ */
+struct store_failure_row {
+	char			*domain;
+	char			*result_type;
+	char			*mx;
+	char			*reporter;
+	char			*sending_ip;
+	char			*receiving_ip;
+	int64_t			 failed;	/* failed sessions */
+	int64_t			 domain_sessions; /* successful + failed */
+	int64_t			 nreporters;
+	int64_t			 first_day;	/* Unix seconds, 00:00 UTC */
+	int64_t			 last_day;
+	struct store_count	*rts;		/* result types, most first */
+	size_t			 nrts;
+	struct store_count	*reasons;	/* reason codes, most first */
+	size_t			 nreasons;	/* at most reasons_max */
+	struct store_count	*reporters;	/* failed sessions each, */
+	size_t			 nreporters_l;	/* most first, <= reasons_max */
+};
+
+/*
+ * Failure details of the counted policies of the session accounting rule
+ * over the window, per domain and the keys of by (STORE_BY_*).  On
+ * success *out is a new array owned by the caller (release with
+ * store_failures_free()), sorted by domain, then most failed first.
+ */
+int	store_failures(struct store *, const struct store_window *,
+	    unsigned by, size_t reasons_max, struct store_failure_row **out,
+	    size_t *n);
+void	store_failures_free(struct store_failure_row *, size_t n);
+
+/* One distinct sts policy (policy-string set) senders applied. */
+struct store_rd_policy {
+	char			*strings;	/* the lines, "\n" between */
+	char			*mode;		/* "" when none was parsed */
+	int64_t			 max_age;	/* -1 missing or invalid */
+	char			**mx;		/* patterns, lower case */
+	size_t			 nmx;
+	unsigned		 problems;	/* STS_P_* of ingest.h */
+	int64_t			 reports;
+	int64_t			 sessions;	/* successful + failed */
+	int64_t			 first_day;
+	int64_t			 last_day;
+	struct store_count	*reporters;	/* n: last day it saw this */
+	size_t			 nreporters;
+};
+
+/* Sessions enforce would refuse: one (MX, result type). */
+struct store_rd_refusal {
+	char			*mx;		/* "" when not sent */
+	char			*result_type;
+	int64_t			 failed;
+	struct store_count	*reporters;	/* failed sessions each */
+	size_t			 nreporters;
+};
+
+struct store_readiness {
+	char			*domain;
+	int64_t			 reports;
+	int64_t			 days;		/* distinct days with reports */
+	struct store_count	*reporters;	/* n: days with reports */
+	size_t			 nreporters;
+	int64_t			 sts_sessions;	/* under sts policies */
+	int64_t			 sts_failed;
+	int64_t			 nopolicy_sessions; /* no-policy-found */
+	struct store_rd_policy	*policies;	/* newest first_day first */
+	size_t			 npolicies;
+	struct store_rd_refusal	*refusals;	/* most failed first */
+	size_t			 nrefusals;
+	struct store_count	*hosts;		/* MX host names seen: n is */
+	size_t			 nhosts;	/* their failed sessions */
+};
+
+/*
+ * What `tlsrpt readiness` weighs, for each domain of the window (which
+ * must name them).  Policies are the sts entries of the reports, counted
+ * or not (a tlsa twin does not make an sts failure less real).  Refusals
+ * are the failure details under them whose result type an enforced
+ * policy refuses (starttls-not-supported, certificate-*,
+ * validation-failure, sts-webpki-invalid).  MX host names come from the
+ * failure details (any policy type) and from the mx-host of tlsa entries
+ * (host names of successful sessions).  On success *out is a new array
+ * of n entries, one per domain of the window in its order, owned by the
+ * caller (release with store_readiness_free()).
+ */
+int	store_readiness(struct store *, const struct store_window *,
+	    struct store_readiness **out, size_t *n);
+void	store_readiness_free(struct store_readiness *, size_t n);
+
+/* One (domain, result type, MX) of the rollup's failure rows. */
+struct store_fail_mx {
+	char		*domain;
+	char		*result_type;
+	char		*mx;		/* "" when not sent */
+	int64_t		 failed;
+	int64_t		 reporters;
+};
+
+/* Days with reports per (domain, reporter). */
+struct store_reporter_days {
+	char		*domain;
+	char		*reporter;
+	int64_t		 days;
+};
+
+/*
+ * For `tlsrpt digest`, over the window, from the rollup: failure rows
+ * by (domain, result type, MX), sorted by domain then most failed
+ * first; days with reports by (domain, reporter), sorted; when
+ * want_testing is 1, the domains for which some sender applied a policy
+ * in mode testing, sorted.
+ * Each out array is new and owned by the caller (release with
+ * store_digest_free()).
+ */
+struct store_digest_data {
+	struct store_fail_mx		*fails;
+	size_t				 nfails;
+	struct store_reporter_days	*rdays;
+	size_t				 nrdays;
+	char				**testing;
+	size_t				 ntesting;
+};
+int	store_digest_data(struct store *, const struct store_window *,
+	    int want_testing, struct store_digest_data *out);
+void	store_digest_data_free(struct store_digest_data *);
 
 #endif

@@ -67,7 +67,17 @@
 	"COPY tlsrpt.report (report_key, sha256, org_name, reporter,"	\
 	" report_id, contact_info, date_start, date_end, warnings,"	\
 	" was_gzip, filename, hdr_domain, hdr_submitter, subject,"	\
-	" received_at) FROM STDIN"
+	" received_at, dkim, trusted) FROM STDIN"
+
+/*
+ * A report seen again with a DKIM verdict: fill in what an arrival
+ * without one (HTTPS, import) left NULL, and let a trusted arrival
+ * (through the milter) upgrade an untrusted one.  Never downgrade.
+ */
+#define SQL_PUT_TRUST							\
+	"UPDATE tlsrpt.report SET dkim = $2, trusted = $3::boolean"	\
+	" WHERE report_key = $1 AND (trusted IS NULL OR"		\
+	" (NOT trusted AND $3::boolean))"
 
 #define SQL_COPY_POLICY							\
 	"COPY tlsrpt.policy (report_key, idx, policy_domain, policy_type,"\
@@ -270,6 +280,7 @@ static void	put_key(struct copy *, const unsigned char *);
 static void	put_bytea(struct copy *, const unsigned char *, size_t);
 static void	put_array(struct copy *, const char *const *, size_t);
 
+static int		 put_trust(struct store *, const struct tlsrpt_report *);
 static const char	*ptype_str(enum tlsrpt_ptype);
 static const char	*dsrc_str(enum tlsrpt_dsrc);
 static const char	*mode_str(enum sts_mode);
@@ -475,6 +486,9 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 
 	if (nstored > 0 && put_rollup(st, p, m, reps) == -1)
 		goto out;
+	for (j = 0; j < m; j++)
+		if (!p->items[j].stored && put_trust(st, reps[idx[j]]) == -1)
+			goto out;
 	if (store_cmd(st, "cannot store reports", "COMMIT", 0, NULL) == -1)
 		goto out;
 	for (j = 0; j < m; j++)
@@ -485,6 +499,34 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 	if (rc == -1)
 		store_rollback(st);
 	return rc;
+}
+
+/* A duplicate that carries a DKIM verdict: see SQL_PUT_TRUST. */
+static int
+put_trust(struct store *st, const struct tlsrpt_report *rep)
+{
+	const char	*pv[3];
+	int		 lens[3], fmts[3];
+	PGresult	*res;
+
+	if (rep->dkim == NULL)
+		return 0;
+	memset(lens, 0, sizeof(lens));
+	memset(fmts, 0, sizeof(fmts));
+	pv[0] = (const char *)rep->key;
+	lens[0] = sizeof(rep->key);
+	fmts[0] = 1;
+	pv[1] = rep->dkim;
+	pv[2] = rep->trusted ? "true" : "false";
+	res = PQexecParams(st->conn, SQL_PUT_TRUST, 3, NULL, pv, lens, fmts,
+	    0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		store_seterr(st, "cannot record the DKIM verdict", res);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
 }
 
 static int
@@ -1073,6 +1115,13 @@ report_row(struct copy *c, const struct tlsrpt_report *rep,
 	put_text(c, rep->subject);
 	put_tab(c);
 	put_time(c, arr->received_at);
+	put_tab(c);
+	put_text(c, rep->dkim);
+	put_tab(c);
+	if (rep->dkim != NULL)
+		put_bool(c, rep->trusted);
+	else
+		put_null(c);
 	put_eol(c);
 }
 

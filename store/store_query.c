@@ -43,6 +43,46 @@
 	" ORDER BY policy_domain COLLATE \"C\", failed DESC,"		\
 	" result_type COLLATE \"C\""
 
+/*
+ * --trusted-only: the rollup has no trust column (a trusted report and
+ * an untrusted one of the same reporter, day and domain add up in one
+ * row), so the same figures are computed from the base tables of the
+ * trusted reports, following the rollup's rules (schema/001_init.sql):
+ * reports per (report, domain), sessions of the counted policies,
+ * failure details of the counted policies by result type.  Slower than
+ * the rollup, but the trusted reports are a small set found by a partial
+ * index (schema/002_report_dkim.sql).
+ */
+#define SQL_TWINDOW							\
+	" r.trusted AND r.date_start >= $1::timestamptz"		\
+	" AND r.date_start < $2::timestamptz"				\
+	" AND ($3::text[] IS NULL OR p.policy_domain = ANY ($3::text[]))"
+
+#define SQL_TTOTALS							\
+	"SELECT p.policy_domain,"					\
+	" pg_catalog.count(DISTINCT p.report_key),"			\
+	" pg_catalog.count(DISTINCT r.reporter),"			\
+	" COALESCE(pg_catalog.sum(p.successful_sessions)"		\
+	"  FILTER (WHERE p.counted), 0)::bigint,"			\
+	" COALESCE(pg_catalog.sum(p.failed_sessions)"			\
+	"  FILTER (WHERE p.counted), 0)::bigint"			\
+	" FROM tlsrpt.report r JOIN tlsrpt.policy p"			\
+	"  ON p.report_key = r.report_key"				\
+	" WHERE" SQL_TWINDOW						\
+	" GROUP BY p.policy_domain ORDER BY p.policy_domain COLLATE \"C\""
+
+#define SQL_TRESULTS							\
+	"SELECT p.policy_domain, f.result_type,"			\
+	" pg_catalog.sum(f.failed_sessions)::bigint AS failed"		\
+	" FROM tlsrpt.report r JOIN tlsrpt.policy p"			\
+	"  ON p.report_key = r.report_key"				\
+	" JOIN tlsrpt.failure_detail f ON f.report_key = p.report_key"	\
+	"  AND f.policy_idx = p.idx"					\
+	" WHERE p.counted AND" SQL_TWINDOW				\
+	" GROUP BY p.policy_domain, f.result_type"			\
+	" ORDER BY p.policy_domain COLLATE \"C\", failed DESC,"	\
+	" f.result_type COLLATE \"C\""
+
 static int64_t	 getint(const PGresult *, int, int);
 static int64_t	 clamp_time(int64_t);
 
@@ -82,11 +122,11 @@ store_summary(struct store *st, const struct store_window *w,
 	    " REPEATABLE READ READ ONLY", 0, NULL) == -1)
 		goto out;
 	intx = 1;
-	if ((tot = store_exec(st, "summary failed", SQL_TOTALS, 3, pv,
-	    PGRES_TUPLES_OK)) == NULL)
+	if ((tot = store_exec(st, "summary failed", w->trusted_only ?
+	    SQL_TTOTALS : SQL_TOTALS, 3, pv, PGRES_TUPLES_OK)) == NULL)
 		goto out;
-	if ((rt = store_exec(st, "summary failed", SQL_RESULTS, 3, pv,
-	    PGRES_TUPLES_OK)) == NULL)
+	if ((rt = store_exec(st, "summary failed", w->trusted_only ?
+	    SQL_TRESULTS : SQL_RESULTS, 3, pv, PGRES_TUPLES_OK)) == NULL)
 		goto out;
 	if (store_cmd(st, "summary failed", "COMMIT", 0, NULL) == -1)
 		goto out;

@@ -18,6 +18,10 @@ N=${HTTPD_BENCH_N:-30000}
 NC=${HTTPD_BENCH_NC:-3000}
 CONC=${HTTPD_BENCH_CONC:-32}
 load=$B/bench/httpd_load
+# the daemon and CLI of this build; HTTPD_BENCH_BIN runs another daemon
+# (an older build, for an A/B comparison on the same machine)
+httpd=${HTTPD_BENCH_BIN:-$B/bin/tlsrpt-httpd}
+cli=$B/bin/tlsrpt
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tlsrpt-httpd-bench.XXXXXX")
 pid=""
 cleanup() {
@@ -28,7 +32,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 db="$TLSRPT_DB"
-bin/tlsrpt migrate --db "$db" >/dev/null
+$cli migrate --db "$db" >/dev/null
 printf 'cn = localhost\nip_address = 127.0.0.1\nexpiration_days = 30\ntls_www_server\nsigning_key\n' >"$tmp/tmpl"
 certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 \
     --outfile "$tmp/key.pem" >/dev/null 2>&1
@@ -46,7 +50,7 @@ open(sys.argv[3], 'wb').write(b''.join(recs[:n]))
 open(sys.argv[4], 'wb').write(b''.join(recs[n:]))
 PY
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-bin/tlsrpt-httpd --listen 127.0.0.1:$port --tls-cert "$tmp/cert.pem" \
+"$httpd" --listen 127.0.0.1:$port --tls-cert "$tmp/cert.pem" \
     --tls-key "$tmp/key.pem" --spool "$tmp/spool" --db "$db" \
     --max-connections-per-ip 0 2>"$tmp/httpd.log" &
 pid=$!

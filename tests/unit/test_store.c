@@ -62,7 +62,7 @@ put_json(struct store *st, char *json)
 static void
 summary_all(struct store *st, struct store_domain_summary **ds, size_t *n)
 {
-	struct store_window	w = { 0, INT64_MAX, NULL, 0 };
+	struct store_window	w = { 0, INT64_MAX, NULL, 0, 0 };
 
 	cr_assert(store_summary(st, &w, ds, n) == 0, "store_summary: %s",
 	    store_errstr(st));
@@ -657,6 +657,7 @@ Test(store, summary_window_boundaries)
 	char				*p, id[8];
 	size_t				 i, n;
 
+	memset(&w, 0, sizeof(w));
 	stu_db_create(&db, "window");
 	st = stu_open(&db, 1);
 	for (i = 0; i < 3; i++) {

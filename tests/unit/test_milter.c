@@ -1,0 +1,1489 @@
+/*
+ * test_milter.c -- tlsrpt-milter: the DKIM verdict, the callbacks driven
+ * through the shim (no MTA), the worker's side of what the milter
+ * spools, `summary --trusted-only`, and end to end through a private
+ * Postfix on loopback with the real milter, a real SMTP client
+ * (tests/milter/smtp_send.py) and a real PostgreSQL (a fresh database
+ * per test on the server of tests/with-pg.sh).
+ *
+ * Every Postfix and milter a test starts is stopped in the test's own
+ * teardown (.fini, which also runs after a failed assertion); the milter
+ * also gets PR_SET_PDEATHSIG.  The Postfix tests are skipped, loudly,
+ * when not root or Postfix is not installed.
+ */
+
+#define _GNU_SOURCE
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <libmilter/mfapi.h>
+
+#include "ingest.h"
+#include "milter_conf.h"
+#include "milter_msg.h"
+#include "milter_shim.h"
+#include "spool.h"
+#include "store.h"
+#include "store_testutil.h"
+#include "testutil.h"
+#include "worker.h"
+
+#define PF	"tests/milter/postfix.sh"
+#define SEND	"tests/milter/smtp_send.py"
+#define RUA	"tlsrpt@tlsrpt.test"
+
+/* --- helpers shared by the suites ------------------------------------- */
+
+static char		 tdir[256];
+static struct stu_db	 tdb;
+static int		 have_db;
+
+static void
+sh(const char *fmt, ...)
+{
+	char	*cmd;
+	va_list	 ap;
+	int	 st;
+
+	va_start(ap, fmt);
+	cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
+	va_end(ap);
+	st = system(cmd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "failed: %s", cmd);
+	free(cmd);
+}
+
+/* A shell command's stdout (malloc'd). */
+static char *
+run(const char *fmt, ...)
+{
+	struct tu_str	 out = { 0 };
+	char		*cmd, buf[4096];
+	va_list		 ap;
+	FILE		*p;
+	size_t		 n;
+
+	va_start(ap, fmt);
+	cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
+	va_end(ap);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p, "%s", cmd);
+	tu_str_add(&out, "%s", "");
+	while ((n = fread(buf, 1, sizeof(buf) - 1, p)) > 0) {
+		buf[n] = '\0';
+		tu_str_add(&out, "%s", buf);
+	}
+	pclose(p);
+	free(cmd);
+	return out.s;
+}
+
+/* printf into one of 8 static buffers: for arguments, never freed. */
+static const char *
+S(const char *fmt, ...)
+{
+	static char	buf[8][1024];
+	static int	i;
+	va_list		ap;
+
+	i = (i + 1) % 8;
+	va_start(ap, fmt);
+	vsnprintf(buf[i], sizeof(buf[i]), fmt, ap);
+	va_end(ap);
+	return buf[i];
+}
+
+static void
+write_file(const char *path, const void *buf, size_t len)
+{
+	FILE	*f = fopen(path, "wb");
+
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fwrite(buf, 1, len, f), len);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* Regular files in dir (0 when it does not exist). */
+static int
+count_files(const char *dir)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* The concatenated contents of the files of dir (malloc'd). */
+static char *
+cat_dir(const char *dir)
+{
+	return run("cat %s/* 2>/dev/null", dir);
+}
+
+static void
+mk_tdir(void)
+{
+	snprintf(tdir, sizeof(tdir), "%s/tlsrpt-milter.XXXXXX",
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	cr_assert_not_null(mkdtemp(tdir));
+	/* Postfix's children (user postfix, nobody) work below it */
+	cr_assert_eq(chmod(tdir, 0755), 0);
+}
+
+static void
+rm_tdir(void)
+{
+	if (tdir[0] != '\0') {
+		(void)!system(S("chattr -R -i %s >/dev/null 2>&1; rm -rf %s",
+		    tdir, tdir));
+		tdir[0] = '\0';
+	}
+}
+
+static void
+make_db(const char *label)
+{
+	struct store	*st;
+
+	stu_db_create(&tdb, label);
+	have_db = 1;
+	st = stu_open(&tdb, 1);
+	store_close(st);
+}
+
+static void
+drop_db(void)
+{
+	if (have_db)
+		stu_db_drop(&tdb);
+	have_db = 0;
+}
+
+static const char base64_chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* An RFC 8460 §5.3 message with a gzipped report for domain. */
+static char *
+report_mail(const char *domain, const char *id, const char *extra_hdr)
+{
+	struct tu_str	 m = { 0 };
+	unsigned char	*gz;
+	char		*json, *pol, *det;
+	size_t		 gzlen, i, col = 0;
+	unsigned	 v;
+
+	det = stu_detail("certificate-expired", "mx.example", 1);
+	pol = stu_policy("sts", domain, 10, 1, det);
+	free(det);
+	json = stu_report("Example Reporter", id, "2026-01-01", pol);
+	gz = tu_gzip(json, strlen(json), &gzlen);
+	tu_str_add(&m, "%sFrom: tlsrpt@reporter.test\r\n"
+	    "To: " RUA "\r\nSubject: Report Domain: %s Submitter: "
+	    "reporter.test Report-ID: <%s@reporter.test>\r\n"
+	    "TLS-Report-Domain: %s\r\nTLS-Report-Submitter: reporter.test\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: multipart/report; "
+	    "report-type=tlsrpt; boundary=\"b1\"\r\n\r\n--b1\r\n"
+	    "Content-Type: text/plain\r\n\r\nA report.\r\n--b1\r\n"
+	    "Content-Type: application/tlsrpt+gzip\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "Content-Disposition: attachment; filename=\"reporter.test!%s!"
+	    "1767225600!1767311999!%s.json.gz\"\r\n\r\n",
+	    extra_hdr != NULL ? extra_hdr : "", domain, id, domain, domain,
+	    id);
+	for (i = 0; i < gzlen; i += 3) {
+		v = (unsigned)gz[i] << 16;
+		if (i + 1 < gzlen)
+			v |= (unsigned)gz[i + 1] << 8;
+		if (i + 2 < gzlen)
+			v |= gz[i + 2];
+		tu_str_add(&m, "%c%c%c%c", base64_chars[(v >> 18) & 63],
+		    base64_chars[(v >> 12) & 63],
+		    i + 1 < gzlen ? base64_chars[(v >> 6) & 63] : '=',
+		    i + 2 < gzlen ? base64_chars[v & 63] : '=');
+		if ((col += 4) >= 76) {
+			tu_str_add(&m, "\r\n");
+			col = 0;
+		}
+	}
+	tu_str_add(&m, "\r\n--b1--\r\n");
+	free(gz);
+	free(json);
+	free(pol);
+	return m.s;
+}
+
+/* --- the DKIM verdict --------------------------------------------------- */
+
+struct ar_case {
+	const char	*label;
+	const char	*value;
+	int		 ours;
+	const char	*want;		/* verdict for google.com */
+	int		 trusted;
+};
+
+static const struct ar_case ar_cases[] = {
+	{ "pass aligned", "mx.tlsrpt.test; dkim=pass header.d=google.com "
+	    "header.s=20230601 header.b=abc", 1, "pass d=google.com aligned",
+	    1 },
+	{ "comments, version, case", "  MX.TLSRPT.TEST 1 (our mx); "
+	    "DKIM=Pass (2048-bit key) Header.D=Google.COM; spf=pass "
+	    "smtp.mailfrom=google.com", 1, "pass d=google.com aligned", 1 },
+	{ "header.i only", "mx.tlsrpt.test; dkim=pass "
+	    "header.i=@google.com", 1, "pass d=google.com aligned", 1 },
+	{ "parent signs for child", "mx.tlsrpt.test; dkim=pass "
+	    "header.d=smtp.google.com", 1,
+	    "pass d=smtp.google.com aligned", 1 },
+	{ "other domain", "mx.tlsrpt.test; dkim=pass header.d=evil.test",
+	    1, "pass d=evil.test unaligned", 0 },
+	{ "suffix is not a parent", "mx.tlsrpt.test; dkim=pass "
+	    "header.d=oogle.com", 1, "pass d=oogle.com unaligned", 0 },
+	{ "tld signs nothing", "mx.tlsrpt.test; dkim=pass header.d=com", 1,
+	    "pass d=com unaligned", 0 },
+	{ "fail", "mx.tlsrpt.test; dkim=fail (bad signature) "
+	    "header.d=google.com", 1, "fail d=google.com (dkim=fail)", 0 },
+	{ "one of two passes", "mx.tlsrpt.test; dkim=fail header.d=x.test;"
+	    " dkim=pass header.d=google.com", 1, "pass d=google.com aligned",
+	    1 },
+	{ "none", "mx.tlsrpt.test; none", 1, "none", 0 },
+	{ "quoted d", "mx.tlsrpt.test; dkim=pass header.d=\"google.com\"", 1,
+	    "pass d=google.com aligned", 1 },
+	{ "someone else's", "mx.google.com; dkim=pass header.d=google.com",
+	    0, "none", 0 },
+	{ "prefix of ours", "mx.tlsrpt.test.evil; dkim=pass "
+	    "header.d=google.com", 0, "none", 0 },
+	{ "empty", "", 0, "none", 0 },
+};
+
+Test(milter_dkim, verdicts)
+{
+	const struct ar_case	*c;
+	struct milt_dkim	 res[MILT_DKIM_MAX];
+	char			 v[MILT_VERDICT_MAX];
+	size_t			 n;
+	int			 ours, t;
+
+	for (c = ar_cases; c < ar_cases + sizeof(ar_cases) /
+	    sizeof(ar_cases[0]); c++) {
+		n = 0;
+		ours = milt_ar_parse(c->value, "mx.tlsrpt.test", res,
+		    MILT_DKIM_MAX, &n);
+		cr_expect_eq(ours, c->ours, "%s: ours %d", c->label, ours);
+		t = milt_dkim_verdict(res, n, "google.com",
+		    "smtp-tls-reporting@google.com", v, sizeof(v));
+		cr_expect_str_eq(v, c->want, "%s: got \"%s\"", c->label, v);
+		cr_expect_eq(t, c->trusted, "%s: trusted %d", c->label, t);
+	}
+}
+
+Test(milter_dkim, alignment_sources)
+{
+	struct milt_dkim	res[1];
+	char			v[MILT_VERDICT_MAX];
+
+	memset(res, 0, sizeof(res));
+	strcpy(res[0].result, "pass");
+	strcpy(res[0].d, "mail.ru");
+	/* Mail.ru: submitter mail.ru, contact-info at corp.mail.ru */
+	cr_expect_eq(milt_dkim_verdict(res, 1, NULL,
+	    "tlsrpt@corp.mail.ru", v, sizeof(v)), 1, "%s", v);
+	cr_expect_eq(milt_dkim_verdict(res, 1, " mail.ru. ", NULL, v,
+	    sizeof(v)), 1, "%s", v);
+	cr_expect_eq(milt_dkim_verdict(res, 1, NULL,
+	    "https://reports.mail.ru/tlsrpt", v, sizeof(v)), 1, "%s", v);
+	cr_expect_eq(milt_dkim_verdict(res, 1, "example.org",
+	    "mailto:x@example.org", v, sizeof(v)), 0, "%s", v);
+	cr_expect_eq(milt_dkim_verdict(res, 1, NULL, NULL, v, sizeof(v)), 0);
+	cr_expect_str_eq(v, "pass d=mail.ru unaligned");
+	/* a tiny buffer still says what it can, and never "aligned" */
+	cr_expect_eq(milt_dkim_verdict(res, 1, "mail.ru", NULL, v, 8), 0);
+}
+
+/* --- the callbacks, through the shim ------------------------------------ */
+
+struct fake {
+	void	*priv;
+	char	 added[4][512];		/* "Name: value" */
+	int	 nadded;
+	int	 deleted;		/* chgheader(NULL) calls */
+	char	 delrcpt[4][128];
+	int	 ndelrcpt;
+	char	 reply[256];
+	int	 nosym;			/* getsymval gives NULL */
+};
+
+static void *
+f_getpriv(SMFICTX *ctx)
+{
+	return ((struct fake *)(void *)ctx)->priv;
+}
+
+static int
+f_setpriv(SMFICTX *ctx, void *p)
+{
+	((struct fake *)(void *)ctx)->priv = p;
+	return MI_SUCCESS;
+}
+
+static char *
+f_getsymval(SMFICTX *ctx, char *name)
+{
+	static char	qid[] = "QID1", j[] = "mx.tlsrpt.test";
+
+	if (((struct fake *)(void *)ctx)->nosym)
+		return NULL;
+	if (strcmp(name, "i") == 0)
+		return qid;
+	if (strcmp(name, "j") == 0)
+		return j;
+	return NULL;
+}
+
+static int
+f_addheader(SMFICTX *ctx, char *name, char *value)
+{
+	struct fake	*f = (struct fake *)(void *)ctx;
+
+	cr_assert_lt(f->nadded, 4);
+	snprintf(f->added[f->nadded++], sizeof(f->added[0]), "%s: %s", name,
+	    value);
+	return MI_SUCCESS;
+}
+
+static int
+f_chgheader(SMFICTX *ctx, char *name, int idx, char *value)
+{
+	struct fake	*f = (struct fake *)(void *)ctx;
+
+	cr_expect_str_eq(name, MILT_HEADER);
+	cr_expect_gt(idx, 0);
+	if (value == NULL)
+		f->deleted++;
+	return MI_SUCCESS;
+}
+
+static int
+f_delrcpt(SMFICTX *ctx, char *rcpt)
+{
+	struct fake	*f = (struct fake *)(void *)ctx;
+
+	cr_assert_lt(f->ndelrcpt, 4);
+	snprintf(f->delrcpt[f->ndelrcpt++], sizeof(f->delrcpt[0]), "%s",
+	    rcpt);
+	return MI_SUCCESS;
+}
+
+static int
+f_setreply(SMFICTX *ctx, char *rcode, char *xcode, char *msg)
+{
+	struct fake	*f = (struct fake *)(void *)ctx;
+
+	snprintf(f->reply, sizeof(f->reply), "%s %s %s", rcode, xcode, msg);
+	return MI_SUCCESS;
+}
+
+static const struct milt_ops fake_ops = {
+	f_getpriv, f_setpriv, f_getsymval, f_addheader, f_chgheader,
+	f_delrcpt, f_setreply,
+};
+
+static struct milt_front	 cfr;
+static struct spool		*csp;
+static int			 have_front;
+
+static void
+cb_setup(void)
+{
+	mk_tdir();
+	milt_shim_set(&fake_ops);
+}
+
+static void
+cb_teardown(void)
+{
+	if (have_front)
+		milt_front_fini(&cfr);
+	have_front = 0;
+	spool_close(csp);
+	csp = NULL;
+	rm_tdir();
+	drop_db();
+}
+
+/* A front with these options (besides --rcpt and --spool). */
+static void
+front(const char *opts)
+{
+	struct milt_conf	*c;
+	char			 err[256], *argv[32], *cmd, *p, *save = NULL;
+	int			 argc = 0;
+	char			 spool[300];
+
+	if (have_front) {
+		milt_front_fini(&cfr);
+		have_front = 0;
+	}
+	snprintf(spool, sizeof(spool), "%s/spool", tdir);
+	if (csp == NULL) {
+		csp = spool_open(spool, err, sizeof(err));
+		cr_assert_not_null(csp, "%s", err);
+	}
+	cr_assert_geq(asprintf(&cmd, "x --rcpt <TLSRPT@tlsrpt.test> --spool "
+	    "%s %s", spool, opts), 0);
+	for (p = strtok_r(cmd, " ", &save); p != NULL && argc < 31;
+	    p = strtok_r(NULL, " ", &save))
+		argv[argc++] = p;
+	argv[argc] = NULL;
+	c = mconf_load(argc, argv, err, sizeof(err));
+	cr_assert_not_null(c, "%s", err);
+	free(cmd);
+	cr_assert_eq(milt_front_init(&cfr, c, csp, NULL), 0);
+	have_front = 1;
+}
+
+/*
+ * Feed one message through the callbacks as an MTA would: connect,
+ * MAIL, RCPT (comma-separated rcpts), DATA, headers (unfolded), body in
+ * chunks; stop where a callback answers other than CONTINUE.  Returns
+ * that answer, or eom's.  *stage says which callback answered.
+ */
+static sfsistat
+feed(struct fake *f, const char *rcpts, const char *msg, size_t len,
+    const char **stage)
+{
+	struct sockaddr_in	 sin;
+	char			*rc, *r, *save = NULL, *argv[3], *hv;
+	char			 name[256], *value;
+	const char		*p = msg, *end = msg + len, *eol, *colon;
+	char			 from[] = "<reporter@sender.test>";
+	sfsistat		 s;
+	size_t			 n;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f000001);
+	*stage = "connect";
+	if ((s = milt_connect((SMFICTX *)(void *)f, (char *)"[127.0.0.1]",
+	    (struct sockaddr *)&sin)) != SMFIS_CONTINUE)
+		return s;
+	*stage = "envfrom";
+	argv[0] = from;
+	argv[1] = NULL;
+	if ((s = milt_envfrom((SMFICTX *)(void *)f, argv)) != SMFIS_CONTINUE)
+		return s;
+	rc = strdup(rcpts);
+	*stage = "envrcpt";
+	for (r = strtok_r(rc, ",", &save); r != NULL;
+	    r = strtok_r(NULL, ",", &save)) {
+		argv[0] = r;
+		if ((s = milt_envrcpt((SMFICTX *)(void *)f, argv)) !=
+		    SMFIS_CONTINUE) {
+			free(rc);
+			return s;
+		}
+	}
+	free(rc);
+	*stage = "data";
+	if ((s = milt_data((SMFICTX *)(void *)f)) != SMFIS_CONTINUE)
+		return s;
+	*stage = "header";
+	while (p < end && *p != '\r' && *p != '\n') {
+		/* one header with its continuation lines */
+		colon = memchr(p, ':', (size_t)(end - p));
+		cr_assert_not_null(colon);
+		n = (size_t)(colon - p);
+		cr_assert_lt(n, sizeof(name));
+		memcpy(name, p, n);
+		name[n] = '\0';
+		p = colon + 1;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		for (eol = p; ; eol++) {
+			eol = memchr(eol, '\n', (size_t)(end - eol));
+			cr_assert_not_null(eol);
+			if (eol + 1 >= end || (eol[1] != ' ' && eol[1] != '\t'))
+				break;
+		}
+		hv = strndup(p, (size_t)(eol - p));
+		value = hv;
+		n = strlen(value);
+		while (n > 0 && (value[n - 1] == '\r' || value[n - 1] == '\n'))
+			value[--n] = '\0';
+		s = milt_header((SMFICTX *)(void *)f, name, value);
+		free(hv);
+		if (s != SMFIS_CONTINUE)
+			return s;
+		p = eol + 1;
+	}
+	if (p < end && *p == '\r')
+		p++;
+	if (p < end && *p == '\n')
+		p++;
+	*stage = "eoh";
+	if ((s = milt_eoh((SMFICTX *)(void *)f)) != SMFIS_CONTINUE)
+		return s;
+	*stage = "body";
+	while (p < end) {
+		n = (size_t)(end - p) < 1000 ? (size_t)(end - p) : 1000;
+		if ((s = milt_body((SMFICTX *)(void *)f, (unsigned char *)
+		    (uintptr_t)p, n)) != SMFIS_CONTINUE)
+			return s;
+		p += n;
+	}
+	*stage = "eom";
+	return milt_eom((SMFICTX *)(void *)f);
+}
+
+static void
+close_conn(struct fake *f)
+{
+	milt_close((SMFICTX *)(void *)f);
+	cr_expect_null(f->priv);
+}
+
+/* The one file of DIR whose name does not end in .reason (malloc'd). */
+static char *
+spool_text(const char *sub)
+{
+	return run("for f in %s/spool/%s/*; do case $f in *.reason) ;; "
+	    "*) cat \"$f\";; esac; done 2>/dev/null", tdir, sub);
+}
+
+TestSuite(milter_cb, .init = cb_setup, .fini = cb_teardown, .timeout = 30);
+
+Test(milter_cb, unlisted_is_never_buffered)
+{
+	struct fake	 f;
+	const char	*stage;
+	const char	 msg[] = "Subject: hi\r\n\r\nhello\r\n";
+
+	memset(&f, 0, sizeof(f));
+	front("");
+	cr_expect_eq(feed(&f, "<user@tlsrpt.test>,<other@tlsrpt.test>", msg,
+	    strlen(msg), &stage), SMFIS_ACCEPT);
+	cr_expect_str_eq(stage, "data");
+	cr_expect_eq(f.nadded, 0);
+	/* an MTA that does not send DATA: the first header */
+	cr_expect_eq(milt_header((SMFICTX *)(void *)&f, (char *)"Subject",
+	    (char *)"x"), SMFIS_ACCEPT);
+	cr_expect_eq(milt_body((SMFICTX *)(void *)&f, (unsigned char *)"x",
+	    1), SMFIS_ACCEPT);
+	close_conn(&f);
+	cr_expect_eq(count_files(S("%s/spool/new", tdir)), 0);
+	cr_expect_eq(atomic_load(&cfr.st.seen), 0);
+}
+
+Test(milter_cb, corpus_report_spooled_then_duplicate)
+{
+	struct fake	 f;
+	const char	*stage;
+	unsigned char	*m;
+	char		*sp;
+	size_t		 len;
+
+	memset(&f, 0, sizeof(f));
+	front("");
+	m = tu_load("google_mox_1.eml", &len);
+	cr_expect_eq(feed(&f, "<user@tlsrpt.test>,<Tlsrpt@TLSRPT.test>",
+	    (char *)m, len, &stage), SMFIS_CONTINUE);
+	cr_expect_str_eq(stage, "eom");
+	cr_expect_eq(f.nadded, 1);
+	cr_expect_str_eq(f.added[0], "X-TLSRPT-Collector: spooled");
+	cr_expect_eq(count_files(S("%s/spool/new", tdir)), 1);
+	sp = spool_text("new");
+	cr_expect(strstr(sp, "source: mail\n") != NULL, "%s", sp);
+	cr_expect(strstr(sp, "x-dkim: none\n") != NULL, "%s", sp);
+	cr_expect(strstr(sp, "x-queue-id: QID1\n") != NULL, "%s", sp);
+	cr_expect(strstr(sp, "x-tls-report-submitter: google.com") != NULL,
+	    "%s", sp);
+	free(sp);
+	/* the same bytes again on the same connection */
+	f.nadded = 0;
+	cr_expect_eq(feed(&f, "<tlsrpt@tlsrpt.test>", (char *)m, len,
+	    &stage), SMFIS_CONTINUE);
+	cr_expect_str_eq(f.added[0], "X-TLSRPT-Collector: duplicate");
+	cr_expect_eq(count_files(S("%s/spool/new", tdir)), 1);
+	close_conn(&f);
+	cr_expect_eq(atomic_load(&cfr.st.spooled), 1);
+	cr_expect_eq(atomic_load(&cfr.st.duplicates), 1);
+	free(m);
+}
+
+Test(milter_cb, no_report_is_accepted_and_counted)
+{
+	struct fake	 f;
+	const char	*stage;
+	unsigned char	*m;
+	size_t		 len;
+
+	memset(&f, 0, sizeof(f));
+	front("--action discard");
+	m = tu_load("empty_tlsrpt-rs.eml", &len);
+	cr_expect_eq(feed(&f, "<tlsrpt@tlsrpt.test>", (char *)m, len, &stage),
+	    SMFIS_CONTINUE, "never discarded");
+	cr_expect_eq(f.nadded, 1);
+	cr_expect(strncmp(f.added[0], "X-TLSRPT-Collector: rejected "
+	    "no-report: ", 39) == 0, "%s", f.added[0]);
+	cr_expect_eq(count_files(S("%s/spool/new", tdir)), 0);
+	cr_expect_eq(atomic_load(&cfr.st.no_report), 1);
+	close_conn(&f);
+	free(m);
+}
+
+Test(milter_cb, too_big_is_untouched)
+{
+	struct fake	 f;
+	const char	*stage;
+	unsigned char	*m;
+	char		*argv[3], from[] = "<a@b.test>", size[] = "SIZE=999999";
+	size_t		 len;
+
+	memset(&f, 0, sizeof(f));
+	front("--max-size 2k");
+	m = tu_load("google_mox_1.eml", &len);
+	cr_assert_gt(len, 2048);
+	cr_expect_eq(feed(&f, RUA, (char *)m, len, &stage), SMFIS_CONTINUE);
+	cr_expect_str_eq(stage, "eom");
+	cr_expect_eq(f.nadded, 0, "untouched");
+	cr_expect_eq(count_files(S("%s/spool/new", tdir)), 0);
+	cr_expect_eq(atomic_load(&cfr.st.too_big), 1);
+	/* a declared SIZE over the limit: not a byte is copied */
+	argv[0] = from;
+	argv[1] = size;
+	argv[2] = NULL;
+	cr_expect_eq(milt_envfrom((SMFICTX *)(void *)&f, argv),
+	    SMFIS_CONTINUE);
+	argv[0] = (char *)RUA;
+	argv[1] = NULL;
+	cr_expect_eq(milt_envrcpt((SMFICTX *)(void *)&f, argv),
+	    SMFIS_CONTINUE);
+	cr_expect_eq(milt_data((SMFICTX *)(void *)&f), SMFIS_CONTINUE);
+	cr_expect_eq(milt_eom((SMFICTX *)(void *)&f), SMFIS_CONTINUE);
+	cr_expect_eq(atomic_load(&cfr.st.too_big), 2);
+	close_conn(&f);
+	free(m);
+}
+
+Test(milter_cb, require_dkim)
+{
+	struct fake	 f;
+	const char	*stage;
+	unsigned char	*m;
+	char		*m2, *sp;
+	size_t		 len;
+
+	memset(&f, 0, sizeof(f));
+	front("--require-dkim");
+	m = tu_load("google_mox_1.eml", &len);
+	/* someone else's Authentication-Results are ignored */
+	cr_assert_geq(asprintf(&m2, "Authentication-Results: mx.evil.test; "
+	    "dkim=pass header.d=google.com\r\n%s", m), 0);
+	cr_expect_eq(feed(&f, RUA, m2, strlen(m2), &stage), SMFIS_CONTINUE);
+	cr_expect(strncmp(f.added[0], "X-TLSRPT-Collector: rejected dkim: ",
+	    35) == 0, "%s", f.added[0]);
+	sp = spool_text("new");
+	cr_expect(strstr(sp, "x-reject: dkim: no passing DKIM signature") !=
+	    NULL, "%s", sp);
+	free(sp);
+	free(m2);
+	/* our MTA's verdict, topmost; a forged one below is not read */
+	f.nadded = 0;
+	cr_assert_geq(asprintf(&m2, "Authentication-Results: mx.tlsrpt.test;"
+	    "\r\n\tdkim=pass header.d=google.com\r\nAuthentication-Results: "
+	    "mx.tlsrpt.test; dkim=pass header.d=forged.test\r\n%s", m), 0);
+	cr_expect_eq(feed(&f, RUA, m2, strlen(m2), &stage), SMFIS_CONTINUE);
+	cr_expect_str_eq(f.added[0], "X-TLSRPT-Collector: spooled");
+	cr_expect_eq(count_files(S("%s/spool/new", tdir)), 2);
+	sp = spool_text("new");
+	cr_expect(strstr(sp, "x-dkim: pass d=google.com aligned\n") != NULL,
+	    "%s", sp);
+	free(sp);
+	cr_expect_eq(atomic_load(&cfr.st.trusted), 1);
+	cr_expect_eq(atomic_load(&cfr.st.rejected), 1);
+	close_conn(&f);
+	free(m2);
+	free(m);
+}
+
+Test(milter_cb, authserv_id_defaults_to_the_mta)
+{
+	struct fake	 f;
+	const char	*stage;
+	unsigned char	*m;
+	char		*m2, *sp;
+	size_t		 len;
+
+	memset(&f, 0, sizeof(f));
+	front("");		/* no --authserv-id: {j} is mx.tlsrpt.test */
+	m = tu_load("google_mox_1.eml", &len);
+	cr_assert_geq(asprintf(&m2, "Authentication-Results: mx.tlsrpt.test;"
+	    " dkim=pass header.d=google.com\r\n%s", m), 0);
+	cr_expect_eq(feed(&f, RUA, m2, strlen(m2), &stage), SMFIS_CONTINUE);
+	sp = spool_text("new");
+	cr_expect(strstr(sp, "x-dkim: pass d=google.com aligned\n") != NULL,
+	    "%s", sp);
+	free(sp);
+	close_conn(&f);
+	free(m2);
+	free(m);
+}
+
+Test(milter_cb, domain_allow_list)
+{
+	struct fake	 f;
+	const char	*stage;
+	unsigned char	*m;
+	size_t		 len;
+
+	memset(&f, 0, sizeof(f));
+	front("--domain example.com --domain Test.Xmox.NL.");
+	m = tu_load("google_mox_1.eml", &len);	/* test.xmox.nl */
+	cr_expect_eq(feed(&f, RUA, (char *)m, len, &stage), SMFIS_CONTINUE);
+	cr_expect_str_eq(f.added[0], "X-TLSRPT-Collector: spooled");
+	free(m);
+	f.nadded = 0;
+	m = tu_load("mailru_tlsrpt-rs_1.eml", &len);
+	cr_expect_eq(feed(&f, RUA, (char *)m, len, &stage), SMFIS_CONTINUE);
+	cr_expect(strncmp(f.added[0], "X-TLSRPT-Collector: rejected domain: "
+	    "report is about ", 53) == 0, "%s", f.added[0]);
+	close_conn(&f);
+	free(m);
+}
+
+Test(milter_cb, spool_failure_is_a_tempfail)
+{
+	struct fake	 f;
+	const char	*stage;
+	unsigned char	*m;
+	size_t		 len;
+
+	memset(&f, 0, sizeof(f));
+	front("--action discard");
+	/* as root chmod stops nothing: take tmp/ away */
+	sh("rm -rf %s/spool/tmp && touch %s/spool/tmp", tdir, tdir);
+	m = tu_load("google_mox_1.eml", &len);
+	cr_expect_eq(feed(&f, RUA, (char *)m, len, &stage), SMFIS_TEMPFAIL);
+	cr_expect_str_eq(stage, "eom");
+	cr_expect(strncmp(f.reply, "451 4.3.0 ", 10) == 0, "%s", f.reply);
+	cr_expect_eq(f.nadded, 0);
+	cr_expect_eq(atomic_load(&cfr.st.tempfail), 1);
+	close_conn(&f);
+	free(m);
+}
+
+Test(milter_cb, discard)
+{
+	struct fake	 f;
+	const char	*stage;
+	unsigned char	*m;
+	size_t		 len;
+
+	memset(&f, 0, sizeof(f));
+	front("--action discard");
+	m = tu_load("google_mox_1.eml", &len);
+	cr_expect_eq(feed(&f, RUA, (char *)m, len, &stage), SMFIS_DISCARD);
+	cr_expect_eq(f.nadded, 0);
+	free(m);
+	/* with another recipient: only ours is dropped */
+	m = tu_load("mailru_tlsrpt-rs_1.eml", &len);
+	cr_expect_eq(feed(&f, "<user@tlsrpt.test>,<tlsrpt@tlsrpt.test>",
+	    (char *)m, len, &stage), SMFIS_CONTINUE);
+	cr_expect_eq(f.ndelrcpt, 1);
+	cr_expect_str_eq(f.delrcpt[0], "<tlsrpt@tlsrpt.test>");
+	cr_expect_str_eq(f.added[0], "X-TLSRPT-Collector: spooled");
+	close_conn(&f);
+	free(m);
+}
+
+Test(milter_cb, lifecycle)
+{
+	struct fake	 f, g;
+	const char	*stage;
+	unsigned char	*m;
+	char		*m2;
+	size_t		 len;
+
+	memset(&f, 0, sizeof(f));
+	memset(&g, 0, sizeof(g));
+	front("");
+	/* close may be the only callback */
+	cr_expect_eq(milt_close((SMFICTX *)(void *)&f), SMFIS_CONTINUE);
+	/* abort in the middle; the next message starts clean */
+	m = tu_load("google_mox_1.eml", &len);
+	f.nosym = 1;
+	cr_expect_eq(feed(&f, RUA, "Subject: x\r\n\r\n", 14, &stage),
+	    SMFIS_CONTINUE);
+	cr_expect_eq(milt_abort((SMFICTX *)(void *)&f), SMFIS_CONTINUE);
+	/* forged X-TLSRPT-Collector headers go */
+	cr_assert_geq(asprintf(&m2, "X-TLSRPT-Collector: spooled\r\n"
+	    "x-tlsrpt-collector: duplicate\r\n%s", m), 0);
+	f.nadded = 0;
+	cr_expect_eq(feed(&f, RUA, m2, strlen(m2), &stage), SMFIS_CONTINUE);
+	cr_expect_eq(f.deleted, 2);
+	cr_expect_eq(f.nadded, 1);
+	close_conn(&f);
+	/* a connection that ends without eom or abort frees its message */
+	{
+		char	*argv[] = { (char *)RUA, NULL };
+
+		cr_expect_eq(milt_envfrom((SMFICTX *)(void *)&g, argv),
+		    SMFIS_CONTINUE);
+		cr_expect_eq(milt_envrcpt((SMFICTX *)(void *)&g, argv),
+		    SMFIS_CONTINUE);
+		cr_expect_eq(milt_header((SMFICTX *)(void *)&g,
+		    (char *)"Subject", (char *)"x"), SMFIS_CONTINUE);
+		cr_expect_eq(milt_eoh((SMFICTX *)(void *)&g), SMFIS_CONTINUE);
+		cr_expect_eq(milt_body((SMFICTX *)(void *)&g,
+		    (unsigned char *)m, 100), SMFIS_CONTINUE);
+	}
+	close_conn(&g);
+	cr_expect_eq(atomic_load(&cfr.conns), 0);
+	/* SIGHUP: a new conf for new connections; the old one is freed
+	 * with its last connection */
+	memset(&g, 0, sizeof(g));
+	cr_expect_eq(milt_connect((SMFICTX *)(void *)&g, NULL, NULL),
+	    SMFIS_CONTINUE);
+	{
+		char	*argv[] = { (char *)"x", (char *)"--rcpt",
+		    (char *)"new@tlsrpt.test", NULL };
+		char	 err[128];
+
+		milt_front_swap(&cfr, mconf_load(3, argv, err, sizeof(err)));
+	}
+	close_conn(&g);
+	memset(&g, 0, sizeof(g));
+	cr_expect_eq(feed(&g, RUA, m2, strlen(m2), &stage), SMFIS_ACCEPT,
+	    "tlsrpt@ is no longer listed");
+	close_conn(&g);
+	free(m2);
+	free(m);
+}
+
+Test(milter_conf, options)
+{
+	struct milt_conf	*c;
+	char			 err[256], path[300];
+	char	*a1[] = { (char *)"x", (char *)"--rcpt",
+	    (char *)"<Mailto:TLSRPT@Example.COM>", (char *)"--action=discard",
+	    NULL };
+	char	*a2[] = { (char *)"x", NULL };
+	char	*a3[] = { (char *)"x", (char *)"--rcpt", (char *)"a@b",
+	    (char *)"--action", (char *)"bounce", NULL };
+	char	*a4[] = { (char *)"x", (char *)"--config", path, (char *)"--rcpt",
+	    (char *)"argv@b.test", NULL };
+	char	*a5[] = { (char *)"x", (char *)"--rcpt", (char *)"nobody",
+	    NULL };
+
+	c = mconf_load(4, a1, err, sizeof(err));
+	cr_assert_not_null(c, "%s", err);
+	cr_expect_str_eq(c->rcpt.v[0], "tlsrpt@example.com");
+	cr_expect_eq(c->discard, 1);
+	cr_expect_str_eq(c->socket, "inet:8895@127.0.0.1");
+	cr_expect_eq(c->max_size, (size_t)26214400);
+	mconf_free(c);
+	cr_expect_null(mconf_load(1, a2, err, sizeof(err)));
+	cr_expect(strstr(err, "--rcpt") != NULL, "%s", err);
+	cr_expect_null(mconf_load(5, a3, err, sizeof(err)));
+	cr_expect_null(mconf_load(3, a5, err, sizeof(err)));
+
+	mk_tdir();
+	snprintf(path, sizeof(path), "%s/milter.conf", tdir);
+	sh("printf '# c\\nsocket unix:%s/s.sock\\nrcpt file@b.test\\n"
+	    "require-dkim\\nmax-size 1m\\ndomain Example.COM\\n' > %s", tdir,
+	    path);
+	c = mconf_load(5, a4, err, sizeof(err));
+	cr_assert_not_null(c, "%s", err);
+	cr_expect_eq(c->rcpt.n, 1, "argv replaces the file's list");
+	cr_expect_str_eq(c->rcpt.v[0], "argv@b.test");
+	cr_expect_eq(c->require_dkim, 1);
+	cr_expect_eq(c->max_size, (size_t)1048576);
+	cr_expect_str_eq(c->domain.v[0], "example.com");
+	mconf_free(c);
+	sh("echo 'bogus 1' >> %s", path);
+	cr_expect_null(mconf_load(5, a4, err, sizeof(err)));
+	cr_expect(strstr(err, "unknown key") != NULL, "%s", err);
+	rm_tdir();
+}
+
+/* --- the worker stores what the milter spooled --------------------------- */
+
+TestSuite(milter_worker, .init = mk_tdir, .fini = cb_teardown,
+    .timeout = 60);
+
+/* Wait until expr (a SQL count) reaches want; 20 s. */
+static int64_t
+wait_count(const char *sql, int64_t want)
+{
+	int64_t	n = -1;
+	int	i;
+
+	for (i = 0; i < 400; i++) {
+		if ((n = stu_int(&tdb, sql)) >= want)
+			break;
+		usleep(50 * 1000);
+	}
+	return n;
+}
+
+Test(milter_worker, dkim_recorded_and_rejects_kept)
+{
+	struct spool		*sp;
+	struct worker		*w;
+	struct worker_conf	 wc;
+	struct spool_meta	 sm;
+	struct store		*st;
+	struct store_window	 win;
+	struct store_domain_summary *ds;
+	unsigned char		*m, *m2;
+	size_t			 len, len2, n;
+	char			 err[256], buf[256];
+
+	make_db("m_worker");
+	sp = spool_open(S("%s/spool", tdir), err, sizeof(err));
+	cr_assert_not_null(sp, "%s", err);
+	m = tu_load("google_mox_1.eml", &len);
+	m2 = tu_load("mailru_tlsrpt-rs_1.eml", &len2);
+
+	memset(&sm, 0, sizeof(sm));
+	sm.source = "mail";
+	sm.origin = "mx.google.com [192.0.2.1]";
+	sm.received = 1767225600;
+	sm.extra[0] = "x-dkim: pass d=google.com aligned";
+	cr_expect_eq(spool_put(sp, m, len, &sm), SPOOL_STORED);
+	sm.extra[0] = "x-dkim: none";
+	sm.extra[1] = "x-reject: dkim: no passing DKIM signature of the "
+	    "reporting domain (none)";
+	cr_expect_eq(spool_put(sp, m2, len2, &sm), SPOOL_STORED);
+	/* a second arrival of the Google report, untrusted: no downgrade */
+	m[len - 1] = m[len - 1] == '\n' ? ' ' : '\n';
+	sm.extra[0] = "x-dkim: pass d=evil.test unaligned";
+	sm.extra[1] = NULL;
+	cr_expect_eq(spool_put(sp, m, len, &sm), SPOOL_STORED);
+
+	memset(&wc, 0, sizeof(wc));
+	wc.conninfo = tdb.conninfo;
+	w = worker_start(sp, &wc, err, sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	/* stored, duplicate, rejected */
+	n = (size_t)wait_count("SELECT count(*) FROM tlsrpt.arrival", 3);
+	cr_expect_eq(n, 3, "arrivals %zu", n);
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.rejection", 1),
+	    1);
+	worker_stop(w);
+	cr_expect_str_eq(stu_text(&tdb, "SELECT dkim || ' ' || trusted FROM "
+	    "tlsrpt.report", buf, sizeof(buf)),
+	    "pass d=google.com aligned true");
+	cr_expect_str_eq(stu_text(&tdb, "SELECT reason FROM tlsrpt.rejection",
+	    buf, sizeof(buf)), "dkim: no passing DKIM signature of the "
+	    "reporting domain (none)");
+	cr_expect_eq(count_files(S("%s/spool/bad", tdir)), 2, "file and "
+	    "reason");
+	cr_expect_eq(count_files(S("%s/spool/new", tdir)), 0);
+
+	/* summary --trusted-only: the same figures as the rollup for the
+	 * trusted report; nothing from an untrusted one */
+	st = stu_open(&tdb, 0);
+	memset(&win, 0, sizeof(win));
+	win.until = INT64_MAX;
+	win.trusted_only = 1;
+	cr_assert_eq(store_summary(st, &win, &ds, &n), 0, "%s",
+	    store_errstr(st));
+	cr_expect_eq(n, 1);
+	if (n == 1) {
+		cr_expect_str_eq(ds[0].domain, "test.xmox.nl");
+		cr_expect_eq(ds[0].reports, 1);
+	}
+	store_summary_free(ds, n);
+	stu_exec(&tdb, "UPDATE tlsrpt.report SET trusted = false");
+	cr_assert_eq(store_summary(st, &win, &ds, &n), 0);
+	cr_expect_eq(n, 0);
+	store_summary_free(ds, n);
+	store_close(st);
+	spool_close(sp);
+	free(m);
+	free(m2);
+}
+
+Test(milter_worker, trusted_only_matches_the_rollup)
+{
+	struct store		*st;
+	struct store_window	 win;
+	struct store_domain_summary *a, *b;
+	struct tlsrpt_report	*rep[3];
+	struct store_arrival	 arr[3];
+	enum store_outcome	 out[3];
+	char			*j[3], *d, *p;
+	size_t			 na, nb, i, k;
+
+	make_db("m_trusted");
+	st = stu_open(&tdb, 0);
+	d = stu_join(stu_detail("certificate-expired", "mx1.t.example", 7),
+	    stu_detail("starttls-not-supported", NULL, 3), NULL);
+	p = stu_join(stu_policy("sts", "t.example", 90, 10, d),
+	    stu_policy("tlsa", "t.example", 90, 10, NULL),
+	    stu_policy("no-policy-found", "u.example", 5, 0, NULL), NULL);
+	j[0] = stu_report("Org A", "a1", "2026-01-01", p);
+	free(d);
+	free(p);
+	d = stu_detail("validation-failure", "mx2", 2);
+	p = stu_policy("sts", "t.example", 40, 2, d);
+	j[1] = stu_report("Org B", "b1", "2026-01-02", p);
+	free(d);
+	free(p);
+	p = stu_policy("sts", "t.example", 1000, 500, NULL);
+	j[2] = stu_report("Org C", "c1", "2026-01-02", p);
+	free(p);
+	for (i = 0; i < 3; i++) {
+		rep[i] = stu_parse(j[i]);
+		arr[i].source = "mail";
+		arr[i].origin = NULL;
+		arr[i].received_at = 1767225600;
+		/* const-free copies for the test: set the verdict */
+		rep[i]->dkim = i < 2 ? "pass d=x.test aligned" : "none";
+		rep[i]->trusted = i < 2;
+	}
+	cr_assert_eq(store_put_reports(st, rep, arr, 3, out), 0, "%s",
+	    store_errstr(st));
+	memset(&win, 0, sizeof(win));
+	win.until = INT64_MAX;
+	/* the rollup over everything but the untrusted c1 ... */
+	stu_exec(&tdb, "DELETE FROM tlsrpt.rollup WHERE reporter = 'org c'");
+	cr_assert_eq(store_summary(st, &win, &a, &na), 0, "%s",
+	    store_errstr(st));
+	win.trusted_only = 1;
+	cr_assert_eq(store_summary(st, &win, &b, &nb), 0, "%s",
+	    store_errstr(st));
+	/* ... equals the base tables over the trusted ones */
+	cr_assert_eq(na, nb);
+	for (i = 0; i < na; i++) {
+		cr_expect_str_eq(a[i].domain, b[i].domain);
+		cr_expect_eq(a[i].reports, b[i].reports, "%s", a[i].domain);
+		cr_expect_eq(a[i].reporters, b[i].reporters);
+		cr_expect_eq(a[i].successful, b[i].successful, "%s %lld %lld",
+		    a[i].domain, (long long)a[i].successful,
+		    (long long)b[i].successful);
+		cr_expect_eq(a[i].failed, b[i].failed);
+		cr_expect_eq(a[i].nrts, b[i].nrts);
+		for (k = 0; k < a[i].nrts && k < b[i].nrts; k++) {
+			cr_expect_str_eq(a[i].rts[k].result_type,
+			    b[i].rts[k].result_type);
+			cr_expect_eq(a[i].rts[k].failed_sessions,
+			    b[i].rts[k].failed_sessions);
+		}
+	}
+	store_summary_free(a, na);
+	store_summary_free(b, nb);
+	for (i = 0; i < 3; i++) {
+		rep[i]->dkim = NULL;
+		tlsrpt_report_free(rep[i]);
+		free(j[i]);
+	}
+	store_close(st);
+}
+
+/* --- end to end: Postfix, the milter, PostgreSQL -------------------------- */
+
+static pid_t	 mpid;
+static int	 mport, sport;
+static int	 pf_up;
+
+static const char *
+milter_bin(void)
+{
+	const char	*b = getenv("TLSRPT_MILTER_BIN");
+
+	return b != NULL && *b != '\0' ? b : "bin/tlsrpt-milter";
+}
+
+static int
+free_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		sl = sizeof(sin);
+	int			fd, port;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+static int
+port_open(int port)
+{
+	struct sockaddr_in	sin;
+	int			fd, ok;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void
+milter_start(const char *extra)
+{
+	char	*cmd;
+	int	 i;
+
+	mport = free_port();
+	cr_assert_geq(asprintf(&cmd, "exec %s --socket inet:%d@127.0.0.1 "
+	    "--rcpt " RUA " --spool %s/spool --db '%s' --authserv-id "
+	    "mx.tlsrpt.test %s >>%s/milter.log 2>&1", milter_bin(), mport,
+	    tdir, tdb.conninfo, extra, tdir), 0);
+	mpid = fork();
+	cr_assert_geq(mpid, 0);
+	if (mpid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	free(cmd);
+	for (i = 0; i < 100 && !port_open(mport); i++) {
+		cr_assert_eq(waitpid(mpid, NULL, WNOHANG), 0,
+		    "tlsrpt-milter exited; see %s/milter.log", tdir);
+		usleep(100 * 1000);
+	}
+	cr_assert(i < 100, "tlsrpt-milter does not listen");
+}
+
+/* SIGTERM: the milter must exit 0, with no sanitizer report. */
+static void
+milter_stop(void)
+{
+	char	*log;
+	int	 st = -1, i;
+
+	if (mpid <= 0)
+		return;
+	kill(mpid, SIGTERM);
+	for (i = 0; i < 400; i++) {
+		if (waitpid(mpid, &st, WNOHANG) == mpid)
+			break;
+		usleep(50 * 1000);
+	}
+	if (i == 400) {
+		kill(mpid, SIGKILL);
+		waitpid(mpid, &st, 0);
+	}
+	mpid = 0;
+	cr_expect(i < 400, "no exit 20 s after SIGTERM");
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "exit status %d after SIGTERM; see %s/milter.log", st, tdir);
+	log = run("cat %s/milter.log", tdir);
+	cr_expect(strstr(log, "Sanitizer") == NULL && strstr(log,
+	    "runtime error") == NULL, "%s", log);
+	free(log);
+}
+
+static void
+pf_setup(void)
+{
+	mk_tdir();
+	mpid = 0;
+	pf_up = 0;
+	if (geteuid() != 0 || system("command -v postfix >/dev/null 2>&1 || "
+	    "test -x /usr/sbin/postfix") != 0)
+		cr_skip_test("needs root and Postfix (apt-get install "
+		    "postfix): the end-to-end milter tests did not run");
+}
+
+static void
+pf_teardown(void)
+{
+	if (pf_up)
+		(void)!system(S(PF " stop %s/pf", tdir));
+	pf_up = 0;
+	milter_stop();
+	drop_db();
+	rm_tdir();
+}
+
+/* Postfix on a free port with our milter; the milter already runs. */
+static void
+pf_start(void)
+{
+	sport = free_port();
+	pf_up = 1;
+	sh(PF " start %s/pf %d inet:127.0.0.1:%d", tdir, sport, mport);
+}
+
+/* Files delivered to the Maildir of user (tlsrpt, user, other). */
+static int
+delivered(const char *user)
+{
+	return count_files(S("%s/pf/mail/%s/new", tdir, user));
+}
+
+/* Wait until user's Maildir holds want messages; 20 s. */
+static int
+wait_delivered(const char *user, int want)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < 400; i++) {
+		if ((n = delivered(user)) >= want)
+			break;
+		usleep(50 * 1000);
+	}
+	return n;
+}
+
+/* Codes smtp_send.py printed, in order, into codes; returns how many. */
+static int
+send_files(const char *rcpts, const char *opts, const char *files,
+    int *codes, int max)
+{
+	char	*out, *line, *save = NULL;
+	int	 n = 0;
+
+	out = run("python3 " SEND " %s %d %s %s", opts, sport, rcpts, files);
+	for (line = strtok_r(out, "\n", &save); line != NULL && n < max;
+	    line = strtok_r(NULL, "\n", &save))
+		codes[n++] = atoi(line);
+	free(out);
+	return n;
+}
+
+TestSuite(milter_postfix, .init = pf_setup, .fini = pf_teardown,
+    .timeout = 90);
+
+Test(milter_postfix, corpus_and_plain_mail)
+{
+	char	*files, *maildir, *plain, *got;
+	int	 codes[64], n, i, neml;
+
+	make_db("m_pf_corpus");
+	milter_start("");
+	pf_start();
+	files = run("ls %s/*.eml | tr '\\n' ' '", tu_corpus_dir());
+	got = run("ls %s/*.eml | wc -l", tu_corpus_dir());
+	neml = atoi(got);
+	free(got);
+	cr_assert_gt(neml, 10);
+	n = send_files(RUA, "-j 4", files, codes, 64);
+	cr_assert_eq(n, neml);
+	for (i = 0; i < n; i++)
+		cr_expect_eq(codes[i], 250, "message %d: %d", i, codes[i]);
+	/* a plain mail to another recipient: untouched */
+	plain = strdup("From: a@sender.test\r\nTo: user@tlsrpt.test\r\n"
+	    "Subject: plain\r\nMessage-ID: <p1@sender.test>\r\n\r\n"
+	    "Just a mail.\r\nWith two lines.\r\n");
+	write_file(S("%s/plain.eml", tdir), plain, strlen(plain));
+	cr_expect_eq(send_files("user@tlsrpt.test", "", S("%s/plain.eml",
+	    tdir), codes, 1), 1);
+	cr_expect_eq(codes[0], 250);
+
+	/* every report stored, the empty one rejected and delivered */
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.arrival WHERE "
+	    "source = 'mail'", neml - 1), neml - 1);
+	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.report WHERE "
+	    "dkim = 'none' AND NOT trusted"), stu_int(&tdb, "SELECT count(*) "
+	    "FROM tlsrpt.report"));
+	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.rejection"),
+	    0);
+	cr_expect_eq(wait_delivered("tlsrpt", neml), neml);
+	maildir = cat_dir(S("%s/pf/mail/tlsrpt/new", tdir));
+	for (i = 0, got = maildir; (got = strstr(got,
+	    "X-TLSRPT-Collector: spooled")) != NULL; got++)
+		i++;
+	cr_expect_eq(i, neml - 1, "spooled headers: %d", i);
+	cr_expect(strstr(maildir, "X-TLSRPT-Collector: rejected no-report")
+	    != NULL);
+	free(maildir);
+	cr_expect_eq(wait_delivered("user", 1), 1);
+	got = cat_dir(S("%s/pf/mail/user/new", tdir));
+	cr_expect(strstr(got, "X-TLSRPT") == NULL, "%s", got);
+	cr_expect(strstr(got, "\nSubject: plain\nMessage-ID: <p1@sender.test>"
+	    "\n") != NULL, "headers changed: %s", got);
+	cr_expect(strstr(got, "\n\nJust a mail.\nWith two lines.\n") != NULL,
+	    "body changed: %s", got);
+	free(got);
+	free(plain);
+	free(files);
+}
+
+Test(milter_postfix, spool_unwritable_tempfails_then_retry_stores)
+{
+	int	 codes[4];
+	char	*f;
+
+	make_db("m_pf_tempfail");
+	milter_start("");
+	pf_start();
+	if (system(S("chattr +i %s/spool/tmp 2>/dev/null", tdir)) != 0)
+		cr_skip_test("chattr +i not supported here: cannot make the "
+		    "spool unwritable for root");
+	f = strdup(S("%s/google_mox_1.eml", tu_corpus_dir()));
+	cr_expect_eq(send_files(RUA, "", f, codes, 1), 1);
+	cr_expect(codes[0] >= 400 && codes[0] < 500, "got %d", codes[0]);
+	cr_expect_eq(delivered("tlsrpt"), 0);
+	sh("chattr -i %s/spool/tmp", tdir);
+	/* the sending MTA retries */
+	cr_expect_eq(send_files(RUA, "", f, codes, 1), 1);
+	cr_expect_eq(codes[0], 250);
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 1), 1);
+	cr_expect_eq(wait_delivered("tlsrpt", 1), 1);
+	free(f);
+}
+
+Test(milter_postfix, discard_only_stored_reports)
+{
+	int	 codes[4];
+	char	*got;
+
+	make_db("m_pf_discard");
+	milter_start("--action discard");
+	pf_start();
+	cr_expect_eq(send_files(RUA, "", S("%s/google_mox_1.eml %s/empty_"
+	    "tlsrpt-rs.eml", tu_corpus_dir(), tu_corpus_dir()), codes, 2), 2);
+	cr_expect_eq(codes[0], 250);
+	cr_expect_eq(codes[1], 250);
+	/* a report for us and someone else: they keep their copy */
+	cr_expect_eq(send_files(RUA ",user@tlsrpt.test", "", S("%s/mailru_"
+	    "tlsrpt-rs_1.eml", tu_corpus_dir()), codes, 1), 1);
+	cr_expect_eq(codes[0], 250);
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 2), 2);
+	cr_expect_eq(wait_delivered("user", 1), 1);
+	cr_expect_eq(wait_delivered("tlsrpt", 1), 1);
+	usleep(500 * 1000);
+	cr_expect_eq(delivered("tlsrpt"), 1, "only the non-report");
+	got = cat_dir(S("%s/pf/mail/tlsrpt/new", tdir));
+	cr_expect(strstr(got, "X-TLSRPT-Collector: rejected no-report") !=
+	    NULL, "%s", got);
+	free(got);
+}
+
+Test(milter_postfix, require_dkim)
+{
+	int	 codes[4];
+	char	*m, *t, buf[256];
+	size_t	 len;
+
+	make_db("m_pf_dkim");
+	milter_start("--require-dkim");
+	pf_start();
+	/* signed: the verdict of our MTA's verifier on top */
+	m = (char *)tu_load("google_mox_1.eml", &len);
+	cr_assert_geq(asprintf(&t, "Authentication-Results: mx.tlsrpt.test;"
+	    " dkim=pass header.d=google.com header.s=20210112\r\n%s", m), 0);
+	write_file(S("%s/signed.eml", tdir), t, strlen(t));
+	free(t);
+	cr_expect_eq(send_files(RUA, "", S("%s/signed.eml %s/mailru_tlsrpt-"
+	    "rs_1.eml", tdir, tu_corpus_dir()), codes, 2), 2);
+	cr_expect_eq(codes[0], 250);
+	cr_expect_eq(codes[1], 250);
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.rejection", 1),
+	    1);
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 1), 1);
+	cr_expect_str_eq(stu_text(&tdb, "SELECT dkim || ' ' || trusted FROM "
+	    "tlsrpt.report", buf, sizeof(buf)),
+	    "pass d=google.com aligned true");
+	cr_expect(strncmp(stu_text(&tdb, "SELECT reason FROM "
+	    "tlsrpt.rejection", buf, sizeof(buf)), "dkim: ", 6) == 0, "%s",
+	    buf);
+	cr_expect_eq(count_files(S("%s/spool/bad", tdir)), 2);
+	/* the rejected one is delivered, and says why */
+	cr_expect_eq(wait_delivered("tlsrpt", 2), 2);
+	t = cat_dir(S("%s/pf/mail/tlsrpt/new", tdir));
+	cr_expect(strstr(t, "X-TLSRPT-Collector: rejected dkim: ") != NULL,
+	    "%s", t);
+	free(t);
+	free(m);
+}
+
+Test(milter_postfix, parallel_sessions)
+{
+	struct tu_str	 files = { 0 };
+	int		 codes[32], i, n;
+	char		*m, id[32];
+
+	make_db("m_pf_parallel");
+	milter_start("");
+	pf_start();
+	tu_str_add(&files, "%s", "");
+	for (i = 0; i < 20; i++) {
+		snprintf(id, sizeof(id), "par-%02d", i);
+		m = report_mail(S("d%02d.example", i), id, NULL);
+		write_file(S("%s/p%02d.eml", tdir, i), m, strlen(m));
+		tu_str_add(&files, " %s/p%02d.eml", tdir, i);
+		free(m);
+	}
+	n = send_files(RUA, "-j 20", files.s, codes, 32);
+	cr_expect_eq(n, 20);
+	for (i = 0; i < n; i++)
+		cr_expect_eq(codes[i], 250, "session %d: %d", i, codes[i]);
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 20),
+	    20);
+	cr_expect_eq(stu_int(&tdb, "SELECT count(DISTINCT policy_domain) FROM "
+	    "tlsrpt.policy"), 20);
+	cr_expect_eq(wait_delivered("tlsrpt", 20), 20);
+	free(files.s);
+}
+
+/* --- the protocol as an MTA sees it: miltertest ---------------------------- */
+
+static void
+mt_setup(void)
+{
+	mk_tdir();
+	mpid = 0;
+	pf_up = 0;
+	if (system("command -v miltertest >/dev/null 2>&1") != 0)
+		cr_skip_test("miltertest not installed (apt-get install "
+		    "miltertest): tests/milter/protocol.lua did not run");
+}
+
+TestSuite(milter_miltertest, .init = mt_setup, .fini = pf_teardown,
+    .timeout = 60);
+
+Test(milter_miltertest, protocol)
+{
+	char	*out, buf[256];
+
+	make_db("m_mt");
+	milter_start("");
+	out = run("MILTER_SOCK=inet:%d@127.0.0.1 REPORT_EML=%s/google_mox_1.eml"
+	    " miltertest -s tests/milter/protocol.lua 2>&1; echo rc=$?", mport,
+	    tu_corpus_dir());
+	cr_expect(strstr(out, "rc=0") != NULL, "%s", out);
+	free(out);
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 1), 1);
+	cr_expect_str_eq(stu_text(&tdb, "SELECT dkim FROM tlsrpt.report", buf,
+	    sizeof(buf)), "pass d=google.com aligned");
+}
