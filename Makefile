@@ -134,6 +134,9 @@ bin/tlsrpt-milter: $(B)/bin/tlsrpt-milter
 	@mkdir -p bin
 	cp $< $@
 
+# make run starts the milter too, on ./var/milter.sock (scripts/run.sh)
+run: bin/tlsrpt-milter
+
 # tests/unit/test_milter.c starts the milter built beside it
 check check-one: $(B)/bin/tlsrpt-milter
 check check-one: export TLSRPT_MILTER_BIN = $(CURDIR)/$(B)/bin/tlsrpt-milter

@@ -23,8 +23,13 @@
  * thread blocks them).
  */
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -58,9 +63,13 @@
 
 static struct milt_front	 fr;
 static int			 sigpipe[2] = { -1, -1 };
+static char			 wake_spec[1024];	/* the socket */
+static atomic_int		 wake_done;
 
 static void	*milter_thread(void *);
 static void	 on_signal(int);
+static void	*waker(void *);
+static void	 wake_listener(const char *);
 static void	 unix_socket_owner(const char *, const char *);
 static void	 drop_privileges(const char *);
 static void	 worker_log(struct worker *, int64_t *);
@@ -87,7 +96,7 @@ main(int argc, char *argv[])
 	struct worker_conf	 wc;
 	struct sigaction	 sa;
 	struct pollfd		 pfd;
-	pthread_t		 mt;
+	pthread_t		 mt, wt;
 	sigset_t		 set, old;
 	char			 err[512], spec[1024];
 	unsigned char		 sig;
@@ -222,8 +231,21 @@ main(int argc, char *argv[])
 	}
 
 	log_info("signal %d: stopping", stop);
+	/*
+	 * libmilter's listener polls for 5 s with its lock held, and
+	 * smfi_stop() waits for that lock: connections of ours wake it until
+	 * it has seen the stop and returned.
+	 */
+	pthread_mutex_lock(&fr.mtx);
+	snprintf(wake_spec, sizeof(wake_spec), "%s", fr.conf->socket);
+	pthread_mutex_unlock(&fr.mtx);
+	atomic_store(&wake_done, 0);
+	e = pthread_create(&wt, NULL, waker, NULL);
 	smfi_stop();
 	pthread_join(mt, NULL);
+	atomic_store(&wake_done, 1);
+	if (e == 0)
+		pthread_join(wt, NULL);
 	/* messages at end of data finish their spool write */
 	until = time(NULL) + STOP_WAIT_S;
 	while ((atomic_load(&fr.msgs) > 0 || atomic_load(&fr.conns) > 0) &&
@@ -261,6 +283,61 @@ on_signal(int sig)
 
 	(void)write(sigpipe[1], &c, 1);
 	errno = save;
+}
+
+/* Wake the listener every 20 ms until smfi_main() returned (10 s). */
+static void *
+waker(void *arg)
+{
+	int	i;
+
+	(void)arg;
+	for (i = 0; i < 500 && !atomic_load(&wake_done); i++) {
+		wake_listener(wake_spec);
+		usleep(20 * 1000);
+	}
+	return NULL;
+}
+
+/*
+ * libmilter's listener notices smfi_stop() only when its poll(2) returns,
+ * every 5 s when idle: a connection of ours wakes it now.  Best effort.
+ */
+static void
+wake_listener(const char *spec)
+{
+	struct sockaddr_un	 sun;
+	struct sockaddr_in	 sin;
+	const char		*p, *at;
+	int			 fd = -1, port;
+
+	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
+		p = strchr(spec, ':') + 1;
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		if (strlen(p) >= sizeof(sun.sun_path) ||
+		    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+			return;
+		memcpy(sun.sun_path, p, strlen(p) + 1);
+		(void)connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	} else if (strncmp(spec, "inet:", 5) == 0) {
+		port = atoi(spec + 5);
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((unsigned short)port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if ((at = strchr(spec, '@')) != NULL &&
+		    inet_pton(AF_INET, at + 1, &sin.sin_addr) != 1)
+			sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (sin.sin_addr.s_addr == htonl(INADDR_ANY))
+			sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (port <= 0 || port > 65535 || (fd = socket(AF_INET,
+		    SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+			return;
+		(void)connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	}
+	if (fd != -1)
+		close(fd);
 }
 
 /* The unix socket must stay removable (restart) by the user we become. */

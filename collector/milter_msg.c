@@ -385,6 +385,7 @@ milt_eom(SMFICTX *ctx)
 	char			 verdict[MILT_VERDICT_MAX];
 	char			 why[MILT_VERDICT_MAX + 128];
 	char			 reason[MILT_VERDICT_MAX + 160];
+	char			 esc[MILT_VERDICT_MAX + 160];
 	const char		*qid, *tok;
 	sfsistat		 rv;
 	int			 trusted;
@@ -421,7 +422,7 @@ milt_eom(SMFICTX *ctx)
 		    ingest_status_str(st), why);
 		log_info("%" PRIx64 " milter accepted qid=%s peer=\"%s\" "
 		    "reason=no-report detail=\"%s\"", mm->id, qid, mc->peer,
-		    reason);
+		    log_escape(esc, sizeof(esc), reason, strlen(reason)));
 		rv = finish(ctx, mc, "rejected", reason);
 		goto out;
 	}
@@ -440,9 +441,9 @@ milt_eom(SMFICTX *ctx)
 		snprintf(reason, sizeof(reason), "%s: %s", tok, why);
 		rv = spool_report(ctx, mc, rep, qid, verdict, reason);
 	} else {
-		if (trusted)
-			atomic_fetch_add(&front->st.trusted, 1);
 		rv = spool_report(ctx, mc, rep, qid, verdict, NULL);
+		if (trusted && rv != SMFIS_TEMPFAIL)
+			atomic_fetch_add(&front->st.trusted, 1);
 	}
  out:
 	tlsrpt_report_free(rep);

@@ -51,14 +51,30 @@
 #define SPOOL_DIR_MODE		0750
 #define SPOOL_REASON_MAX	1024
 #define SPOOL_TMP_TRIES		4
+#define SPOOL_POOL_MAX		4096	/* files kept for reuse */
+#define SPOOL_POOL_FILE_MAX	(64 * 1024)	/* bigger ones are unlinked */
 
 /*
  * The group commit of new/ (dir_sync()).  Generations count the fsyncs of
  * new/: started is the number of the last one begun, done that of the
  * last one finished; at most one runs at a time (started == done, or
  * started == done + 1 while it runs).
+ *
+ * The pool: files the worker is done with, renamed from new/ to
+ * tmp/.pool.TOKEN.ID instead of unlinked, for spool_put() to rewrite.
+ * Creating a file allocates an inode and unlinking one frees it, and at
+ * thousands a second that costs more CPU than the rest of a put (ext4
+ * without a journal scans past every inode freed in the last 30 s for
+ * each new one).  An entry may be taken only once the fsync of new/
+ * numbered need has succeeded: until then its old name in new/ may come
+ * back after a crash, and must not come back with someone else's bytes.
  */
-struct spool_gsync {
+struct pool_ent {
+	uint64_t	 need;		/* generation that made it reusable */
+	uint32_t	 id;
+};
+
+struct spool_state {
 	pthread_mutex_t	 mtx;
 	pthread_cond_t	 cond;		/* done moved */
 	uint64_t	 started;
@@ -66,6 +82,13 @@ struct spool_gsync {
 	uint64_t	 failed;	/* last generation that failed; 0 none */
 	int		 failed_errno;
 	uint64_t	 waiters;	/* calls to dir_sync(), for stats */
+
+	struct pool_ent	 pool[SPOOL_POOL_MAX];	/* FIFO ring */
+	size_t		 pool_head;
+	size_t		 pool_n;
+	uint32_t	 pool_next;	/* next ID */
+	char		 token[17];	/* per spool_open(), in pool names */
+	uint64_t	 recycled;	/* puts that rewrote a pool file */
 };
 
 struct spool {
@@ -74,7 +97,7 @@ struct spool {
 	int			 tmpfd;
 	int			 newfd;
 	int			 badfd;
-	struct spool_gsync	*gs;		/* owned; mutable, own mutex */
+	struct spool_state	*st;		/* owned; mutable, own mutex */
 };
 
 /* A bounded header being built. */
@@ -96,6 +119,9 @@ static int	tmp_create(const struct spool *, const char *, char *,
 static int	write_all(int, const void *, size_t);
 static int	writev_all(int, struct iovec *, int);
 static int	dir_sync(const struct spool *);
+static void	pool_name(const struct spool *, uint32_t, char *, size_t);
+static int	pool_take(const struct spool *, char *, size_t);
+static void	pool_drain(struct spool *);
 static int	parse_header(struct spool_file *, size_t, char *, size_t);
 
 struct spool *
@@ -103,6 +129,7 @@ spool_open(const char *dir, char *err, size_t errsz)
 {
 	struct spool	*sp = NULL;
 	const char	*what = NULL;
+	unsigned char	 rnd[8];
 
 	if (err != NULL && errsz > 0)
 		err[0] = '\0';
@@ -117,23 +144,28 @@ spool_open(const char *dir, char *err, size_t errsz)
 		goto fail;
 	}
 	sp->dirfd = sp->tmpfd = sp->newfd = sp->badfd = -1;
-	if ((sp->gs = calloc(1, sizeof(*sp->gs))) == NULL) {
+	if ((sp->st = calloc(1, sizeof(*sp->st))) == NULL) {
 		what = "out of memory";
 		goto fail;
 	}
-	if ((errno = pthread_mutex_init(&sp->gs->mtx, NULL)) != 0) {
-		free(sp->gs);
-		sp->gs = NULL;
+	if ((errno = pthread_mutex_init(&sp->st->mtx, NULL)) != 0) {
+		free(sp->st);
+		sp->st = NULL;
 		what = "cannot create a mutex for";
 		goto fail;
 	}
-	if ((errno = pthread_cond_init(&sp->gs->cond, NULL)) != 0) {
-		pthread_mutex_destroy(&sp->gs->mtx);
-		free(sp->gs);
-		sp->gs = NULL;
+	if ((errno = pthread_cond_init(&sp->st->cond, NULL)) != 0) {
+		pthread_mutex_destroy(&sp->st->mtx);
+		free(sp->st);
+		sp->st = NULL;
 		what = "cannot create a condition variable for";
 		goto fail;
 	}
+	if (getentropy(rnd, sizeof(rnd)) == -1) {
+		what = "no entropy for";
+		goto fail;
+	}
+	util_hex(rnd, sizeof(rnd), sp->st->token);
 	if (mkdir_p(dir, SPOOL_DIR_MODE) == -1) {
 		what = "cannot create";
 		goto fail;
@@ -176,6 +208,13 @@ spool_close(struct spool *sp)
 
 	if (sp == NULL)
 		return;
+	if (sp->st != NULL) {
+		if (sp->tmpfd != -1)
+			pool_drain(sp);
+		pthread_cond_destroy(&sp->st->cond);
+		pthread_mutex_destroy(&sp->st->mtx);
+		free(sp->st);
+	}
 	if (sp->badfd != -1)
 		close(sp->badfd);
 	if (sp->newfd != -1)
@@ -184,11 +223,6 @@ spool_close(struct spool *sp)
 		close(sp->tmpfd);
 	if (sp->dirfd != -1)
 		close(sp->dirfd);
-	if (sp->gs != NULL) {
-		pthread_cond_destroy(&sp->gs->cond);
-		pthread_mutex_destroy(&sp->gs->mtx);
-		free(sp->gs);
-	}
 	free(sp->dir);
 	free(sp);
 	errno = save;
@@ -419,49 +453,112 @@ writev_all(int fd, struct iovec *iov, int n)
 static int
 dir_sync(const struct spool *sp)
 {
-	struct spool_gsync	*gs = sp->gs;
+	struct spool_state	*ss = sp->st;
 	uint64_t		 want, gen;
 	int			 r, e, rc = 0;
 
-	pthread_mutex_lock(&gs->mtx);
-	gs->waiters++;
-	want = gs->started + 1;
-	while (gs->done < want) {
-		if (gs->started != gs->done) {
+	pthread_mutex_lock(&ss->mtx);
+	ss->waiters++;
+	want = ss->started + 1;
+	while (ss->done < want) {
+		if (ss->started != ss->done) {
 			/* one is running, begun before C perhaps: wait */
-			pthread_cond_wait(&gs->cond, &gs->mtx);
+			pthread_cond_wait(&ss->cond, &ss->mtx);
 			continue;
 		}
 		/* lead: one fsync for everyone who changed new/ until now */
-		gen = ++gs->started;
-		pthread_mutex_unlock(&gs->mtx);
+		gen = ++ss->started;
+		pthread_mutex_unlock(&ss->mtx);
 		r = fsync(sp->newfd);
 		e = errno;
-		pthread_mutex_lock(&gs->mtx);
-		gs->done = gen;
+		pthread_mutex_lock(&ss->mtx);
+		ss->done = gen;
 		if (r == -1) {
-			gs->failed = gen;
-			gs->failed_errno = e;
+			ss->failed = gen;
+			ss->failed_errno = e;
 		}
-		pthread_cond_broadcast(&gs->cond);
+		pthread_cond_broadcast(&ss->cond);
 	}
-	if (gs->failed >= want) {
-		e = gs->failed_errno;
+	if (ss->failed >= want) {
+		e = ss->failed_errno;
 		rc = -1;
 	}
-	pthread_mutex_unlock(&gs->mtx);
+	pthread_mutex_unlock(&ss->mtx);
 	if (rc == -1)
 		errno = e;
 	return rc;
 }
 
+static void
+pool_name(const struct spool *sp, uint32_t id, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, ".pool.%s.%lu", sp->st->token, (unsigned long)id);
+}
+
+/*
+ * Open a file of the pool for rewriting (truncated), its name in tmp/ to
+ * name.  -1 when there is none that may be reused yet (or it vanished:
+ * spool_clean_tmp() of another process sharing the spool).
+ */
+static int
+pool_take(const struct spool *sp, char *name, size_t namesz)
+{
+	struct spool_state	*ss = sp->st;
+	struct pool_ent		 e;
+	int			 fd, lost;
+
+	for (;;) {
+		pthread_mutex_lock(&ss->mtx);
+		if (ss->pool_n == 0 || ss->pool[ss->pool_head].need > ss->done) {
+			pthread_mutex_unlock(&ss->mtx);
+			return -1;
+		}
+		e = ss->pool[ss->pool_head];
+		ss->pool_head = (ss->pool_head + 1) % SPOOL_POOL_MAX;
+		ss->pool_n--;
+		/* an fsync that was to make its removal durable failed */
+		lost = ss->failed >= e.need;
+		pthread_mutex_unlock(&ss->mtx);
+		pool_name(sp, e.id, name, namesz);
+		if (lost) {
+			(void)unlinkat(sp->tmpfd, name, 0);
+			continue;
+		}
+		fd = openat(sp->tmpfd, name, O_WRONLY | O_TRUNC | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd != -1) {
+			pthread_mutex_lock(&ss->mtx);
+			ss->recycled++;
+			pthread_mutex_unlock(&ss->mtx);
+			return fd;
+		}
+		(void)unlinkat(sp->tmpfd, name, 0);
+	}
+}
+
+/* Unlink the files of the pool (spool_close()). */
+static void
+pool_drain(struct spool *sp)
+{
+	struct spool_state	*ss = sp->st;
+	char			 name[SPOOL_NAME_MAX];
+
+	for (; ss->pool_n > 0; ss->pool_n--) {
+		pool_name(sp, ss->pool[ss->pool_head].id, name, sizeof(name));
+		(void)unlinkat(sp->tmpfd, name, 0);
+		ss->pool_head = (ss->pool_head + 1) % SPOOL_POOL_MAX;
+	}
+}
+
 void
 spool_get_stats(const struct spool *sp, struct spool_stats *st)
 {
-	pthread_mutex_lock(&sp->gs->mtx);
-	st->dir_syncs = sp->gs->done;
-	st->dir_sync_calls = sp->gs->waiters;
-	pthread_mutex_unlock(&sp->gs->mtx);
+	pthread_mutex_lock(&sp->st->mtx);
+	st->dir_syncs = sp->st->done;
+	st->dir_sync_calls = sp->st->waiters;
+	st->recycled = sp->st->recycled;
+	st->pooled = sp->st->pool_n;
+	pthread_mutex_unlock(&sp->st->mtx);
 }
 
 /*
@@ -530,7 +627,8 @@ spool_put(struct spool *sp, const void *buf, size_t len,
 	}
 	if (errno != ENOENT)
 		goto out;
-	if ((fd = tmp_create(sp, name, tmpname, sizeof(tmpname))) == -1) {
+	if ((fd = pool_take(sp, tmpname, sizeof(tmpname))) == -1 &&
+	    (fd = tmp_create(sp, name, tmpname, sizeof(tmpname))) == -1) {
 		tmpname[0] = '\0';
 		goto out;
 	}
@@ -885,6 +983,40 @@ spool_read(const struct spool *sp, const char *name, size_t payload_max,
 int
 spool_remove(const struct spool *sp, const char *name)
 {
+	struct spool_state	*ss = sp->st;
+	struct stat		 sb;
+	char			 pname[SPOOL_NAME_MAX];
+	uint32_t		 id;
+	size_t			 slot;
+	int			 room;
+
+	/* a small file goes to the pool for spool_put() to rewrite */
+	pthread_mutex_lock(&ss->mtx);
+	room = ss->pool_n < SPOOL_POOL_MAX;
+	id = ss->pool_next++;
+	pthread_mutex_unlock(&ss->mtx);
+	if (room && fstatat(sp->newfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(sb.st_mode) && sb.st_size <= SPOOL_POOL_FILE_MAX) {
+		pool_name(sp, id, pname, sizeof(pname));
+		if (renameat(sp->newfd, name, sp->tmpfd, pname) == 0) {
+			pthread_mutex_lock(&ss->mtx);
+			if (ss->pool_n < SPOOL_POOL_MAX) {
+				slot = (ss->pool_head + ss->pool_n++) %
+				    SPOOL_POOL_MAX;
+				/* the first fsync of new/ begun from now */
+				ss->pool[slot].need = ss->started + 1;
+				ss->pool[slot].id = id;
+				room = 1;
+			} else
+				room = 0;
+			pthread_mutex_unlock(&ss->mtx);
+			if (!room)
+				(void)unlinkat(sp->tmpfd, pname, 0);
+			return 0;
+		}
+		if (errno == ENOENT)
+			return 0;
+	}
 	if (unlinkat(sp->newfd, name, 0) == -1 && errno != ENOENT)
 		return -1;
 	return 0;

@@ -126,8 +126,10 @@ enum spool_read_result	 spool_read(const struct spool *, const char *name,
 /* Frees what f owns and zeroes it; a zeroed f is a no-op. */
 void	spool_file_free(struct spool_file *);
 
-/* Unlink new/NAME (already gone is success); new/ is not fsynced: call
- * spool_sync() once after a batch.  0, or -1 with errno. */
+/* Take new/NAME away (already gone is success): unlinked, or kept in
+ * tmp/ for spool_put() to rewrite once the removal is durable.  new/ is
+ * not fsynced: call spool_sync() once after a batch.  0, or -1 with
+ * errno. */
 int	spool_remove(const struct spool *, const char *name);
 
 /* fsync new/: make the removals made so far durable; shares the fsync
@@ -138,6 +140,8 @@ int	spool_sync(const struct spool *);
 struct spool_stats {
 	uint64_t	dir_syncs;	/* fsyncs of new/ done */
 	uint64_t	dir_sync_calls;	/* callers that needed one */
+	uint64_t	recycled;	/* puts that rewrote a removed file */
+	uint64_t	pooled;		/* removed files kept for that now */
 };
 void	spool_get_stats(const struct spool *, struct spool_stats *);
 

@@ -11,8 +11,16 @@
  * migrated) the files stay and the worker waits 1 s, 2 s, 4 s, ... up to
  * backoff_max_s between attempts.
  *
- * Locking: mtx guards stopping, kicked and stats; everything else in
- * struct worker belongs to the worker thread once it runs.
+ * Under load the rounds are made to be big: a round that found fewer
+ * than batch_max files in new/ is followed by a short wait (linger) for
+ * more, cut short once batch_max more were announced by worker_kick(): a
+ * transaction of a few reports costs the database nearly as much as one
+ * of hundreds.  A round lists up to WORKER_LIST_MAX files, so a backlog
+ * of many thousands is read from the directory a few times, not once
+ * per batch.  One ingest parser is reused for every file.
+ *
+ * Locking: mtx guards stopping, kicks, kick_want and stats; everything
+ * else in struct worker belongs to the worker thread once it runs.
  */
 
 #include <errno.h>
@@ -31,6 +39,8 @@
 #include "worker.h"
 
 #define WORKER_LIST_MAX	8192	/* files listed per round */
+#define WORKER_LINGER_MS 200	/* wait for more after a short round */
+#define KICK_NEVER	((size_t)-1)	/* a wait worker_kick() never ends */
 
 /* What a round or a step ended with. */
 #define W_OK		0
@@ -61,11 +71,14 @@ struct worker {
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 cond;		/* CLOCK_MONOTONIC */
 	int			 stopping;	/* under mtx */
-	int			 kicked;	/* under mtx */
+	size_t			 kicks;		/* under mtx: since round */
+	size_t			 kick_want;	/* under mtx: kicks that wake */
 	struct worker_stats	 stats;		/* under mtx */
 
 	/* the worker thread's own */
 	struct store		*st;
+	struct ingest_parser	*parser;
+	int			 short_round;	/* new/ had < batch_max */
 	struct witem		*items;		/* batch_max of them */
 	size_t			 nitems;
 	size_t			 bytes;		/* JSON held by items */
@@ -86,7 +99,7 @@ static int	 reject(struct worker *, const char *,
 		    size_t, int, const char *);
 static void	 items_free(struct worker *);
 static int	 is_stopping(struct worker *);
-static void	 wait_for(struct worker *, unsigned, int);
+static void	 wait_for(struct worker *, unsigned long, size_t);
 static void	 set_error(struct worker *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static const char *extra_value(const struct spool_file *, const char *);
@@ -140,6 +153,11 @@ worker_start(struct spool *sp, const struct worker_conf *conf, char *err,
 		e = errno;
 		goto fail;
 	}
+	if ((w->parser = ingest_parser_new(&w->lim)) == NULL) {
+		e = ENOMEM;
+		goto fail;
+	}
+	w->kick_want = KICK_NEVER;
 	if ((e = pthread_mutex_init(&w->mtx, NULL)) != 0)
 		goto fail;
 	have_mtx = 1;
@@ -169,6 +187,7 @@ worker_start(struct spool *sp, const struct worker_conf *conf, char *err,
 			pthread_cond_destroy(&w->cond);
 		if (have_mtx)
 			pthread_mutex_destroy(&w->mtx);
+		ingest_parser_free(w->parser);
 		free(w->out);
 		free(w->arr);
 		free(w->reps);
@@ -186,8 +205,8 @@ worker_kick(struct worker *w)
 	if (w == NULL)
 		return;
 	pthread_mutex_lock(&w->mtx);
-	w->kicked = 1;
-	pthread_cond_signal(&w->cond);
+	if (++w->kicks >= w->kick_want)
+		pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->mtx);
 }
 
@@ -203,6 +222,7 @@ worker_stop(struct worker *w)
 	pthread_join(w->thread, NULL);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->mtx);
+	ingest_parser_free(w->parser);
 	free(w->out);
 	free(w->arr);
 	free(w->reps);
@@ -243,14 +263,16 @@ worker_main(void *arg)
 				store_close(w->st);
 				w->st = NULL;
 			}
-			wait_for(w, delay, 0);
+			wait_for(w, delay * 1000UL, KICK_NEVER);
 			delay = delay * 2 > w->backoff_max_s ?
 			    w->backoff_max_s : delay * 2;
 			continue;
 		}
 		delay = 1;
 		if (r == 0)			/* new/ was empty */
-			wait_for(w, w->rescan_s, 1);
+			wait_for(w, w->rescan_s * 1000UL, 1);
+		else if (w->short_round)	/* let a batch gather */
+			wait_for(w, WORKER_LINGER_MS, w->batch_max);
 	}
 	store_close(w->st);
 	w->st = NULL;
@@ -268,20 +290,29 @@ is_stopping(struct worker *w)
 	return s;
 }
 
-/* Sleep secs seconds, or until worker_stop(), or worker_kick() when
- * kickable.  A kick that came while busy ends the wait at once. */
+/* Sleep ms milliseconds, or until worker_stop(), or until kicks
+ * worker_kick() calls were counted since the last round began (those
+ * that came while busy count: the wait may end at once); KICK_NEVER:
+ * kicks do not end it. */
 static void
-wait_for(struct worker *w, unsigned secs, int kickable)
+wait_for(struct worker *w, unsigned long ms, size_t kicks)
 {
 	struct timespec	until;
 
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += secs;
+	until.tv_sec += (time_t)(ms / 1000);
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
 	pthread_mutex_lock(&w->mtx);
-	while (!w->stopping && !(kickable && w->kicked))
+	w->kick_want = kicks;
+	while (!w->stopping && w->kicks < kicks)
 		if (pthread_cond_timedwait(&w->cond, &w->mtx, &until) ==
 		    ETIMEDOUT)
 			break;
+	w->kick_want = KICK_NEVER;
 	pthread_mutex_unlock(&w->mtx);
 }
 
@@ -348,17 +379,15 @@ drain(struct worker *w)
 	int			 r = 1;
 
 	pthread_mutex_lock(&w->mtx);
-	w->kicked = 0;
+	w->kicks = 0;
 	pthread_mutex_unlock(&w->mtx);
 
-	max = w->batch_max * 4 < WORKER_LIST_MAX ? w->batch_max * 4 :
-	    WORKER_LIST_MAX;
-	if (max < w->batch_max)
-		max = w->batch_max;
+	max = w->batch_max < WORKER_LIST_MAX ? WORKER_LIST_MAX : w->batch_max;
 	if (spool_list(w->sp, max, &ent, &n) == -1) {
 		set_error(w, "spool: cannot list new/: %s", strerror(errno));
 		return W_LOCAL;
 	}
+	w->short_round = n < w->batch_max;
 	if (n == 0)
 		return 0;
 	w->progress = 0;
@@ -457,8 +486,8 @@ take(struct worker *w, const char *name)
 		    strstr(meta.dkim, " aligned") != NULL;
 	if (strcmp(it->f.source, "mail") == 0)
 		meta.flags |= INGEST_MF_MAIL;
-	ist = ingest_any(it->f.payload, it->f.payload_len, &meta, &w->lim,
-	    &it->rep, &ierr);
+	ist = ingest_parser_any(w->parser, it->f.payload, it->f.payload_len,
+	    &meta, &it->rep, &ierr);
 	if (ist == INGEST_E_NOMEM) {
 		set_error(w, "ingest %s: out of memory", name);
 		r = W_LOCAL;

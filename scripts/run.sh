@@ -7,6 +7,10 @@
 # in the foreground with the spool in ./var/spool.  Ctrl-C stops the
 # daemon, and PostgreSQL too when this script started it.
 #
+# tlsrpt-milter runs beside it on the unix socket ./var/milter.sock (spool
+# ./var/milter-spool, rua address tlsrpt@tlsrpt.test), for an MTA on this
+# machine or for miltertest (the command is printed).
+#
 # TLSRPT_RUN_LISTEN=ADDR:PORT listens elsewhere; extra arguments go to
 # tlsrpt-httpd (e.g. scripts/run.sh --domain example.com).
 set -eu
@@ -14,6 +18,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 listen=${TLSRPT_RUN_LISTEN:-127.0.0.1:8443}
 pid=""
+mpid=""
 pg_started=0
 
 cleanup() {
@@ -21,6 +26,10 @@ cleanup() {
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
+	fi
+	if [ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null; then
+		kill -TERM "$mpid" 2>/dev/null || true
+		wait "$mpid" 2>/dev/null || true
 	fi
 	if [ "$pg_started" = 1 ]; then
 		echo "run: stopping PostgreSQL"
@@ -54,6 +63,10 @@ if [ ! -s var/tls/cert.pem ] || [ ! -s var/tls/key.pem ]; then
 	chmod 600 var/tls/key.pem
 fi
 
+bin/tlsrpt-milter --socket "unix:$top/var/milter.sock" \
+    --rcpt tlsrpt@tlsrpt.test --spool var/milter-spool --db "$TLSRPT_DB" \
+    --authserv-id mx.tlsrpt.test &
+mpid=$!
 bin/tlsrpt-httpd --listen "$listen" --tls-cert var/tls/cert.pem \
     --tls-key var/tls/key.pem --spool var/spool --db "$TLSRPT_DB" "$@" &
 pid=$!
@@ -74,6 +87,11 @@ See it stored:
     bin/tlsrpt summary --since 2000-01-01 --db '$TLSRPT_DB'
 
 Health and metrics: curl -k https://$host:$port/healthz, curl -k https://$host:$port/metrics
+
+tlsrpt-milter is on unix:$top/var/milter.sock (rua tlsrpt@tlsrpt.test).
+Play an MTA delivering a report mail to it:
+
+    MILTER_SOCK=unix:$top/var/milter.sock REPORT_EML=../shared/corpus/google_mox_1.eml miltertest -s tests/milter/protocol.lua
 
 EOT
 wait "$pid"
