@@ -84,9 +84,11 @@ $(LIBSTORE): $(call obj,$(STORE)) $(B)/store/schema_sql.o
 
 ALIBS	= $(LIBSTORE) $(LIBINGEST) $(LIBCOMMON)
 
-# collector/: the spool and the ingest worker, shared by tlsrpt-httpd,
-# tlsrpt-milter and the unit tests.  Link before $(ALIBS), with -pthread.
-COLLECT	= collector/spool.c collector/worker.c
+# collector/: the spool, the ingest worker, the option engine and the
+# daemon helpers, shared by tlsrpt-httpd, tlsrpt-milter and the unit
+# tests.  Link before $(ALIBS), with -pthread.
+COLLECT	= collector/spool.c collector/worker.c collector/conf.c \
+	  collector/daemon.c
 LIBCOLLECT = $(B)/libcollect.a
 $(LIBCOLLECT): $(call obj,$(COLLECT))
 	$(AR) rcs $@ $^

@@ -33,6 +33,7 @@
 #include <nettle/sha2.h>
 
 #include "bbuf.h"
+#include "daemon.h"
 #include "http_req.h"
 #include "httpd_conf.h"
 #include "ingest.h"
@@ -649,32 +650,19 @@ set_peer(struct http_req *r, struct MHD_Connection *conn)
 
 /*
  * A report is accepted when one of its policy domains is a listed domain
- * or below one (a DANE policy domain can be an MX host name).
+ * or below one (daemon_domain_listed()); else why lists its domains.
  */
 static int
 domain_allowed(const struct httpd_conf *cf, const struct tlsrpt_report *rep,
     char *why, size_t whysz)
 {
-	const char	*d, *l;
+	const char	*d;
 	char		 esc[128];
-	size_t		 i, j, dl, ll, n;
+	size_t		 i, j, n;
 	int		 r;
 
-	if (cf->domain.n == 0)
+	if (daemon_domain_listed(&cf->domain, rep))
 		return 1;
-	for (i = 0; i < rep->npolicies; i++) {
-		d = rep->policies[i].domain;
-		dl = strlen(d);
-		for (j = 0; j < cf->domain.n; j++) {
-			l = cf->domain.v[j];
-			ll = strlen(l);
-			if (dl == ll && strcmp(d, l) == 0)
-				return 1;
-			if (dl > ll && d[dl - ll - 1] == '.' &&
-			    strcmp(d + dl - ll, l) == 0)
-				return 1;
-		}
-	}
 	n = (size_t)snprintf(why, whysz, "report is about");
 	for (i = 0; i < rep->npolicies && n < whysz; i++) {
 		d = rep->policies[i].domain;

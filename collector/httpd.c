@@ -28,9 +28,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <grp.h>
 #include <netdb.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -44,6 +42,7 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "daemon.h"
 #include "http_req.h"
 #include "httpd_conf.h"
 #include "log.h"
@@ -84,10 +83,8 @@ static int		 gen_idle(struct gen *);
 static struct gen	*reload(struct gen *, int, char *const[]);
 static int		 listen_on(const char *, char *, size_t);
 static int		 tls_check(const struct httpd_conf *, char *, size_t);
-static void		 drop_privileges(const char *);
 static void		 mhd_log(void *, const char *, va_list)
 			    __attribute__((format(printf, 2, 0)));
-static void		 worker_log(struct worker *, int64_t *);
 static time_t		 mono_now(void);
 
 int
@@ -142,10 +139,7 @@ main(int argc, char *argv[])
 			fatal("strdup");
 		nlis++;
 	}
-	if (conf->user != NULL)
-		drop_privileges(conf->user);
-	else if (geteuid() == 0)
-		log_warnx("running as root: use --user in production");
+	daemon_drop_privileges(conf->user);
 
 	if ((sp = spool_open(conf->spool, err, sizeof(err))) == NULL)
 		fatalx("spool %s: %s", conf->spool, err);
@@ -179,7 +173,7 @@ main(int argc, char *argv[])
 			}
 		}
 		http_reap(&co, cur->conf->request_timeout);
-		worker_log(w, &werr_at);
+		daemon_worker_log(w, &werr_at);
 		for (gp = &draining; (g = *gp) != NULL; ) {
 			if (gen_idle(g) || mono_now() - g->drain_since >
 			    (time_t)g->conf->request_timeout) {
@@ -474,22 +468,6 @@ listen_on(const char *spec, char *err, size_t errsz)
 	return -1;
 }
 
-static void
-drop_privileges(const char *user)
-{
-	struct passwd	*pw;
-
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("--user %s: no such user", user);
-	if (setgroups(1, &pw->pw_gid) == -1 ||
-	    setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
-		fatal("cannot drop privileges to %s", user);
-	if (geteuid() == 0 && pw->pw_uid != 0)
-		fatalx("still root after dropping privileges");
-	log_info("running as %s", user);
-}
-
 /* MHD's messages end with a newline and may quote a peer: escape. */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
@@ -504,19 +482,6 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		n--;
 	log_warnx("mhd: %s", log_escape(esc, sizeof(esc), msg, n));
-}
-
-/* Log what the worker last complained about, once. */
-static void
-worker_log(struct worker *w, int64_t *seen)
-{
-	struct worker_stats	ws;
-
-	worker_get_stats(w, &ws);
-	if (ws.last_error_at != 0 && ws.last_error_at != *seen) {
-		*seen = ws.last_error_at;
-		log_warnx("worker: %s", ws.last_error);
-	}
 }
 
 static time_t

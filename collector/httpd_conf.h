@@ -1,7 +1,8 @@
 /*
  * httpd_conf.h -- the configuration of tlsrpt-httpd: defaults from
  * common/tlsrpt_limits.h, then a config file (--config), then the command
- * line.  The file takes the long option names as keys, one per line:
+ * line (collector/conf.h).  The file takes the long option names as
+ * keys, one per line:
  *
  *	# comment
  *	listen 127.0.0.1:8443
@@ -22,13 +23,7 @@
 
 #include <stddef.h>
 
-#define CONF_LIST_MAX	64		/* listen, domain, trusted-proxy */
-
-struct conf_list {
-	char	*v[CONF_LIST_MAX];	/* owned */
-	size_t	 n;
-	int	 from_argv;		/* argv replaces what the file said */
-};
+#include "conf.h"			/* struct conf_list, CONF_LIST_MAX */
 
 struct conf_addr {
 	struct sockaddr_storage	 ss;

@@ -32,7 +32,6 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -48,6 +47,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "daemon.h"
 #include "log.h"
 #include "milter_conf.h"
 #include "milter_msg.h"
@@ -71,8 +71,6 @@ static void	 on_signal(int);
 static void	*waker(void *);
 static void	 wake_listener(const char *);
 static void	 unix_socket_owner(const char *, const char *);
-static void	 drop_privileges(const char *);
-static void	 worker_log(struct worker *, int64_t *);
 static void	 stats_log(const char *);
 
 /* libmilter behind the shim (milter_shim.h). */
@@ -160,14 +158,10 @@ main(int argc, char *argv[])
 		fatalx("--socket %s: cannot open the milter socket",
 		    conf->socket);
 	umask(027);
-	if (conf->user != NULL) {
-		if (strncmp(conf->socket, "unix:", 5) == 0 ||
-		    strncmp(conf->socket, "local:", 6) == 0)
-			unix_socket_owner(strchr(conf->socket, ':') + 1,
-			    conf->user);
-		drop_privileges(conf->user);
-	} else if (geteuid() == 0)
-		log_warnx("running as root: use --user in production");
+	if (conf->user != NULL && (strncmp(conf->socket, "unix:", 5) == 0 ||
+	    strncmp(conf->socket, "local:", 6) == 0))
+		unix_socket_owner(strchr(conf->socket, ':') + 1, conf->user);
+	daemon_drop_privileges(conf->user);
 
 	if ((sp = spool_open(conf->spool, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
@@ -227,7 +221,7 @@ main(int argc, char *argv[])
 			} else
 				stop = sig;
 		}
-		worker_log(w, &werr_at);
+		daemon_worker_log(w, &werr_at);
 	}
 
 	log_info("signal %d: stopping", stop);
@@ -350,35 +344,6 @@ unix_socket_owner(const char *path, const char *user)
 		fatalx("--user %s: no such user", user);
 	if (chown(path, pw->pw_uid, pw->pw_gid) == -1)
 		log_warn("chown %s", path);
-}
-
-static void
-drop_privileges(const char *user)
-{
-	struct passwd	*pw;
-
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("--user %s: no such user", user);
-	if (setgroups(1, &pw->pw_gid) == -1 ||
-	    setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
-		fatal("cannot drop privileges to %s", user);
-	if (geteuid() == 0 && pw->pw_uid != 0)
-		fatalx("still root after dropping privileges");
-	log_info("running as %s", user);
-}
-
-/* Log what the worker last complained about, once. */
-static void
-worker_log(struct worker *w, int64_t *seen)
-{
-	struct worker_stats	ws;
-
-	worker_get_stats(w, &ws);
-	if (ws.last_error_at != 0 && ws.last_error_at != *seen) {
-		*seen = ws.last_error_at;
-		log_warnx("worker: %s", ws.last_error);
-	}
 }
 
 static void

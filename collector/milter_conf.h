@@ -1,7 +1,8 @@
 /*
  * milter_conf.h -- the configuration of tlsrpt-milter: defaults from
  * common/tlsrpt_limits.h, then a config file (--config), then the command
- * line.  The file takes the long option names as keys, one per line:
+ * line (collector/conf.h).  The file takes the long option names as
+ * keys, one per line:
  *
  *	# comment
  *	socket unix:/var/spool/postfix/tlsrpt/milter.sock
@@ -20,23 +21,17 @@
 
 #include <stddef.h>
 
-#define MCONF_LIST_MAX	64		/* rcpt, domain */
-
-struct mconf_list {
-	char	*v[MCONF_LIST_MAX];	/* owned */
-	size_t	 n;
-	int	 from_argv;		/* argv replaces what the file said */
-};
+#include "conf.h"			/* struct conf_list */
 
 struct milt_conf {
 	char			*config;	/* --config file */
 	char			*socket;	/* unix:PATH or inet:PORT@ADDR */
-	struct mconf_list	 rcpt;		/* lower case, no <> */
+	struct conf_list	 rcpt;		/* lower case, no <> */
 	char			*action;	/* "accept" or "discard" */
 	int			 discard;	/* action is discard */
 	char			*spool;
 	char			*db;
-	struct mconf_list	 domain;	/* lower case */
+	struct conf_list	 domain;	/* lower case */
 	size_t			 max_size;	/* a whole message, bytes */
 	char			*authserv_id;	/* NULL: the MTA's {j} */
 	int			 require_dkim;

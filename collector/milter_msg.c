@@ -32,6 +32,7 @@
 #include <libmilter/mfapi.h>
 
 #include "bbuf.h"
+#include "daemon.h"
 #include "ingest.h"
 #include "log.h"
 #include "milter_conf.h"
@@ -631,31 +632,17 @@ authserv_id(const struct milt_conn *mc)
 
 /*
  * As tlsrpt-httpd: a report is accepted when one of its policy domains
- * is a listed domain or below one.
+ * is a listed domain or below one (daemon_domain_listed()).
  */
 static int
 domain_allowed(const struct milt_conf *cf, const struct tlsrpt_report *rep,
     char *why, size_t whysz)
 {
-	const char	*d, *l;
+	const char	*d;
 	char		 esc[MILT_ESC_MAX];
-	size_t		 i, j, dl, ll;
 
-	if (cf->domain.n == 0)
+	if (daemon_domain_listed(&cf->domain, rep))
 		return 1;
-	for (i = 0; i < rep->npolicies; i++) {
-		d = rep->policies[i].domain;
-		dl = strlen(d);
-		for (j = 0; j < cf->domain.n; j++) {
-			l = cf->domain.v[j];
-			ll = strlen(l);
-			if (dl == ll && strcmp(d, l) == 0)
-				return 1;
-			if (dl > ll && d[dl - ll - 1] == '.' &&
-			    strcmp(d + dl - ll, l) == 0)
-				return 1;
-		}
-	}
 	d = rep->npolicies > 0 ? rep->policies[0].domain : "";
 	snprintf(why, whysz, "report is about %s%s, not a domain this "
 	    "collector accepts reports for", d[0] != '\0' ? log_escape(esc,

@@ -71,6 +71,7 @@
  */
 struct pool_ent {
 	uint64_t	 need;		/* generation that made it reusable */
+	off_t		 size;		/* bytes in it */
 	uint32_t	 id;
 };
 
@@ -120,7 +121,7 @@ static int	write_all(int, const void *, size_t);
 static int	writev_all(int, struct iovec *, int);
 static int	dir_sync(const struct spool *);
 static void	pool_name(const struct spool *, uint32_t, char *, size_t);
-static int	pool_take(const struct spool *, char *, size_t);
+static int	pool_take(const struct spool *, char *, size_t, off_t *);
 static void	pool_drain(struct spool *);
 static int	parse_header(struct spool_file *, size_t, char *, size_t);
 
@@ -496,12 +497,16 @@ pool_name(const struct spool *sp, uint32_t id, char *buf, size_t bufsz)
 }
 
 /*
- * Open a file of the pool for rewriting (truncated), its name in tmp/ to
- * name.  -1 when there is none that may be reused yet (or it vanished:
- * spool_clean_tmp() of another process sharing the spool).
+ * Open a file of the pool for rewriting, its name in tmp/ to name and
+ * its size to *sizep.  It is not truncated: overwriting its blocks in
+ * place, and truncating only what is left over, spares the fdatasync()
+ * the writes of the block bitmap and group descriptor that freeing and
+ * allocating blocks costs.  -1 when there is none that may be reused
+ * yet (or it vanished: spool_clean_tmp() of another process sharing the
+ * spool).
  */
 static int
-pool_take(const struct spool *sp, char *name, size_t namesz)
+pool_take(const struct spool *sp, char *name, size_t namesz, off_t *sizep)
 {
 	struct spool_state	*ss = sp->st;
 	struct pool_ent		 e;
@@ -524,9 +529,9 @@ pool_take(const struct spool *sp, char *name, size_t namesz)
 			(void)unlinkat(sp->tmpfd, name, 0);
 			continue;
 		}
-		fd = openat(sp->tmpfd, name, O_WRONLY | O_TRUNC | O_NOFOLLOW |
-		    O_CLOEXEC);
+		fd = openat(sp->tmpfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd != -1) {
+			*sizep = e.size;
 			pthread_mutex_lock(&ss->mtx);
 			ss->recycled++;
 			pthread_mutex_unlock(&ss->mtx);
@@ -603,6 +608,7 @@ spool_put(struct spool *sp, const void *buf, size_t len,
 	char			 name[2 * SHA256_DIGEST_SIZE + 1];
 	char			 tmpname[SPOOL_NAME_MAX];
 	enum spool_put_result	 rv = SPOOL_FAILED;
+	off_t			 old = 0;
 	int			 fd = -1, save;
 
 	if (sp == NULL || meta == NULL || (buf == NULL && len > 0)) {
@@ -627,7 +633,7 @@ spool_put(struct spool *sp, const void *buf, size_t len,
 	}
 	if (errno != ENOENT)
 		goto out;
-	if ((fd = pool_take(sp, tmpname, sizeof(tmpname))) == -1 &&
+	if ((fd = pool_take(sp, tmpname, sizeof(tmpname), &old)) == -1 &&
 	    (fd = tmp_create(sp, name, tmpname, sizeof(tmpname))) == -1) {
 		tmpname[0] = '\0';
 		goto out;
@@ -636,7 +642,13 @@ spool_put(struct spool *sp, const void *buf, size_t len,
 	iov[0].iov_len = h->len;
 	iov[1].iov_base = (void *)(uintptr_t)buf;	/* not written to */
 	iov[1].iov_len = len;
-	if (writev_all(fd, iov, 2) == -1 || fdatasync(fd) == -1)
+	if (writev_all(fd, iov, 2) == -1)
+		goto out;
+	/* a rewritten pool file: cut what is left of the old bytes */
+	if (old > (off_t)(h->len + len) &&
+	    ftruncate(fd, (off_t)(h->len + len)) == -1)
+		goto out;
+	if (fdatasync(fd) == -1)
 		goto out;
 	if (close(fd) == -1) {
 		fd = -1;
@@ -1005,6 +1017,7 @@ spool_remove(const struct spool *sp, const char *name)
 				    SPOOL_POOL_MAX;
 				/* the first fsync of new/ begun from now */
 				ss->pool[slot].need = ss->started + 1;
+				ss->pool[slot].size = sb.st_size;
 				ss->pool[slot].id = id;
 				room = 1;
 			} else

@@ -548,40 +548,51 @@ header_text(FILE *f, const char *s)
 
 /* Quoted-printable (RFC 2045 §6.7) of buf, LF line ends.  A "." or
  * "From " at a line start is encoded too: sendmail -t without -i ends
- * the message at a lone ".". */
+ * the message at a lone ".".  The digest of ten thousand domains is
+ * megabytes: the output is gathered in a buffer, not put byte by byte. */
 static void
 qp(FILE *f, const char *buf, size_t len)
 {
+	static const char	 hex[] = "0123456789ABCDEF";
 	const unsigned char	*p = (const unsigned char *)buf;
-	size_t			 i, col = 0;
-	char			 enc[4];
+	char			 out[4096];
+	size_t			 i, n = 0, col = 0, w;
 	int			 lit;
 
 	for (i = 0; i < len; i++) {
+		if (n + 8 > sizeof(out)) {	/* room for "=\n=XX" */
+			fwrite(out, 1, n, f);
+			n = 0;
+		}
 		if (p[i] == '\n') {
-			fputc('\n', f);
+			out[n++] = '\n';
 			col = 0;
 			continue;
 		}
 		lit = p[i] >= 33 && p[i] <= 126 && p[i] != '=';
 		if (p[i] == ' ' || p[i] == '\t')
 			lit = i + 1 < len && p[i + 1] != '\n';
-		if (col == 0 && (p[i] == '.' || (p[i] == 'F' &&
-		    strncmp((const char *)p + i, "From ", 5) == 0)))
+		if (col == 0 && (p[i] == '.' || (p[i] == 'F' && len - i >= 5 &&
+		    memcmp(p + i, "From ", 5) == 0)))
 			lit = 0;
-		if (lit)
-			snprintf(enc, sizeof(enc), "%c", p[i]);
-		else
-			snprintf(enc, sizeof(enc), "=%02X", p[i]);
-		if (col + strlen(enc) > 75) {
-			fputs("=\n", f);
+		w = lit ? 1 : 3;
+		if (col + w > 75) {
+			out[n++] = '=';
+			out[n++] = '\n';
 			col = 0;
 		}
-		fputs(enc, f);
-		col += strlen(enc);
+		if (lit)
+			out[n++] = (char)p[i];
+		else {
+			out[n++] = '=';
+			out[n++] = hex[p[i] >> 4];
+			out[n++] = hex[p[i] & 0x0f];
+		}
+		col += w;
 	}
 	if (col > 0)
-		fputc('\n', f);
+		out[n++] = '\n';	/* the loop left room for it */
+	fwrite(out, 1, n, f);
 }
 
 /* The body of one part, built whole, then written quoted-printable. */

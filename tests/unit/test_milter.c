@@ -13,7 +13,6 @@
  */
 
 #define _GNU_SOURCE
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -36,6 +35,7 @@
 #include <criterion/criterion.h>
 #include <libmilter/mfapi.h>
 
+#include "daemon_testutil.h"
 #include "ingest.h"
 #include "milter_conf.h"
 #include "milter_msg.h"
@@ -55,71 +55,6 @@
 static char		 tdir[256];
 static struct stu_db	 tdb;
 static int		 have_db;
-
-static void
-sh(const char *fmt, ...)
-{
-	char	*cmd;
-	va_list	 ap;
-	int	 st;
-
-	va_start(ap, fmt);
-	cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
-	va_end(ap);
-	st = system(cmd);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "failed: %s", cmd);
-	free(cmd);
-}
-
-/* A shell command's stdout (malloc'd). */
-static char *
-run(const char *fmt, ...)
-{
-	struct tu_str	 out = { 0 };
-	char		*cmd, buf[4096];
-	va_list		 ap;
-	FILE		*p;
-	size_t		 n;
-
-	va_start(ap, fmt);
-	cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
-	va_end(ap);
-	p = popen(cmd, "r");
-	cr_assert_not_null(p, "%s", cmd);
-	tu_str_add(&out, "%s", "");
-	while ((n = fread(buf, 1, sizeof(buf) - 1, p)) > 0) {
-		buf[n] = '\0';
-		tu_str_add(&out, "%s", buf);
-	}
-	pclose(p);
-	free(cmd);
-	return out.s;
-}
-
-/* printf into one of 8 static buffers: for arguments, never freed. */
-static const char *
-S(const char *fmt, ...)
-{
-	static char	buf[8][1024];
-	static int	i;
-	va_list		ap;
-
-	i = (i + 1) % 8;
-	va_start(ap, fmt);
-	vsnprintf(buf[i], sizeof(buf[i]), fmt, ap);
-	va_end(ap);
-	return buf[i];
-}
-
-static void
-write_file(const char *path, const void *buf, size_t len)
-{
-	FILE	*f = fopen(path, "wb");
-
-	cr_assert_not_null(f, "%s", path);
-	cr_assert_eq(fwrite(buf, 1, len, f), len);
-	cr_assert_eq(fclose(f), 0);
-}
 
 /* Regular files in dir (0 when it does not exist). */
 static int
@@ -142,7 +77,7 @@ count_files(const char *dir)
 static char *
 cat_dir(const char *dir)
 {
-	return run("cat %s/* 2>/dev/null", dir);
+	return dtu_run("cat %s/* 2>/dev/null", dir);
 }
 
 static void
@@ -159,8 +94,8 @@ static void
 rm_tdir(void)
 {
 	if (tdir[0] != '\0') {
-		(void)!system(S("chattr -R -i %s >/dev/null 2>&1; rm -rf %s",
-		    tdir, tdir));
+		(void)!system(dtu_S("chattr -R -i %s >/dev/null 2>&1; "
+		    "rm -rf %s", tdir, tdir));
 		tdir[0] = '\0';
 	}
 }
@@ -168,12 +103,7 @@ rm_tdir(void)
 static void
 make_db(const char *label)
 {
-	struct store	*st;
-
-	stu_db_create(&tdb, label);
-	have_db = 1;
-	st = stu_open(&tdb, 1);
-	store_close(st);
+	dtu_make_db(&tdb, &have_db, label);
 }
 
 static void
@@ -570,7 +500,7 @@ close_conn(struct fake *f)
 static char *
 spool_text(const char *sub)
 {
-	return run("for f in %s/spool/%s/*; do case $f in *.reason) ;; "
+	return dtu_run("for f in %s/spool/%s/*; do case $f in *.reason) ;; "
 	    "*) cat \"$f\";; esac; done 2>/dev/null", tdir, sub);
 }
 
@@ -594,7 +524,7 @@ Test(milter_cb, unlisted_is_never_buffered)
 	cr_expect_eq(milt_body((SMFICTX *)(void *)&f, (unsigned char *)"x",
 	    1), SMFIS_ACCEPT);
 	close_conn(&f);
-	cr_expect_eq(count_files(S("%s/spool/new", tdir)), 0);
+	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 0);
 	cr_expect_eq(atomic_load(&cfr.st.seen), 0);
 }
 
@@ -614,7 +544,7 @@ Test(milter_cb, corpus_report_spooled_then_duplicate)
 	cr_expect_str_eq(stage, "eom");
 	cr_expect_eq(f.nadded, 1);
 	cr_expect_str_eq(f.added[0], "X-TLSRPT-Collector: spooled");
-	cr_expect_eq(count_files(S("%s/spool/new", tdir)), 1);
+	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 1);
 	sp = spool_text("new");
 	cr_expect(strstr(sp, "source: mail\n") != NULL, "%s", sp);
 	cr_expect(strstr(sp, "x-dkim: none\n") != NULL, "%s", sp);
@@ -627,7 +557,7 @@ Test(milter_cb, corpus_report_spooled_then_duplicate)
 	cr_expect_eq(feed(&f, "<tlsrpt@tlsrpt.test>", (char *)m, len,
 	    &stage), SMFIS_CONTINUE);
 	cr_expect_str_eq(f.added[0], "X-TLSRPT-Collector: duplicate");
-	cr_expect_eq(count_files(S("%s/spool/new", tdir)), 1);
+	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 1);
 	close_conn(&f);
 	cr_expect_eq(atomic_load(&cfr.st.spooled), 1);
 	cr_expect_eq(atomic_load(&cfr.st.duplicates), 1);
@@ -649,7 +579,7 @@ Test(milter_cb, no_report_is_accepted_and_counted)
 	cr_expect_eq(f.nadded, 1);
 	cr_expect(strncmp(f.added[0], "X-TLSRPT-Collector: rejected "
 	    "no-report: ", 39) == 0, "%s", f.added[0]);
-	cr_expect_eq(count_files(S("%s/spool/new", tdir)), 0);
+	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 0);
 	cr_expect_eq(atomic_load(&cfr.st.no_report), 1);
 	close_conn(&f);
 	free(m);
@@ -670,7 +600,7 @@ Test(milter_cb, too_big_is_untouched)
 	cr_expect_eq(feed(&f, RUA, (char *)m, len, &stage), SMFIS_CONTINUE);
 	cr_expect_str_eq(stage, "eom");
 	cr_expect_eq(f.nadded, 0, "untouched");
-	cr_expect_eq(count_files(S("%s/spool/new", tdir)), 0);
+	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 0);
 	cr_expect_eq(atomic_load(&cfr.st.too_big), 1);
 	/* a declared SIZE over the limit: not a byte is copied */
 	argv[0] = from;
@@ -718,7 +648,7 @@ Test(milter_cb, require_dkim)
 	    "mx.tlsrpt.test; dkim=pass header.d=forged.test\r\n%s", m), 0);
 	cr_expect_eq(feed(&f, RUA, m2, strlen(m2), &stage), SMFIS_CONTINUE);
 	cr_expect_str_eq(f.added[0], "X-TLSRPT-Collector: spooled");
-	cr_expect_eq(count_files(S("%s/spool/new", tdir)), 2);
+	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 2);
 	sp = spool_text("new");
 	cr_expect(strstr(sp, "x-dkim: pass d=google.com aligned\n") != NULL,
 	    "%s", sp);
@@ -785,7 +715,7 @@ Test(milter_cb, spool_failure_is_a_tempfail)
 	memset(&f, 0, sizeof(f));
 	front("--action discard");
 	/* as root chmod stops nothing: take tmp/ away */
-	sh("rm -rf %s/spool/tmp && touch %s/spool/tmp", tdir, tdir);
+	dtu_sh("rm -rf %s/spool/tmp && touch %s/spool/tmp", tdir, tdir);
 	m = tu_load("google_mox_1.eml", &len);
 	cr_expect_eq(feed(&f, RUA, (char *)m, len, &stage), SMFIS_TEMPFAIL);
 	cr_expect_str_eq(stage, "eom");
@@ -913,7 +843,7 @@ Test(milter_conf, options)
 
 	mk_tdir();
 	snprintf(path, sizeof(path), "%s/milter.conf", tdir);
-	sh("printf '# c\\nsocket unix:%s/s.sock\\nrcpt file@b.test\\n"
+	dtu_sh("printf '# c\\nsocket unix:%s/s.sock\\nrcpt file@b.test\\n"
 	    "require-dkim\\nmax-size 1m\\ndomain Example.COM\\n' > %s", tdir,
 	    path);
 	c = mconf_load(5, a4, err, sizeof(err));
@@ -924,7 +854,7 @@ Test(milter_conf, options)
 	cr_expect_eq(c->max_size, (size_t)1048576);
 	cr_expect_str_eq(c->domain.v[0], "example.com");
 	mconf_free(c);
-	sh("echo 'bogus 1' >> %s", path);
+	dtu_sh("echo 'bogus 1' >> %s", path);
 	cr_expect_null(mconf_load(5, a4, err, sizeof(err)));
 	cr_expect(strstr(err, "unknown key") != NULL, "%s", err);
 	rm_tdir();
@@ -964,7 +894,7 @@ Test(milter_worker, dkim_recorded_and_rejects_kept)
 	char			 err[256], buf[256];
 
 	make_db("m_worker");
-	sp = spool_open(S("%s/spool", tdir), err, sizeof(err));
+	sp = spool_open(dtu_S("%s/spool", tdir), err, sizeof(err));
 	cr_assert_not_null(sp, "%s", err);
 	m = tu_load("google_mox_1.eml", &len);
 	m2 = tu_load("mailru_tlsrpt-rs_1.eml", &len2);
@@ -1001,9 +931,9 @@ Test(milter_worker, dkim_recorded_and_rejects_kept)
 	cr_expect_str_eq(stu_text(&tdb, "SELECT reason FROM tlsrpt.rejection",
 	    buf, sizeof(buf)), "dkim: no passing DKIM signature of the "
 	    "reporting domain (none)");
-	cr_expect_eq(count_files(S("%s/spool/bad", tdir)), 2, "file and "
+	cr_expect_eq(count_files(dtu_S("%s/spool/bad", tdir)), 2, "file and "
 	    "reason");
-	cr_expect_eq(count_files(S("%s/spool/new", tdir)), 0);
+	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 0);
 
 	/* summary --trusted-only: the same figures as the rollup for the
 	 * trusted report; nothing from an untrusted one */
@@ -1112,33 +1042,6 @@ static pid_t	 mpid;
 static int	 mport, sport;
 static int	 pf_up;
 
-static const char *
-milter_bin(void)
-{
-	const char	*b = getenv("TLSRPT_MILTER_BIN");
-
-	return b != NULL && *b != '\0' ? b : "bin/tlsrpt-milter";
-}
-
-static int
-free_port(void)
-{
-	struct sockaddr_in	sin;
-	socklen_t		sl = sizeof(sin);
-	int			fd, port;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert_geq(fd, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
-	port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
-
 static int
 port_open(int port)
 {
@@ -1155,31 +1058,28 @@ port_open(int port)
 	return ok;
 }
 
+static int
+milter_listens(void *arg)
+{
+	(void)arg;
+	return port_open(mport);
+}
+
 static void
 milter_start(const char *extra)
 {
 	char	*cmd;
-	int	 i;
 
-	mport = free_port();
+	mport = dtu_free_port();
 	cr_assert_geq(asprintf(&cmd, "exec %s --socket inet:%d@127.0.0.1 "
 	    "--rcpt " RUA " --spool %s/spool --db '%s' --authserv-id "
-	    "mx.tlsrpt.test %s >>%s/milter.log 2>&1", milter_bin(), mport,
-	    tdir, tdb.conninfo, extra, tdir), 0);
-	mpid = fork();
-	cr_assert_geq(mpid, 0);
-	if (mpid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
+	    "mx.tlsrpt.test %s >>%s/milter.log 2>&1",
+	    dtu_bin("TLSRPT_MILTER_BIN", "bin/tlsrpt-milter"), mport, tdir,
+	    tdb.conninfo, extra, tdir), 0);
+	mpid = dtu_spawn(cmd);
 	free(cmd);
-	for (i = 0; i < 100 && !port_open(mport); i++) {
-		cr_assert_eq(waitpid(mpid, NULL, WNOHANG), 0,
-		    "tlsrpt-milter exited; see %s/milter.log", tdir);
-		usleep(100 * 1000);
-	}
-	cr_assert(i < 100, "tlsrpt-milter does not listen");
+	cr_assert(dtu_wait_ready(mpid, milter_listens, NULL, "tlsrpt-milter",
+	    dtu_S("%s/milter.log", tdir)), "tlsrpt-milter does not listen");
 }
 
 /* SIGTERM: the milter must exit 0, with no sanitizer report. */
@@ -1187,25 +1087,16 @@ static void
 milter_stop(void)
 {
 	char	*log;
-	int	 st = -1, i;
+	int	 st = -1, exited;
 
 	if (mpid <= 0)
 		return;
-	kill(mpid, SIGTERM);
-	for (i = 0; i < 400; i++) {
-		if (waitpid(mpid, &st, WNOHANG) == mpid)
-			break;
-		usleep(50 * 1000);
-	}
-	if (i == 400) {
-		kill(mpid, SIGKILL);
-		waitpid(mpid, &st, 0);
-	}
+	exited = dtu_stop(mpid, SIGTERM, 400, &st);
 	mpid = 0;
-	cr_expect(i < 400, "no exit 20 s after SIGTERM");
+	cr_expect(exited, "no exit 20 s after SIGTERM");
 	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "exit status %d after SIGTERM; see %s/milter.log", st, tdir);
-	log = run("cat %s/milter.log", tdir);
+	log = dtu_run("cat %s/milter.log", tdir);
 	cr_expect(strstr(log, "Sanitizer") == NULL && strstr(log,
 	    "runtime error") == NULL, "%s", log);
 	free(log);
@@ -1227,7 +1118,7 @@ static void
 pf_teardown(void)
 {
 	if (pf_up)
-		(void)!system(S(PF " stop %s/pf", tdir));
+		(void)!system(dtu_S(PF " stop %s/pf", tdir));
 	pf_up = 0;
 	milter_stop();
 	drop_db();
@@ -1238,16 +1129,16 @@ pf_teardown(void)
 static void
 pf_start(void)
 {
-	sport = free_port();
+	sport = dtu_free_port();
 	pf_up = 1;
-	sh(PF " start %s/pf %d inet:127.0.0.1:%d", tdir, sport, mport);
+	dtu_sh(PF " start %s/pf %d inet:127.0.0.1:%d", tdir, sport, mport);
 }
 
 /* Files delivered to the Maildir of user (tlsrpt, user, other). */
 static int
 delivered(const char *user)
 {
-	return count_files(S("%s/pf/mail/%s/new", tdir, user));
+	return count_files(dtu_S("%s/pf/mail/%s/new", tdir, user));
 }
 
 /* Wait until user's Maildir holds want messages; 20 s. */
@@ -1272,7 +1163,8 @@ send_files(const char *rcpts, const char *opts, const char *files,
 	char	*out, *line, *save = NULL;
 	int	 n = 0;
 
-	out = run("python3 " SEND " %s %d %s %s", opts, sport, rcpts, files);
+	out = dtu_run("python3 " SEND " %s %d %s %s", opts, sport, rcpts,
+	    files);
 	for (line = strtok_r(out, "\n", &save); line != NULL && n < max;
 	    line = strtok_r(NULL, "\n", &save))
 		codes[n++] = atoi(line);
@@ -1291,8 +1183,8 @@ Test(milter_postfix, corpus_and_plain_mail)
 	make_db("m_pf_corpus");
 	milter_start("");
 	pf_start();
-	files = run("ls %s/*.eml | tr '\\n' ' '", tu_corpus_dir());
-	got = run("ls %s/*.eml | wc -l", tu_corpus_dir());
+	files = dtu_run("ls %s/*.eml | tr '\\n' ' '", tu_corpus_dir());
+	got = dtu_run("ls %s/*.eml | wc -l", tu_corpus_dir());
 	neml = atoi(got);
 	free(got);
 	cr_assert_gt(neml, 10);
@@ -1304,8 +1196,8 @@ Test(milter_postfix, corpus_and_plain_mail)
 	plain = strdup("From: a@sender.test\r\nTo: user@tlsrpt.test\r\n"
 	    "Subject: plain\r\nMessage-ID: <p1@sender.test>\r\n\r\n"
 	    "Just a mail.\r\nWith two lines.\r\n");
-	write_file(S("%s/plain.eml", tdir), plain, strlen(plain));
-	cr_expect_eq(send_files("user@tlsrpt.test", "", S("%s/plain.eml",
+	dtu_write_file(dtu_S("%s/plain.eml", tdir), plain, strlen(plain));
+	cr_expect_eq(send_files("user@tlsrpt.test", "", dtu_S("%s/plain.eml",
 	    tdir), codes, 1), 1);
 	cr_expect_eq(codes[0], 250);
 
@@ -1318,7 +1210,7 @@ Test(milter_postfix, corpus_and_plain_mail)
 	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.rejection"),
 	    0);
 	cr_expect_eq(wait_delivered("tlsrpt", neml), neml);
-	maildir = cat_dir(S("%s/pf/mail/tlsrpt/new", tdir));
+	maildir = cat_dir(dtu_S("%s/pf/mail/tlsrpt/new", tdir));
 	for (i = 0, got = maildir; (got = strstr(got,
 	    "X-TLSRPT-Collector: spooled")) != NULL; got++)
 		i++;
@@ -1327,7 +1219,7 @@ Test(milter_postfix, corpus_and_plain_mail)
 	    != NULL);
 	free(maildir);
 	cr_expect_eq(wait_delivered("user", 1), 1);
-	got = cat_dir(S("%s/pf/mail/user/new", tdir));
+	got = cat_dir(dtu_S("%s/pf/mail/user/new", tdir));
 	cr_expect(strstr(got, "X-TLSRPT") == NULL, "%s", got);
 	cr_expect(strstr(got, "\nSubject: plain\nMessage-ID: <p1@sender.test>"
 	    "\n") != NULL, "headers changed: %s", got);
@@ -1346,14 +1238,14 @@ Test(milter_postfix, spool_unwritable_tempfails_then_retry_stores)
 	make_db("m_pf_tempfail");
 	milter_start("");
 	pf_start();
-	if (system(S("chattr +i %s/spool/tmp 2>/dev/null", tdir)) != 0)
+	if (system(dtu_S("chattr +i %s/spool/tmp 2>/dev/null", tdir)) != 0)
 		cr_skip_test("chattr +i not supported here: cannot make the "
 		    "spool unwritable for root");
-	f = strdup(S("%s/google_mox_1.eml", tu_corpus_dir()));
+	f = strdup(dtu_S("%s/google_mox_1.eml", tu_corpus_dir()));
 	cr_expect_eq(send_files(RUA, "", f, codes, 1), 1);
 	cr_expect(codes[0] >= 400 && codes[0] < 500, "got %d", codes[0]);
 	cr_expect_eq(delivered("tlsrpt"), 0);
-	sh("chattr -i %s/spool/tmp", tdir);
+	dtu_sh("chattr -i %s/spool/tmp", tdir);
 	/* the sending MTA retries */
 	cr_expect_eq(send_files(RUA, "", f, codes, 1), 1);
 	cr_expect_eq(codes[0], 250);
@@ -1370,12 +1262,12 @@ Test(milter_postfix, discard_only_stored_reports)
 	make_db("m_pf_discard");
 	milter_start("--action discard");
 	pf_start();
-	cr_expect_eq(send_files(RUA, "", S("%s/google_mox_1.eml %s/empty_"
+	cr_expect_eq(send_files(RUA, "", dtu_S("%s/google_mox_1.eml %s/empty_"
 	    "tlsrpt-rs.eml", tu_corpus_dir(), tu_corpus_dir()), codes, 2), 2);
 	cr_expect_eq(codes[0], 250);
 	cr_expect_eq(codes[1], 250);
 	/* a report for us and someone else: they keep their copy */
-	cr_expect_eq(send_files(RUA ",user@tlsrpt.test", "", S("%s/mailru_"
+	cr_expect_eq(send_files(RUA ",user@tlsrpt.test", "", dtu_S("%s/mailru_"
 	    "tlsrpt-rs_1.eml", tu_corpus_dir()), codes, 1), 1);
 	cr_expect_eq(codes[0], 250);
 	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 2), 2);
@@ -1383,7 +1275,7 @@ Test(milter_postfix, discard_only_stored_reports)
 	cr_expect_eq(wait_delivered("tlsrpt", 1), 1);
 	usleep(500 * 1000);
 	cr_expect_eq(delivered("tlsrpt"), 1, "only the non-report");
-	got = cat_dir(S("%s/pf/mail/tlsrpt/new", tdir));
+	got = cat_dir(dtu_S("%s/pf/mail/tlsrpt/new", tdir));
 	cr_expect(strstr(got, "X-TLSRPT-Collector: rejected no-report") !=
 	    NULL, "%s", got);
 	free(got);
@@ -1402,9 +1294,9 @@ Test(milter_postfix, require_dkim)
 	m = (char *)tu_load("google_mox_1.eml", &len);
 	cr_assert_geq(asprintf(&t, "Authentication-Results: mx.tlsrpt.test;"
 	    " dkim=pass header.d=google.com header.s=20210112\r\n%s", m), 0);
-	write_file(S("%s/signed.eml", tdir), t, strlen(t));
+	dtu_write_file(dtu_S("%s/signed.eml", tdir), t, strlen(t));
 	free(t);
-	cr_expect_eq(send_files(RUA, "", S("%s/signed.eml %s/mailru_tlsrpt-"
+	cr_expect_eq(send_files(RUA, "", dtu_S("%s/signed.eml %s/mailru_tlsrpt-"
 	    "rs_1.eml", tdir, tu_corpus_dir()), codes, 2), 2);
 	cr_expect_eq(codes[0], 250);
 	cr_expect_eq(codes[1], 250);
@@ -1417,10 +1309,10 @@ Test(milter_postfix, require_dkim)
 	cr_expect(strncmp(stu_text(&tdb, "SELECT reason FROM "
 	    "tlsrpt.rejection", buf, sizeof(buf)), "dkim: ", 6) == 0, "%s",
 	    buf);
-	cr_expect_eq(count_files(S("%s/spool/bad", tdir)), 2);
+	cr_expect_eq(count_files(dtu_S("%s/spool/bad", tdir)), 2);
 	/* the rejected one is delivered, and says why */
 	cr_expect_eq(wait_delivered("tlsrpt", 2), 2);
-	t = cat_dir(S("%s/pf/mail/tlsrpt/new", tdir));
+	t = cat_dir(dtu_S("%s/pf/mail/tlsrpt/new", tdir));
 	cr_expect(strstr(t, "X-TLSRPT-Collector: rejected dkim: ") != NULL,
 	    "%s", t);
 	free(t);
@@ -1439,8 +1331,8 @@ Test(milter_postfix, parallel_sessions)
 	tu_str_add(&files, "%s", "");
 	for (i = 0; i < 20; i++) {
 		snprintf(id, sizeof(id), "par-%02d", i);
-		m = report_mail(S("d%02d.example", i), id, NULL);
-		write_file(S("%s/p%02d.eml", tdir, i), m, strlen(m));
+		m = report_mail(dtu_S("d%02d.example", i), id, NULL);
+		dtu_write_file(dtu_S("%s/p%02d.eml", tdir, i), m, strlen(m));
 		tu_str_add(&files, " %s/p%02d.eml", tdir, i);
 		free(m);
 	}
@@ -1478,8 +1370,9 @@ Test(milter_miltertest, protocol)
 
 	make_db("m_mt");
 	milter_start("");
-	out = run("MILTER_SOCK=inet:%d@127.0.0.1 REPORT_EML=%s/google_mox_1.eml"
-	    " miltertest -s tests/milter/protocol.lua 2>&1; echo rc=$?", mport,
+	out = dtu_run("MILTER_SOCK=inet:%d@127.0.0.1 "
+	    "REPORT_EML=%s/google_mox_1.eml miltertest -s "
+	    "tests/milter/protocol.lua 2>&1; echo rc=$?", mport,
 	    tu_corpus_dir());
 	cr_expect(strstr(out, "rc=0") != NULL, "%s", out);
 	free(out);

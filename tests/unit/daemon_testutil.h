@@ -1,0 +1,66 @@
+/*
+ * daemon_testutil.h -- helpers for the tests that run the real daemons
+ * (test_httpd.c, test_milter.c): shell commands, files, free ports, a
+ * daemon started and stopped as a child, a fresh database.  They fail
+ * the calling test (cr_assert) when something they need does not work.
+ */
+
+#ifndef TLSRPT_DAEMON_TESTUTIL_H
+#define TLSRPT_DAEMON_TESTUTIL_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+#include "store_testutil.h"
+
+/* Run a shell command; the test fails unless it exits 0. */
+void		 dtu_sh(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+/* A shell command's stdout: malloc'd, owned by the caller. */
+char		*dtu_run(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+/* printf into one of 8 static buffers: for arguments, never freed. */
+const char	*dtu_S(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+/* Create or truncate path with len bytes of buf. */
+void		 dtu_write_file(const char *path, const void *buf,
+		    size_t len);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int		 dtu_free_port(void);
+
+/* The program named by the environment variable env, else dflt. */
+const char	*dtu_bin(const char *env, const char *dflt);
+
+/*
+ * Start /bin/sh -c cmd as a child (killed when the test process dies);
+ * cmd stays the caller's.  Returns its pid.
+ */
+pid_t		 dtu_spawn(const char *cmd);
+
+/*
+ * Poll ready(arg) every 100 ms, 100 times at most (10 s), while the
+ * child pid runs: the test fails with "NAME exited; see LOG" when it
+ * exits first.  Returns 1 once ready, 0 when it never was.
+ */
+int		 dtu_wait_ready(pid_t pid, int (*ready)(void *), void *arg,
+		    const char *name, const char *log);
+
+/*
+ * Send sig to pid and reap it, waiting 50 ms at a time, tries times at
+ * most; then SIGKILL it and reap it.  Returns 1 when it exited in time,
+ * 0 when it had to be killed; *st is its wait status either way.
+ */
+int		 dtu_stop(pid_t pid, int sig, int tries, int *st);
+
+/*
+ * A fresh database for this test, migrated: *have is 1 as soon as there
+ * is one to drop (stu_db_drop()).
+ */
+void		 dtu_make_db(struct stu_db *, int *have, const char *label);
+
+#endif
