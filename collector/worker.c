@@ -12,12 +12,12 @@
  * backoff_max_s between attempts.
  *
  * Under load the rounds are made to be big: a round that found fewer
- * than batch_max files in new/ is followed by a short wait (linger) for
- * more, cut short once batch_max more were announced by worker_kick(): a
- * transaction of a few reports costs the database nearly as much as one
- * of hundreds.  A round lists up to WORKER_LIST_MAX files, so a backlog
- * of many thousands is read from the directory a few times, not once
- * per batch.  One ingest parser is reused for every file.
+ * than batch_max files in new/ is followed by a short wait (linger()) for
+ * more while worker_kick() keeps announcing them: a transaction of a few
+ * reports costs the database nearly as much as one of hundreds.  A round
+ * lists up to WORKER_LIST_MAX files, so a backlog of many thousands is
+ * read from the directory a few times, not once per batch.  One ingest
+ * parser is reused for every file.
  *
  * Locking: mtx guards stopping, kicks, kick_want and stats; everything
  * else in struct worker belongs to the worker thread once it runs.
@@ -39,7 +39,8 @@
 #include "worker.h"
 
 #define WORKER_LIST_MAX	8192	/* files listed per round */
-#define WORKER_LINGER_MS 200	/* wait for more after a short round */
+#define WORKER_LINGER_MS 500	/* at most, for more after a short round */
+#define WORKER_LINGER_STEP_MS 50	/* ends when a step brings nothing */
 #define KICK_NEVER	((size_t)-1)	/* a wait worker_kick() never ends */
 
 /* What a round or a step ended with. */
@@ -100,6 +101,7 @@ static int	 reject(struct worker *, const char *,
 static void	 items_free(struct worker *);
 static int	 is_stopping(struct worker *);
 static void	 wait_for(struct worker *, unsigned long, size_t);
+static void	 linger(struct worker *);
 static void	 set_error(struct worker *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static const char *extra_value(const struct spool_file *, const char *);
@@ -272,7 +274,7 @@ worker_main(void *arg)
 		if (r == 0)			/* new/ was empty */
 			wait_for(w, w->rescan_s * 1000UL, 1);
 		else if (w->short_round)	/* let a batch gather */
-			wait_for(w, WORKER_LINGER_MS, w->batch_max);
+			linger(w);
 	}
 	store_close(w->st);
 	w->st = NULL;
@@ -314,6 +316,35 @@ wait_for(struct worker *w, unsigned long ms, size_t kicks)
 			break;
 	w->kick_want = KICK_NEVER;
 	pthread_mutex_unlock(&w->mtx);
+}
+
+/*
+ * After a round that found few files: wait while reports keep coming
+ * (announced by worker_kick()), until batch_max of them came or
+ * WORKER_LINGER_MS passed, but no longer than a step once they stop, so
+ * that the last reports of a burst are not held back.
+ */
+static void
+linger(struct worker *w)
+{
+	unsigned long	waited;
+	size_t		last, k;
+	int		stop;
+
+	pthread_mutex_lock(&w->mtx);
+	last = w->kicks;
+	pthread_mutex_unlock(&w->mtx);
+	for (waited = 0; waited < WORKER_LINGER_MS;
+	    waited += WORKER_LINGER_STEP_MS) {
+		wait_for(w, WORKER_LINGER_STEP_MS, w->batch_max);
+		pthread_mutex_lock(&w->mtx);
+		k = w->kicks;
+		stop = w->stopping;
+		pthread_mutex_unlock(&w->mtx);
+		if (stop || k >= w->batch_max || k == last)
+			break;
+		last = k;
+	}
 }
 
 static void

@@ -63,8 +63,9 @@ struct worker_conf {
  * the thread cannot start; a database that is down, or not migrated, is
  * not an error here (the worker retries; see stats.db_up, last_error).
  *
- * Each spool file is parsed with ingest_any() (a whole mail message is
- * sniffed and goes to ingest_message()).  For a gzip or JSON payload
+ * Each spool file is parsed with the worker's reusable ingest parser,
+ * ingest_parser_any() (a whole mail message is sniffed and goes to
+ * ingest_message()).  For a gzip or JSON payload
  * these optional extra header lines feed struct ingest_meta:
  * "x-filename", "x-tls-report-domain", "x-tls-report-submitter",
  * "x-subject"; with "source: mail" INGEST_MF_MAIL is set too.  For any
