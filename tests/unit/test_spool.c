@@ -789,7 +789,7 @@ gc_take_thread(void *v)
 		free(ent);
 		if (n > 0)
 			cr_assert_eq(spool_sync(t->sp), 0);
-		if (last)
+		if (last && n == 0)	/* the puts are over: drain all */
 			break;
 	}
 	return NULL;
