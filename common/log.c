@@ -23,6 +23,8 @@ static const char	*log_ident = "tlsrpt";
 
 static void	logit(int, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+static void	vlog_errno(int, int, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
 
 void
 log_init(int to_stderr, const char *ident, int facility, int verbose)
