@@ -55,23 +55,7 @@ rate(const struct store_domain_summary *d)
 	return total > 0 ? (double)d->failed / (double)total : 0.0;
 }
 
-/* A sender's string for a terminal: "(unknown)" for "", and nothing
- * that could move the cursor.  Returns buf or a constant. */
-static const char *
-shown_r(const char *s, char *buf, size_t bufsz)
-{
-	size_t	i;
-
-	if (s[0] == '\0')
-		return "(unknown)";
-	for (i = 0; s[i] != '\0' && i + 1 < bufsz; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
-		    s[i];
-	buf[i] = '\0';
-	return buf;
-}
-
-#define shown(s)	shown_r((s), safe, sizeof(safe))
+#define shown(s)	out_shown((s), safe, sizeof(safe))
 
 int
 cmd_summary(int argc, char **argv)
@@ -145,14 +129,10 @@ domain_level(const struct store_domain_summary *d)
 	size_t	i;
 	int	lvl = 0;
 
-	for (i = 0; i < d->nrts; i++) {
-		if (d->rts[i].failed_sessions <= 0)
-			continue;
-		if (strcmp(tlsrpt_result_severity(d->rts[i].result_type),
-		    "critical") == 0)
-			return 2;
-		lvl = 1;
-	}
+	for (i = 0; i < d->nrts; i++)
+		if (d->rts[i].failed_sessions > 0 &&
+		    out_rt_level(d->rts[i].result_type) > lvl)
+			lvl = out_rt_level(d->rts[i].result_type);
 	return lvl;
 }
 
@@ -176,15 +156,32 @@ print_window(FILE *f, const struct query_opts *q)
 	}
 }
 
+/* A domain in the text table's order: its level, then store order. */
+struct row {
+	size_t	i;
+	int	lvl;
+};
+
+static int
+cmp_row(const void *a, const void *b)
+{
+	const struct row	*x = a, *y = b;
+
+	if (x->lvl != y->lvl)
+		return y->lvl - x->lvl;		/* critical first */
+	return x->i < y->i ? -1 : x->i > y->i;	/* then by domain */
+}
+
 static void
 print_text(const struct query_opts *q, const struct store_domain_summary *ds,
     size_t n)
 {
 	static const char	*status[] = { "ok", "WARNING", "CRITICAL" };
+	const struct store_domain_summary *d;
 	const struct store_rt_count *rt;
+	struct row		*rows;
 	char			 safe[256], safe2[256];
 	size_t			 i, j, w = 6, nflags = 0;
-	int			 lvl;
 	int64_t			 reports = 0;
 
 	for (i = 0; i < n; i++) {
@@ -200,33 +197,40 @@ print_text(const struct query_opts *q, const struct store_domain_summary *ds,
 		printf("No reports in this window.\n");
 		return;
 	}
+	if ((rows = calloc(n, sizeof(*rows))) == NULL) {
+		cli_fail("out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		rows[i].i = i;
+		rows[i].lvl = domain_level(&ds[i]);
+	}
+	qsort(rows, n, sizeof(*rows), cmp_row);
 	printf("%-*s %8s %9s %12s %10s %8s  %s\n", (int)w, "DOMAIN",
 	    "REPORTS", "REPORTERS", "SUCCESSFUL", "FAILED", "FAILED%",
 	    "STATUS");
-	/* critical first, then warning, then ok; by domain within each */
-	for (lvl = 2; lvl >= 0; lvl--)
-	for (i = 0; i < n; i++)
-		if (domain_level(&ds[i]) == lvl)
+	for (i = 0; i < n; i++) {
+		d = &ds[rows[i].i];
 		printf("%-*s %8" PRId64 " %9" PRId64 " %12" PRId64 " %10" PRId64
-		    " %7.2f%%  %s\n", (int)w, shown(ds[i].domain),
-		    ds[i].reports, ds[i].reporters, ds[i].successful,
-		    ds[i].failed, 100.0 * rate(&ds[i]),
-		    status[domain_level(&ds[i])]);
-	for (lvl = 2; lvl >= 0; lvl--)
-	for (i = 0; i < n; i++)
-		for (j = 0; j < ds[i].nrts; j++) {
-			if (domain_level(&ds[i]) != lvl)
-				continue;
-			rt = &ds[i].rts[j];
+		    " %7.2f%%  %s\n", (int)w, shown(d->domain), d->reports,
+		    d->reporters, d->successful, d->failed, 100.0 * rate(d),
+		    status[rows[i].lvl]);
+	}
+	for (i = 0; i < n; i++) {
+		d = &ds[rows[i].i];
+		for (j = 0; j < d->nrts; j++) {
+			rt = &d->rts[j];
 			if (nflags++ == 0)
 				printf("\nFailed sessions by result type:\n");
 			printf("  %-*s %-8s %-26s %8" PRId64 "  %s\n", (int)w,
-			    shown(ds[i].domain),
+			    shown(d->domain),
 			    tlsrpt_result_severity(rt->result_type),
-			    shown_r(rt->result_type, safe2, sizeof(safe2)),
+			    out_shown(rt->result_type, safe2, sizeof(safe2)),
 			    rt->failed_sessions,
 			    tlsrpt_result_meaning(rt->result_type));
 		}
+	}
+	free(rows);
 }
 
 static void
