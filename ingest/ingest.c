@@ -2,7 +2,6 @@
  * ingest.c -- the entry points of ingest/: limits, sniffing, dispatch.
  */
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,18 +307,31 @@ copy_meta(struct tlsrpt_report *rep, const char *s)
 	return arena_strndup(&rep->arena, s, n);
 }
 
-/* JSON text starts with '{' or '[' after optional white space or BOM. */
-static int
-looks_like_json(const unsigned char *p, size_t len)
+/*
+ * The first byte of JSON text after an optional UTF-8 BOM and JSON white
+ * space (RFC 8259: space, tab, CR, LF), or -1 when there is none.
+ */
+int
+json_first_byte(const unsigned char *p, size_t len)
 {
 	size_t	i = 0;
 
 	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
 		i = 3;
 	for (; i < len; i++)
-		if (!isspace(p[i]))
-			return p[i] == '{' || p[i] == '[';
-	return 0;
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' &&
+		    p[i] != '\n')
+			return p[i];
+	return -1;
+}
+
+/* JSON text starts with '{' or '['. */
+static int
+looks_like_json(const unsigned char *p, size_t len)
+{
+	int	c = json_first_byte(p, len);
+
+	return c == '{' || c == '[';
 }
 
 /*

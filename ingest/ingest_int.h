@@ -61,6 +61,9 @@ enum ingest_status	 gunzip_with(struct z_stream_s *, const unsigned char *,
 /* After the walk: domain fallback, accounting, dedup key, warnings. */
 enum ingest_status	 report_finish(struct parse_ctx *);
 
+/* The first byte of JSON text after a BOM and white space, or -1. */
+int	json_first_byte(const unsigned char *, size_t);
+
 /* 1 when the result type is one of RFC 8460 §4.3. */
 int	result_type_known(const char *);
 

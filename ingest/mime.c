@@ -430,21 +430,11 @@ part_decode(GMimePart *part, size_t stop, struct bbuf *out)
 static enum kind
 sniff(const unsigned char *p, size_t len)
 {
-	size_t	i = 0;
-
 	if (p == NULL)
 		return KIND_NONE;
 	if (ingest_is_gzip(p, len))
 		return KIND_GZIP;
-	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
-		i = 3;
-	for (; i < len; i++) {
-		if (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
-		    p[i] == '\n')
-			continue;
-		return p[i] == '{' ? KIND_JSON : KIND_NONE;
-	}
-	return KIND_NONE;
+	return json_first_byte(p, len) == '{' ? KIND_JSON : KIND_NONE;
 }
 
 /* application/tlsrpt, application/tlsrpt+gzip, +json, +x-gzip, ... */
