@@ -135,11 +135,7 @@ worker_start(struct spool *sp, const struct worker_conf *conf, char *err,
 	w->lim = conf->lim;
 	if (memcmp(&w->lim, &zero, sizeof(zero)) == 0)
 		ingest_limits_default(&w->lim);
-	w->payload_max = w->lim.mail_max;
-	if (w->lim.compressed_max > w->payload_max)
-		w->payload_max = w->lim.compressed_max;
-	if (w->lim.json_max > w->payload_max)
-		w->payload_max = w->lim.json_max;
+	w->payload_max = ingest_input_max(&w->lim);
 	w->batch_max = conf->batch_max ? conf->batch_max :
 	    WORKER_BATCH_DEFAULT;
 	if (w->batch_max > WORKER_BATCH_MAX)

@@ -39,6 +39,18 @@ ingest_limits_default(struct ingest_limits *lim)
 	lim->details_max = LIM_DETAILS_MAX;
 }
 
+size_t
+ingest_input_max(const struct ingest_limits *lim)
+{
+	size_t	m = lim->mail_max;
+
+	if (lim->compressed_max > m)
+		m = lim->compressed_max;
+	if (lim->json_max > m)
+		m = lim->json_max;
+	return m;
+}
+
 const char *
 ingest_status_str(enum ingest_status st)
 {

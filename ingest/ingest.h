@@ -51,6 +51,10 @@ struct ingest_limits {
 /* Fills in the defaults of common/limits.h. */
 void	ingest_limits_default(struct ingest_limits *);
 
+/* The largest input any entry point takes under lim: a whole mail
+ * message, a gzip report or plain JSON, whichever limit is highest. */
+size_t	ingest_input_max(const struct ingest_limits *);
+
 /*
  * What a transport knows about a payload besides its bytes.  Every member
  * may be NULL.  Borrowed for the duration of a call.

@@ -157,37 +157,24 @@ cmd_import(int argc, char **argv)
 	return rc;
 }
 
-static size_t
-input_max(const struct ingest_limits *lim)
-{
-	size_t	m = lim->mail_max;
-
-	if (lim->compressed_max > m)
-		m = lim->compressed_max;
-	if (lim->json_max > m)
-		m = lim->json_max;
-	return m;
-}
-
 static void
 import_path(struct importer *im, const char *path)
 {
 	struct stat	 sb;
 	unsigned char	*buf = NULL;
-	size_t		 len = 0;
+	size_t		 len = 0, max = ingest_input_max(&im->lim);
 	char		 why[128];
 	int		 fd = -1, toobig = 0;
 
 	if (strcmp(path, "-") == 0) {
-		if (read_fd(STDIN_FILENO, input_max(&im->lim), &buf, &len,
-		    &toobig) == -1) {
+		if (read_fd(STDIN_FILENO, max, &buf, &len, &toobig) == -1) {
 			snprintf(why, sizeof(why), "cannot read stdin: %s",
 			    strerror(errno));
 			add_rejection(im, "-", im->mail ? "mail" : "stdin", NULL,
 			    0, why);
 		} else if (toobig) {
 			snprintf(why, sizeof(why), "input over the limit of %zu "
-			    "bytes", input_max(&im->lim));
+			    "bytes", max);
 			add_rejection(im, "-", im->mail ? "mail" : "stdin", buf,
 			    len, why);
 		} else
@@ -211,20 +198,20 @@ import_path(struct importer *im, const char *path)
 		add_rejection(im, path, "file", NULL, 0, "not a regular file");
 		goto out;
 	}
-	if ((size_t)sb.st_size > input_max(&im->lim)) {
+	if ((size_t)sb.st_size > max) {
 		snprintf(why, sizeof(why), "file of %lld bytes over the limit "
-		    "of %zu", (long long)sb.st_size, input_max(&im->lim));
+		    "of %zu", (long long)sb.st_size, max);
 		add_rejection(im, path, "file", NULL, 0, why);
 		goto out;
 	}
-	if (read_fd(fd, input_max(&im->lim), &buf, &len, &toobig) == -1) {
+	if (read_fd(fd, max, &buf, &len, &toobig) == -1) {
 		snprintf(why, sizeof(why), "cannot read: %s", strerror(errno));
 		add_rejection(im, path, "file", NULL, 0, why);
 		goto out;
 	}
 	if (toobig) {
 		snprintf(why, sizeof(why), "file over the limit of %zu bytes",
-		    input_max(&im->lim));
+		    max);
 		add_rejection(im, path, "file", buf, len, why);
 		goto out;
 	}
