@@ -227,7 +227,7 @@ FUZZ_CC		?= clang
 FUZZ_B		= build-fuzz
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		  -fno-omit-frame-pointer
-FUZZ_SEEDS	?= $(CURDIR)/../shared/corpus tests/data tests/fuzz/regress
+FUZZ_SEEDS	?= tests/data tests/fuzz/regress
 FUZZ_FLAGS	?= -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 		  -print_final_stats=1
 

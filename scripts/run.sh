@@ -80,7 +80,7 @@ cat <<EOT
 tlsrpt-httpd is listening on https://$host:$port/v1/report (Ctrl-C stops it).
 Post a report from another terminal:
 
-    curl -k --data-binary @../shared/corpus/microsoft_tls-rpt-monitor_1.json.gz -H 'Content-Type: application/tlsrpt+gzip' https://$host:$port/v1/report
+    curl -k --data-binary @tests/data/corpus/microsoft_tls-rpt-monitor_1.json.gz -H 'Content-Type: application/tlsrpt+gzip' https://$host:$port/v1/report
 
 See it stored:
 
@@ -91,7 +91,7 @@ Health and metrics: curl -k https://$host:$port/healthz, curl -k https://$host:$
 tlsrpt-milter is on unix:$top/var/milter.sock (rua tlsrpt@tlsrpt.test).
 Play an MTA delivering a report mail to it:
 
-    MILTER_SOCK=unix:$top/var/milter.sock REPORT_EML=../shared/corpus/google_mox_1.eml miltertest -s tests/milter/protocol.lua
+    MILTER_SOCK=unix:$top/var/milter.sock REPORT_EML=tests/data/corpus/google_mox_1.eml miltertest -s tests/milter/protocol.lua
 
 EOT
 wait "$pid"

@@ -1,7 +1,7 @@
 /*
  * test_mime.c -- ingest_message(): the report out of real and crafted mail.
  *
- * The corpus is read from $TLSRPT_CORPUS, else ../shared/corpus (tests
+ * The corpus is read from $TLSRPT_CORPUS, else tests/data/corpus (tests
  * run from the repository root).
  */
 

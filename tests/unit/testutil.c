@@ -17,7 +17,7 @@ tu_corpus_dir(void)
 {
 	const char	*d = getenv("TLSRPT_CORPUS");
 
-	return d != NULL && *d != '\0' ? d : "../shared/corpus";
+	return d != NULL && *d != '\0' ? d : "tests/data/corpus";
 }
 
 unsigned char *

@@ -10,7 +10,7 @@
 
 #include "ingest.h"
 
-/* The shared corpus: $TLSRPT_CORPUS, else ../shared/corpus. */
+/* The shared corpus: $TLSRPT_CORPUS, else tests/data/corpus. */
 const char	*tu_corpus_dir(void);
 
 /* Reads a whole file (corpus-relative when not absolute) into a new
