@@ -1,6 +1,8 @@
 # Makefile -- tlsrpt-collector.  GNU make, one file, no recursion.
 #
-#   make             build bin/tlsrpt (installs missing Debian packages)
+#   make             build bin/ (as root, installs missing compilers and
+#                    -dev libraries; never a server or an MTA)
+#   make run         also installs and starts PostgreSQL and the daemons
 #   make check       unit, corpus and PostgreSQL tests, then the same suite
 #                    under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz        libFuzzer over the ingest entry points (FUZZ_SECONDS)
@@ -30,7 +32,7 @@ SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 # library headers are system headers so their warnings are not ours.
 lazy	= $(eval $(1) := $(shell $(2)))$($(1))
 PC_CFLAGS = $(call lazy,PC_CFLAGS,$(PKG_CONFIG) --cflags \
-	  json-c zlib gmime-3.0 nettle libpq criterion | sed 's/-I/-isystem /g')
+	  json-c zlib gmime-3.0 nettle libpq | sed 's/-I/-isystem /g')
 PC_LIBS	= $(call lazy,PC_LIBS,$(PKG_CONFIG) --libs json-c zlib gmime-3.0 nettle)
 PQ_LIBS	= $(call lazy,PQ_LIBS,$(PKG_CONFIG) --libs libpq)
 CR_LIBS	= $(call lazy,CR_LIBS,$(PKG_CONFIG) --libs criterion)
@@ -62,8 +64,17 @@ SCHEMA_C  = $(B)/store/schema_sql.c
 
 all: bin/tlsrpt
 
+# What each step needs from Debian (scripts/deps.sh): a plain make only
+# the compilers and -dev libraries; run, check and bench their servers
+# and tools.  Ordered so that two apt-get never run at once.
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh build
+deps-run: deps
+	@scripts/deps.sh run
+deps-test: deps
+	@scripts/deps.sh test
+deps-bench: deps-test
+	@scripts/deps.sh bench
 
 $(B)/%.o: %.c | deps
 	@mkdir -p $(@D)
@@ -144,7 +155,7 @@ check check-one: $(B)/bin/tlsrpt-milter
 check check-one: export TLSRPT_MILTER_BIN = $(CURDIR)/$(B)/bin/tlsrpt-milter
 
 # make run: PostgreSQL under ./var/pg, tlsrpt-httpd on https://127.0.0.1:8443
-run: bin/tlsrpt bin/tlsrpt-httpd
+run: bin/tlsrpt bin/tlsrpt-httpd | deps-run
 	@scripts/run.sh
 .PHONY: run
 
@@ -157,14 +168,14 @@ $(B)/bench/httpd_gen: $(call obj,tests/bench/httpd_gen.c tests/bench/gen.c) \
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PC_LIBS)
 bench-httpd: $(B)/bench/httpd_load $(B)/bench/httpd_gen bin/tlsrpt \
-    bin/tlsrpt-httpd
+    bin/tlsrpt-httpd | deps-bench
 	B=$(B) tests/with-pg.sh tests/bench/httpd_bench.sh
 bench: bench-httpd
 .PHONY: bench-httpd
 
 # make bench also measures tlsrpt-milter behind a private Postfix
 # (tests/bench/milter_bench.sh; needs root and Postfix, skips otherwise)
-bench-milter: $(B)/bin/tlsrpt-milter $(B)/bin/tlsrpt
+bench-milter: $(B)/bin/tlsrpt-milter $(B)/bin/tlsrpt | deps-bench
 	B=$(B) tests/with-pg.sh tests/bench/milter_bench.sh
 bench: bench-milter
 .PHONY: bench-milter
@@ -180,6 +191,7 @@ bin/tlsrpt: $(B)/bin/tlsrpt
 
 # --- tests ---------------------------------------------------------------
 
+$(call obj,$(UNIT)): | deps-test
 $(B)/tests/unit-tests: $(call obj,$(UNIT)) $(LIBMILT) $(LIBCOLLECT) $(ALIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(call obj,$(UNIT)) \
@@ -187,12 +199,12 @@ $(B)/tests/unit-tests: $(call obj,$(UNIT)) $(LIBMILT) $(LIBCOLLECT) $(ALIBS)
 
 # The suite runs twice: as built, then under ASan + UBSan.  Each run gets
 # its own throw-away PostgreSQL (tests/with-pg.sh).
-check: $(B)/tests/unit-tests $(B)/bin/tlsrpt
+check: $(B)/tests/unit-tests $(B)/bin/tlsrpt | deps-test
 	TLSRPT_BIN=$(B)/bin/tlsrpt tests/with-pg.sh $(B)/tests/unit-tests
 	$(MAKE) --no-print-directory B=build-san EXTRA_CFLAGS="$(SANFLAGS)" \
 	    CFLAGS="-O1 -g" check-one
 
-check-one: $(B)/tests/unit-tests $(B)/bin/tlsrpt
+check-one: $(B)/tests/unit-tests $(B)/bin/tlsrpt | deps-test
 	G_SLICE=always-malloc \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -209,7 +221,7 @@ db-stop:
 clean:
 	rm -rf build build-san build-fuzz bin
 
-.PHONY: all deps check check-one clean fuzz bench db db-stop
+.PHONY: all deps deps-run deps-test deps-bench check check-one clean fuzz bench db db-stop
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # --- bench and fuzz (tests/bench/, tests/fuzz/) ---------------------------
@@ -236,7 +248,7 @@ $(B)/bench/bench: $(call obj,$(BENCH)) $(ALIBS)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(BENCH)) $(ALIBS) \
 	    $(PQ_LIBS) $(PC_LIBS)
 
-bench: $(B)/bench/bench
+bench: $(B)/bench/bench | deps-bench
 	@$(MAKE) --no-print-directory bin/tlsrpt >/dev/null 2>&1 || \
 	    echo "bench: bin/tlsrpt does not build; its import is not timed"
 	TLSRPT_BIN=$(CURDIR)/bin/tlsrpt tests/with-pg.sh $(B)/bench/bench
@@ -245,7 +257,7 @@ bench: $(B)/bench/bench
 # reports for 10,000 domains (BENCH_QUERY_REPORTS to scale); prints the
 # times against the 1 s target, asserts nothing.
 bench: bench-query
-bench-query: $(B)/bin/tlsrpt
+bench-query: $(B)/bin/tlsrpt | deps-bench
 	tests/with-pg.sh tests/bench/bench_query.sh $(B)/bin/tlsrpt
 .PHONY: bench-query
 
@@ -257,7 +269,7 @@ $(B)/fuzz/fuzz_ingest: $(call obj,tests/fuzz/fuzz_ingest.c) $(LIBINGEST) \
 	    $(call obj,tests/fuzz/fuzz_ingest.c) $(LIBINGEST) $(LIBCOMMON) \
 	    $(PC_LIBS)
 
-fuzz-build:
+fuzz-build: | deps-test
 	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=$(FUZZ_CC) \
 	    CFLAGS="-O1 -g" EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
 	    $(FUZZ_B)/fuzz/fuzz_ingest

@@ -1,19 +1,40 @@
 #!/bin/sh
-# deps.sh -- install the Debian packages the build and the tests need.
+# deps.sh -- install the Debian packages one step of the build needs.
 #
-# Run by make before building.  As root it installs what is missing with
+# Usage: scripts/deps.sh SET...   where SET is
+#   build   compilers and -dev libraries: what `make` needs, nothing else
+#   run     what `make run` needs: the PostgreSQL server, certtool
+#   test    what `make check` needs: PostgreSQL, Criterion, curl, Postfix,
+#           miltertest, clang and its sanitizer runtime, python3
+#   bench   what `make bench` needs besides test: wrk
+#
+# Run by make before each step.  As root it installs what is missing with
 # apt-get; otherwise it prints the exact command and fails.  Quiet when
-# everything is present.
+# everything is present.  A plain `make` never installs a server or an MTA.
 set -eu
 
-PKGS="gcc make pkg-config libjson-c-dev zlib1g-dev libpq-dev nettle-dev
-libgmime-3.0-dev libcriterion-dev postgresql postgresql-client
-clang libclang-rt-14-dev curl
-libmicrohttpd-dev libgnutls28-dev gnutls-bin wrk
-libmilter-dev postfix miltertest python3"
+BUILD="gcc make pkg-config libjson-c-dev zlib1g-dev libpq-dev nettle-dev
+libgmime-3.0-dev libmicrohttpd-dev libgnutls28-dev libmilter-dev"
+RUN="postgresql postgresql-client gnutls-bin curl"
+TEST="$RUN libcriterion-dev clang libclang-rt-14-dev postfix miltertest
+python3"
+BENCH="$TEST wrk"
+
+want=""
+for set in "${@:-build}"; do
+	case $set in
+	build)	want="$want $BUILD" ;;
+	run)	want="$want $RUN" ;;
+	test)	want="$want $TEST" ;;
+	bench)	want="$want $BENCH" ;;
+	*)	echo "deps: unknown set '$set' (build, run, test, bench)" >&2
+		exit 2 ;;
+	esac
+done
 
 missing=""
-for p in $PKGS; do
+for p in $want; do
+	case " $missing " in *" $p "*) continue ;; esac
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 	    grep -q "install ok installed"; then
 		missing="$missing $p"
