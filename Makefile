@@ -53,6 +53,8 @@ CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
 	  report-cli/output.c report-cli/window.c
 CLI	+= report-cli/cmd_failures.c report-cli/cmd_readiness.c \
 	  report-cli/readiness.c report-cli/cmd_digest.c
+CLI	+= report-cli/digest.c report-cli/digest_text.c \
+	  report-cli/digest_html.c report-cli/digest_mime.c
 UNIT	= $(wildcard tests/unit/*.c)
 SCHEMA	= $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
 

@@ -1,0 +1,118 @@
+/*
+ * digest_text.c -- the text/plain view of the digest model (digest.h):
+ * notable domains first, each with its figures, what is new, the top
+ * failures, who went silent and the readiness verdict; then one line per
+ * quiet OK domain.  A sender's strings pass through out_shown().
+ */
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "digest.h"
+#include "ingest.h"
+#include "readiness.h"
+
+static void	text_domain(const struct digest *, const struct digest_domain *,
+		    FILE *);
+
+static void
+text_domain(const struct digest *dg, const struct digest_domain *d, FILE *f)
+{
+	const struct store_fail_mx	*fl;
+	char				 safe[256], safe2[256];
+	size_t				 i, k;
+
+	fprintf(f, "\n### %s: %s\n", out_shown(d->name, safe,
+	    sizeof(safe)), digest_status_str(d->status));
+	fprintf(f, "Sessions: %" PRId64 " (previous period %" PRId64 "), "
+	    "failure rate %.2f%% (previous %.2f%%)\n", digest_sessions(d->cur),
+	    digest_sessions(d->prev), 100.0 * digest_frate(d->cur), 100.0 * digest_frate(d->prev));
+	for (i = 0, k = 0; d->cur != NULL && i < d->cur->nrts; i++)
+		if (digest_new_rt(d, i))
+			fprintf(f, "%s%s (%" PRId64 ", %s)", k++ == 0 ?
+			    "New result types: " : ", ",
+			    out_shown(d->cur->rts[i].result_type, safe,
+			    sizeof(safe)), d->cur->rts[i].failed_sessions,
+			    tlsrpt_result_severity(d->cur->rts[i].result_type));
+	if (k > 0)
+		fputc('\n', f);
+	for (i = 0, k = 0; i < d->nfails; i++)
+		if (digest_new_mx(d, i))
+			fprintf(f, "%s%s", k++ == 0 ?
+			    "New failing MX hosts: " : ", ",
+			    out_shown(d->fails[i].mx, safe, sizeof(safe)));
+	if (k > 0)
+		fputc('\n', f);
+	if (d->nfails > 0)
+		fprintf(f, "Top failures:\n");
+	for (i = 0; i < d->nfails && i < DIGEST_TOP_MAX; i++) {
+		fl = &d->fails[i];
+		fprintf(f, "  %8" PRId64 "  %-26s %-30s %" PRId64
+		    " reporter%s\n", fl->failed,
+		    out_shown(fl->result_type, safe, sizeof(safe)),
+		    out_shown(fl->mx, safe2, sizeof(safe2)), fl->reporters,
+		    fl->reporters == 1 ? "" : "s");
+	}
+	for (i = 0, k = 0; i < d->nprdays; i++)
+		if (digest_silent(dg, d, i))
+			fprintf(f, "%s%s (reported on %" PRId64 " days of the "
+			    "previous period, none in this one)", k++ == 0 ?
+			    "Gone silent: " : ", ",
+			    out_shown(d->prdays[i].reporter, safe,
+			    sizeof(safe)), d->prdays[i].days);
+	if (k > 0)
+		fputc('\n', f);
+	if (d->rd == NULL)
+		return;
+	fprintf(f, "MTA-STS readiness for enforce (last %d days): %s\n",
+	    DIGEST_READY_DAYS, rd_verdict_str(d->ev.verdict));
+	for (i = 0; i < d->ev.nreasons; i++)
+		if (d->ev.reasons[i].status != RS_OK)
+			fprintf(f, "  - %s: %s\n    next: %s\n",
+			    rd_check_str(d->ev.reasons[i].check),
+			    d->ev.reasons[i].text, d->ev.reasons[i].next);
+}
+
+void
+digest_text(const struct digest *dg, FILE *f)
+{
+	const struct digest_domain	*d;
+	char			 safe[256];
+	size_t			 i, quiet = 0;
+
+	fprintf(f, "TLS report digest for ");
+	digest_period(f, dg->since, dg->until);
+	fprintf(f, " (UTC), compared with ");
+	digest_period(f, dg->prev_since, dg->since);
+	fprintf(f, ".\nOverall: %s -- %zu critical, %zu warning, %zu ok "
+	    "(%zu domain%s)\n", digest_status_str(dg->worst),
+	    dg->count[DG_CRITICAL], dg->count[DG_WARNING], dg->count[DG_OK],
+	    dg->ndoms, dg->ndoms == 1 ? "" : "s");
+	if (dg->ndoms == 0)
+		fprintf(f, "\nNo reports in this period or the previous "
+		    "one.\n");
+	for (i = 0; i < dg->ndoms; i++) {
+		d = &dg->doms[i];
+		if (d->notable)
+			text_domain(dg, d, f);
+		else
+			quiet++;
+	}
+	if (quiet > 0)
+		fprintf(f, "\n### OK, nothing failed\n");
+	for (i = 0, quiet = 0; i < dg->ndoms; i++) {
+		d = &dg->doms[i];
+		if (d->notable)
+			continue;
+		if (quiet++ == DIGEST_OK_LIST_MAX) {
+			fprintf(f, "  ... and more\n");
+			break;
+		}
+		fprintf(f, "  %-40s %10" PRId64 " sessions (previous %" PRId64
+		    ")\n", out_shown(d->name, safe, sizeof(safe)),
+		    digest_sessions(d->cur), digest_sessions(d->prev));
+	}
+	fprintf(f, "\n-- \ntlsrpt digest %s; `tlsrpt failures` and `tlsrpt "
+	    "readiness --domain D` tell more.\n", TLSRPT_VERSION);
+}
