@@ -201,6 +201,7 @@ $(B)/tests/unit-tests: $(call obj,$(UNIT)) $(LIBMILT) $(LIBCOLLECT) $(ALIBS)
 
 # The suite runs twice: as built, then under ASan + UBSan.  Each run gets
 # its own throw-away PostgreSQL (tests/with-pg.sh).
+check: check-layering
 check: $(B)/tests/unit-tests $(B)/bin/tlsrpt | deps-test
 	TLSRPT_BIN=$(B)/bin/tlsrpt tests/with-pg.sh $(B)/tests/unit-tests
 	$(MAKE) --no-print-directory B=build-san EXTRA_CFLAGS="$(SANFLAGS)" \
@@ -214,6 +215,10 @@ check-one: $(B)/tests/unit-tests $(B)/bin/tlsrpt | deps-test
 	TLSRPT_BIN=$(B)/bin/tlsrpt tests/with-pg.sh \
 	    tests/run-sanitized.sh $(B)/tests/unit-tests
 
+# Every include within its layer (DESIGN.md); see the script.
+check-layering:
+	@scripts/check-layering.sh
+
 # A private PostgreSQL under ./var/pg to try the CLI against.
 db: bin/tlsrpt
 	@scripts/devdb.sh start
@@ -223,7 +228,7 @@ db-stop:
 clean:
 	rm -rf build build-san build-fuzz bin
 
-.PHONY: all deps deps-run deps-test deps-bench check check-one clean fuzz bench db db-stop
+.PHONY: all deps deps-run deps-test deps-bench check check-layering check-one clean fuzz bench db db-stop
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # --- bench and fuzz (tests/bench/, tests/fuzz/) ---------------------------
