@@ -31,15 +31,38 @@ SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 # pkg-config is asked once, lazily, after `deps` has installed it all;
 # library headers are system headers so their warnings are not ours.
 lazy	= $(eval $(1) := $(shell $(2)))$($(1))
-PC_CFLAGS = $(call lazy,PC_CFLAGS,$(PKG_CONFIG) --cflags \
-	  json-c zlib gmime-3.0 nettle libpq | sed 's/-I/-isystem /g')
+pccf	= $(PKG_CONFIG) --cflags $(1) | sed 's/-I/-isystem /g'
 PC_LIBS	= $(call lazy,PC_LIBS,$(PKG_CONFIG) --libs json-c zlib gmime-3.0 nettle)
 PQ_LIBS	= $(call lazy,PQ_LIBS,$(PKG_CONFIG) --libs libpq)
 CR_LIBS	= $(call lazy,CR_LIBS,$(PKG_CONFIG) --libs criterion)
 
+# The layering (DESIGN.md), enforced by the compiler: each directory sees
+# the headers of the layers below it and of its own libraries only, so
+# libpq's are visible to store/ alone, libmicrohttpd's and GnuTLS's to the
+# HTTP front, libmilter's to the milter front, Criterion's to tests/.
+# `make check-layering` names any include that slips through.
+CF_INGEST = $(call lazy,CF_INGEST,$(call pccf,json-c zlib gmime-3.0 nettle))
+CF_NETTLE = $(call lazy,CF_NETTLE,$(call pccf,nettle))
+CF_PQ	= $(call lazy,CF_PQ,$(call pccf,libpq nettle))
+CF_MHD	= $(call lazy,CF_MHD,$(call pccf,libmicrohttpd gnutls))
+CF_MILT	= $(call lazy,CF_MILT,$(call pccf,milter))
+CF_GMIME = $(call lazy,CF_GMIME,$(call pccf,gmime-3.0))
+CF_TESTS = $(call lazy,CF_TESTS,$(call pccf,json-c zlib gmime-3.0 nettle \
+	  libpq libmicrohttpd gnutls milter criterion))
+
+$(B)/common/%:	  LAYER = -Icommon
+$(B)/ingest/%:	  LAYER = -Icommon -Iingest $(CF_INGEST)
+$(B)/store/%:	  LAYER = -Icommon -Iingest -Istore $(CF_PQ)
+$(B)/collector/%: LAYER = -Icommon -Iingest -Istore -Icollector $(CF_NETTLE)
+$(B)/collector/http%:   LAYER += $(CF_MHD)
+$(B)/collector/milter%: LAYER += $(CF_MILT)
+$(B)/report-cli/%: LAYER = -Icommon -Iingest -Istore -Ireport-cli
+$(B)/report-cli/digest_mime.o: LAYER += $(CF_GMIME)
+$(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Ireport-cli -Icollector \
+	  $(CF_TESTS)
+
 XCFLAGS	= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DZLIB_CONST \
-	  -Icommon -Iingest -Istore -Ireport-cli -Icollector $(PC_CFLAGS) \
-	  $(WARN) -MMD -MP $(EXTRA_CFLAGS) $(CFLAGS)
+	  $(LAYER) $(WARN) -MMD -MP $(EXTRA_CFLAGS) $(CFLAGS)
 
 COMMON	= common/arena.c common/bbuf.c common/util.c common/log.c
 INGEST	= ingest/ingest.c ingest/gunzip.c ingest/report_json.c \
@@ -126,13 +149,13 @@ bin/tlsrpt-httpd: $(B)/bin/tlsrpt-httpd
 check check-one: $(B)/bin/tlsrpt-httpd
 check check-one: export TLSRPT_HTTPD_BIN = $(CURDIR)/$(B)/bin/tlsrpt-httpd
 
-# tlsrpt-milter (collector/): libmilter (no .pc file on Debian); see
+# tlsrpt-milter (collector/): libmilter (pkg-config milter); see
 # README.  The callbacks go to an archive of their own: the unit tests
 # drive them through the shim without libmilter.
 MILTER	= collector/milter_msg.c collector/milter_dkim.c \
 	  collector/milter_shim.c collector/milter_conf.c
 LIBMILT	= $(B)/libmilt.a
-MILTER_LIBS = -lmilter
+MILTER_LIBS = $(call lazy,MILTER_LIBS,$(PKG_CONFIG) --libs milter)
 $(LIBMILT): $(call obj,$(MILTER))
 	$(AR) rcs $@ $^
 
