@@ -613,8 +613,10 @@ reject(struct worker *w, const char *name, const struct store_arrival *arr,
 	w->progress++;
 	pthread_mutex_lock(&w->mtx);
 	w->stats.rejected++;
-	if (kind == REJ_REFUSED)
+	if (kind == REJ_REFUSED) {
 		w->stats.rejected_refused++;
+		w->stats.db_errors_by[STORE_EC_REPORT]++;
+	}
 	else if (kind == REJ_UNREADABLE)
 		w->stats.rejected_unreadable++;
 	else if (kind == REJ_FRONT)

@@ -15,8 +15,19 @@
 #include "store.h"
 #include "store_int.h"
 
-#define SQL_SEARCH_PATH							\
-	"SELECT pg_catalog.set_config('search_path', '', false)"
+/*
+ * Every name in store/ is schema-qualified: trust no search_path.  And a
+ * commit must survive a crash of the server: the worker removes a spool
+ * file once its transaction committed, so synchronous_commit = off (a
+ * server tuned for speed) would lose acknowledged reports in a crash;
+ * "local" is the least that keeps them.  The other settings are kept.
+ */
+#define SQL_SESSION							\
+	"SELECT pg_catalog.set_config('search_path', '', false),"	\
+	" pg_catalog.set_config('synchronous_commit', CASE"		\
+	" pg_catalog.current_setting('synchronous_commit') WHEN 'off'"	\
+	" THEN 'local' ELSE pg_catalog.current_setting("		\
+	"'synchronous_commit') END, false)"
 
 static void	quiet_notices(void *, const char *);
 static int	sarray_room(struct sarray *, size_t);
@@ -60,9 +71,8 @@ store_open(const char *conninfo, char *err, size_t errsz)
 			snprintf(err, errsz, "%s", st->err);
 		goto out;
 	}
-	/* Every name in store/ is schema-qualified: trust no search_path. */
 	if ((res = store_exec(st, "database: cannot set search_path",
-	    SQL_SEARCH_PATH, 0, NULL, PGRES_TUPLES_OK)) == NULL) {
+	    SQL_SESSION, 0, NULL, PGRES_TUPLES_OK)) == NULL) {
 		if (err != NULL)
 			snprintf(err, errsz, "%s", st->err);
 		goto out;
