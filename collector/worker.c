@@ -376,7 +376,9 @@ db_down(struct worker *w, enum store_err_class c, const char *why)
 {
 	char	*p;
 
-	if ((unsigned)c >= STORE_EC_N || c == STORE_EC_NONE)
+	/* a rejection refused as data twice is no fact about a report */
+	if ((unsigned)c >= STORE_EC_N || c == STORE_EC_NONE ||
+	    c == STORE_EC_REPORT)
 		c = STORE_EC_OTHER;
 	set_error(w, "%s", why);
 	pthread_mutex_lock(&w->mtx);
@@ -616,8 +618,7 @@ reject(struct worker *w, const char *name, const struct store_arrival *arr,
 	if (kind == REJ_REFUSED) {
 		w->stats.rejected_refused++;
 		w->stats.db_errors_by[STORE_EC_REPORT]++;
-	}
-	else if (kind == REJ_UNREADABLE)
+	} else if (kind == REJ_UNREADABLE)
 		w->stats.rejected_unreadable++;
 	else if (kind == REJ_FRONT)
 		w->stats.rejected_front++;
