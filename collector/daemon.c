@@ -7,9 +7,11 @@
 
 #include <sys/types.h>
 
+#include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include "daemon.h"
 #include "ingest.h"
 #include "log.h"
+#include "spool.h"
 #include "worker.h"
 
 void
@@ -75,4 +78,33 @@ daemon_domain_listed(const struct conf_list *domains,
 		}
 	}
 	return 0;
+}
+
+int
+daemon_requeue_bad(const char *prog, const char *dir)
+{
+	struct spool	*sp;
+	char		 err[512];
+	size_t		 moved = 0, left = 0;
+	int		 rc = 1;
+
+	if ((sp = spool_open(dir, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: --requeue-bad: %s\n", prog, err);
+		return 1;
+	}
+	if (spool_requeue_bad(sp, &moved, &left) == -1)
+		fprintf(stderr, "%s: --requeue-bad: %s/bad: %s (%zu file(s) "
+		    "requeued before that)\n", prog, dir, strerror(errno),
+		    moved);
+	else {
+		printf("%s: requeued %zu file(s) from %s/bad to %s/new",
+		    prog, moved, dir, dir);
+		if (left > 0)
+			printf("; %zu left in bad/: the same name waits in "
+			    "new/", left);
+		printf("\n");
+		rc = 0;
+	}
+	spool_close(sp);
+	return rc;
 }

@@ -35,4 +35,11 @@ void	daemon_worker_log(struct worker *, int64_t *seen);
 int	daemon_domain_listed(const struct conf_list *domains,
 	    const struct tlsrpt_report *rep);
 
+/*
+ * --requeue-bad: move the files of DIR/bad back to DIR/new (see
+ * spool_requeue_bad()), say what was done on stdout, or why not on
+ * stderr.  Returns the exit code: 0 done, 1 failed.
+ */
+int	daemon_requeue_bad(const char *prog, const char *dir);
+
 #endif

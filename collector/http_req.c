@@ -571,6 +571,7 @@ answer_health(struct http_req *r, struct MHD_Connection *conn, int metrics)
 	struct worker_stats	 ws;
 	struct metrics_snapshot	 s;
 	char			 buf[METRICS_BUF_BYTES];
+	char			 lasterr[2 * sizeof(ws.db_last_error)];
 	size_t			 len;
 	int			 healthy;
 
@@ -590,14 +591,21 @@ answer_health(struct http_req *r, struct MHD_Connection *conn, int metrics)
 		    "text/plain; version=0.0.4; charset=utf-8", len);
 	}
 	healthy = s.spool_ok && s.depth_ok && ws.db_up;
+	(void)metrics_json_str(lasterr, sizeof(lasterr), ws.db_last_error);
 	len = (size_t)snprintf(buf, sizeof(buf),
 	    "{\"status\": \"%s\", \"spool_writable\": %s, "
 	    "\"database_reachable\": %s, \"spool_files\": %zu, "
 	    "\"spool_oldest_age_seconds\": %lld, \"db_errors\": %llu, "
-	    "\"reports_stored\": %llu}\n",
+	    "\"reports_stored\": %llu, \"database_error_class\": \"%s\", "
+	    "\"database_last_error\": \"%s\", "
+	    "\"database_last_error_at\": %lld}\n",
 	    healthy ? "ok" : "degraded", s.spool_ok ? "true" : "false",
 	    ws.db_up ? "true" : "false", s.depth, (long long)s.oldest_age,
-	    (unsigned long long)ws.db_errors, (unsigned long long)ws.stored);
+	    (unsigned long long)ws.db_errors, (unsigned long long)ws.stored,
+	    store_err_class_str((enum store_err_class)ws.db_error_class),
+	    lasterr, (long long)ws.db_last_error_at);
+	if (len >= sizeof(buf))
+		len = sizeof(buf) - 1;
 	return answer(r, conn, healthy ? MHD_HTTP_OK :
 	    MHD_HTTP_SERVICE_UNAVAILABLE, buf, "application/json", len);
 }

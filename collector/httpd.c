@@ -117,6 +117,11 @@ main(int argc, char *argv[])
 		conf_free(conf);
 		return 0;
 	}
+	if (conf->requeue_bad) {
+		sig = daemon_requeue_bad("tlsrpt-httpd", conf->spool);
+		conf_free(conf);
+		return sig;
+	}
 	log_init(!conf->syslog, "tlsrpt-httpd", LOG_DAEMON, conf->verbose);
 	if (conf_load_tls(conf, err, sizeof(err)) == -1 ||
 	    tls_check(conf, err, sizeof(err)) == -1)

@@ -71,6 +71,9 @@ static const struct conf_opt opts[] = {
 	    "drop root for USER after binding" },
 	{ "syslog", CONF_FLAG, OFF(syslog), NULL, "log to syslog, not stderr" },
 	{ "verbose", CONF_FLAG, OFF(verbose), NULL, "log debug lines too" },
+	{ "requeue-bad", CONF_FLAG, OFF(requeue_bad), NULL,
+	    "move SPOOL/bad back to SPOOL/new for another try, then exit "
+	    "(safe while a daemon runs)" },
 };
 
 static int	 conf_finish(struct httpd_conf *, char *, size_t);
@@ -224,7 +227,8 @@ conf_finish(struct httpd_conf *c, char *err, size_t errsz)
 	if (c->tls_priorities == NULL &&
 	    (c->tls_priorities = strdup(CONF_DEFAULT_PRIO)) == NULL)
 		goto nomem;
-	if (!c->plain && (c->tls_cert == NULL || c->tls_key == NULL)) {
+	if (!c->plain && !c->requeue_bad && (c->tls_cert == NULL ||
+	    c->tls_key == NULL)) {
 		snprintf(err, errsz, "TLS needs --tls-cert and --tls-key "
 		    "(or --plain behind a reverse proxy)");
 		return -1;

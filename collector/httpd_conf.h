@@ -55,6 +55,7 @@ struct httpd_conf {
 	int			 syslog;
 	int			 verbose;
 	int			 foreground_help;	/* --help or --version */
+	int			 requeue_bad;	/* --requeue-bad, then exit */
 	/* loaded by conf_load_tls(): PEM text, owned */
 	char			*cert_pem;
 	char			*key_pem;

@@ -13,6 +13,7 @@
 
 #include "ingest.h"
 #include "metrics.h"
+#include "store.h"
 #include "worker.h"
 
 static const unsigned	codes[] = {
@@ -80,6 +81,42 @@ void
 metrics_http_duplicate(void)
 {
 	atomic_fetch_add_explicit(&http_dups, 1, memory_order_relaxed);
+}
+
+size_t
+metrics_json_str(char *buf, size_t bufsz, const char *s)
+{
+	static const char	hex[] = "0123456789abcdef";
+	const unsigned char	*p;
+	size_t			 n = 0;
+
+	if (bufsz == 0)
+		return 0;
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			if (n + 2 >= bufsz)
+				break;
+			buf[n++] = '\\';
+			buf[n++] = (char)*p;
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			/* control bytes and non-ASCII: \u00XX (Latin-1 at
+			 * worst, never invalid JSON) */
+			if (n + 6 >= bufsz)
+				break;
+			buf[n++] = '\\';
+			buf[n++] = 'u';
+			buf[n++] = '0';
+			buf[n++] = '0';
+			buf[n++] = hex[*p >> 4];
+			buf[n++] = hex[*p & 0xf];
+		} else {
+			if (n + 1 >= bufsz)
+				break;
+			buf[n++] = (char)*p;
+		}
+	}
+	buf[n] = '\0';
+	return n;
 }
 
 size_t
@@ -173,6 +210,27 @@ metrics_render(char *buf, size_t bufsz, const struct metrics_snapshot *s)
 	    "transactions.\n# TYPE tlsrpt_db_errors_total counter\n"
 	    "tlsrpt_db_errors_total %llu\n",
 	    (unsigned long long)ws->db_errors);
+	put(&o, "# HELP tlsrpt_db_errors_by_class_total Database failures "
+	    "by class; only \"report\" rejects a report, the others keep "
+	    "it in the spool for a retry.\n"
+	    "# TYPE tlsrpt_db_errors_by_class_total counter\n");
+	for (i = 1; i < STORE_EC_N; i++)
+		put(&o, "tlsrpt_db_errors_by_class_total{class=\"%s\"} %llu\n",
+		    store_err_class_str((enum store_err_class)i),
+		    (unsigned long long)ws->db_errors_by[i]);
+	put(&o, "# HELP tlsrpt_db_failing 1 while the database is not "
+	    "usable, with the class of the last failure.\n"
+	    "# TYPE tlsrpt_db_failing gauge\n");
+	for (i = 1; i < STORE_EC_N; i++)
+		if (i != STORE_EC_REPORT)
+			put(&o, "tlsrpt_db_failing{class=\"%s\"} %d\n",
+			    store_err_class_str((enum store_err_class)i),
+			    ws->db_error_class == (int)i ? 1 : 0);
+	put(&o, "# HELP tlsrpt_db_last_error_timestamp_seconds When the "
+	    "last database failure happened (0: never).\n"
+	    "# TYPE tlsrpt_db_last_error_timestamp_seconds gauge\n"
+	    "tlsrpt_db_last_error_timestamp_seconds %lld\n",
+	    (long long)ws->db_last_error_at);
 	put(&o, "# HELP tlsrpt_db_up 1 when the last database contact "
 	    "worked.\n# TYPE tlsrpt_db_up gauge\ntlsrpt_db_up %d\n",
 	    ws->db_up ? 1 : 0);

@@ -51,6 +51,13 @@ struct metrics_snapshot {
 size_t	metrics_render(char *buf, size_t bufsz,
 	    const struct metrics_snapshot *);
 
+/*
+ * s as the inside of a JSON string (quotes, backslashes, control and
+ * non-ASCII bytes escaped) into buf, cut to fit and NUL-terminated.
+ * Returns the length written.
+ */
+size_t	metrics_json_str(char *buf, size_t bufsz, const char *s);
+
 #define METRICS_BUF_BYTES	16384
 
 #endif

@@ -114,6 +114,11 @@ main(int argc, char *argv[])
 		mconf_free(conf);
 		return 0;
 	}
+	if (conf->requeue_bad) {
+		e = daemon_requeue_bad(MILTER_NAME, conf->spool);
+		mconf_free(conf);
+		return e;
+	}
 	log_init(!conf->syslog, MILTER_NAME, LOG_MAIL, conf->verbose);
 
 	/* signals: a self-pipe written by handlers in the main thread */

@@ -51,6 +51,9 @@ static const struct conf_opt opts[] = {
 	    "drop root for USER after opening the socket" },
 	{ "syslog", CONF_FLAG, OFF(syslog), NULL, "log to syslog, not stderr" },
 	{ "verbose", CONF_FLAG, OFF(verbose), NULL, "log debug lines too" },
+	{ "requeue-bad", CONF_FLAG, OFF(requeue_bad), NULL,
+	    "move SPOOL/bad back to SPOOL/new for another try, then exit "
+	    "(safe while a daemon runs)" },
 };
 
 static int	 conf_finish(struct milt_conf *, char *, size_t);
@@ -120,7 +123,7 @@ conf_finish(struct milt_conf *c, char *err, size_t errsz)
 		    "inet:PORT@ADDR", c->socket);
 		return -1;
 	}
-	if (c->rcpt.n == 0) {
+	if (c->rcpt.n == 0 && !c->requeue_bad) {
 		snprintf(err, errsz, "--rcpt ADDR is required: the address "
 		    "of the rua=mailto: URI (repeatable)");
 		return -1;

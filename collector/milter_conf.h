@@ -40,6 +40,7 @@ struct milt_conf {
 	int			 syslog;
 	int			 verbose;
 	int			 foreground_help; /* --help or --version */
+	int			 requeue_bad;	/* --requeue-bad, then exit */
 	unsigned		 refs;		/* milt_front's business */
 };
 

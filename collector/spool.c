@@ -1124,3 +1124,120 @@ spool_clean_tmp(const struct spool *sp, int64_t now, int64_t max_age)
 	closedir(d);
 	return n;
 }
+
+/* --- requeue: bad/ back to new/ (tlsrpt-httpd/-milter --requeue-bad) --- */
+
+static int
+is_reason_name(const char *name)
+{
+	size_t	n = strlen(name);
+
+	return n > 7 && strcmp(name + n - 7, ".reason") == 0;
+}
+
+int
+spool_requeue_bad(const struct spool *sp, size_t *moved, size_t *left)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	DIR		*d = NULL;
+	char		**names = NULL, **nn, rname[SPOOL_NAME_MAX];
+	size_t		 n = 0, cap = 0, i, nmoved = 0, nleft = 0;
+	int		 rc = -1, save = 0, w;
+
+	if (moved != NULL)
+		*moved = 0;
+	if (left != NULL)
+		*left = 0;
+	/* the names first: bad/ changes under readdir() as we go */
+	if ((d = opendir_at(sp->badfd)) == NULL) {
+		save = errno;
+		goto out;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if ((save = errno) != 0)
+				goto out;
+			break;
+		}
+		if (de->d_name[0] == '.' || is_reason_name(de->d_name) ||
+		    strlen(de->d_name) >= SPOOL_NAME_MAX)
+			continue;
+		if (fstatat(sp->badfd, de->d_name, &sb,
+		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(sb.st_mode))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nn = reallocarray(names, cap, sizeof(*names))) ==
+			    NULL) {
+				save = errno;
+				goto out;
+			}
+			names = nn;
+		}
+		if ((names[n] = strdup(de->d_name)) == NULL) {
+			save = errno;
+			goto out;
+		}
+		n++;
+	}
+
+	/*
+	 * Linked into new/ (never over a file waiting there: a twin with
+	 * the same payload), new/ made durable, only then out of bad/: a
+	 * crash in between leaves the file in both, and the worker stores
+	 * it as a duplicate at worst.  A worker rejecting new/NAME again
+	 * meanwhile renames it onto the bad/NAME it is a link of, which
+	 * leaves it in new/ for the next round: nothing is lost.
+	 */
+	for (i = 0; i < n; i++) {
+		if (linkat(sp->badfd, names[i], sp->newfd, names[i], 0) ==
+		    -1) {
+			if (errno == EEXIST || errno == ENOENT) {
+				nleft += errno == EEXIST;
+				free(names[i]);
+				names[i] = NULL;
+				continue;
+			}
+			save = errno;
+			goto out;
+		}
+	}
+	if (fsync(sp->newfd) == -1) {
+		save = errno;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (names[i] == NULL)
+			continue;
+		if (unlinkat(sp->badfd, names[i], 0) == -1 && errno != ENOENT) {
+			save = errno;
+			goto out;
+		}
+		w = snprintf(rname, sizeof(rname), "%s.reason", names[i]);
+		if (w > 0 && (size_t)w < sizeof(rname) &&
+		    unlinkat(sp->badfd, rname, 0) == -1 && errno != ENOENT) {
+			save = errno;
+			goto out;
+		}
+		nmoved++;
+	}
+	if (fsync(sp->badfd) == -1) {
+		save = errno;
+		goto out;
+	}
+	rc = 0;
+ out:
+	if (d != NULL)
+		closedir(d);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (moved != NULL)
+		*moved = nmoved;
+	if (left != NULL)
+		*left = nleft;
+	errno = save;
+	return rc;
+}

@@ -157,4 +157,17 @@ int	spool_reject(const struct spool *, const char *name,
  * leftovers of a crash before rename.  Returns how many, or -1. */
 int	spool_clean_tmp(const struct spool *, int64_t now, int64_t max_age);
 
+/*
+ * Move every file of bad/ back to new/, removing its NAME.reason, for the
+ * worker to try again once what rejected them is fixed (a database that
+ * refused valid reports, a parser bug).  Safe while a daemon runs on the
+ * spool: each file is linked into new/ (never over a file already there),
+ * new/ is fsynced, and only then are bad/NAME and NAME.reason unlinked
+ * (bad/ fsynced).  A running worker finds the files at its next rescan.
+ * *moved gets the files requeued; *left those left in bad/ because a
+ * file of the same name waits in new/ (either may be NULL).  0, or -1
+ * with errno (what was requeued by then stays requeued).
+ */
+int	spool_requeue_bad(const struct spool *, size_t *moved, size_t *left);
+
 #endif

@@ -7,9 +7,15 @@
  * returned, so a crash at any point leaves it in new/ and the next run
  * stores it again, which the store absorbs as a duplicate.  What can
  * never be stored is recorded in the database as a rejection, then moved
- * to bad/ beside its reason.  While the database is unreachable (or not
- * migrated) the files stay and the worker waits 1 s, 2 s, 4 s, ... up to
- * backoff_max_s between attempts.
+ * to bad/ beside its reason.  While the database is unreachable, or not
+ * usable (not migrated, read-only, timing out, refusing a privilege: any
+ * error but a fact about the report, see store_err_class()), the files
+ * stay and the worker waits 1 s, 2 s, 4 s, ... up to backoff_max_s
+ * between attempts, on a new connection each time.  "Can never be
+ * stored" is the exception, never the default: a file moves to bad/ only
+ * when the database said the report itself is at fault (SQLSTATE classes
+ * 22, 23) or ingest refused it, and only once the rejection is recorded
+ * in tlsrpt.rejection.
  *
  * Under load the rounds are made to be big: a round that found fewer
  * than batch_max files in new/ is followed by a short wait (linger()) for
@@ -91,7 +97,10 @@ struct worker {
 
 static void	*worker_main(void *);
 static int	 db_connect(struct worker *);
-static void	 db_down(struct worker *, const char *);
+static void	 db_down(struct worker *, enum store_err_class, const char *);
+static void	 db_fine(struct worker *);
+static int	 record_rejection(struct worker *, const struct store_arrival *,
+		    const char *, const unsigned char *, size_t);
 static int	 drain(struct worker *);
 static int	 take(struct worker *, const char *);
 static int	 flush(struct worker *);
@@ -267,6 +276,7 @@ worker_main(void *arg)
 			continue;
 		}
 		delay = 1;
+		db_fine(w);
 		if (r == 0)			/* new/ was empty */
 			wait_for(w, w->rescan_s * 1000UL, 1);
 		else if (w->short_round)	/* let a batch gather */
@@ -360,37 +370,63 @@ set_error(struct worker *w, const char *fmt, ...)
 	pthread_mutex_unlock(&w->mtx);
 }
 
-/* Count a failed contact with the database and say why. */
+/* Count a failed contact with the database, of class c, and say why. */
 static void
-db_down(struct worker *w, const char *why)
+db_down(struct worker *w, enum store_err_class c, const char *why)
 {
+	char	*p;
+
+	/* a rejection refused as data twice is no fact about a report */
+	if ((unsigned)c >= STORE_EC_N || c == STORE_EC_NONE ||
+	    c == STORE_EC_REPORT)
+		c = STORE_EC_OTHER;
 	set_error(w, "%s", why);
 	pthread_mutex_lock(&w->mtx);
 	w->stats.db_up = 0;
 	w->stats.db_errors++;
+	w->stats.db_errors_by[c]++;
+	w->stats.db_error_class = (int)c;
+	snprintf(w->stats.db_last_error, sizeof(w->stats.db_last_error),
+	    "%s", why);
+	for (p = w->stats.db_last_error; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	w->stats.db_last_error_at = (int64_t)time(NULL);
+	pthread_mutex_unlock(&w->mtx);
+}
+
+/* A round went through: the database is usable again. */
+static void
+db_fine(struct worker *w)
+{
+	pthread_mutex_lock(&w->mtx);
+	w->stats.db_up = 1;
+	w->stats.db_error_class = STORE_EC_NONE;
 	pthread_mutex_unlock(&w->mtx);
 }
 
 static int
 db_connect(struct worker *w)
 {
-	char	err[256], why[512];
+	enum store_err_class	c;
+	char			err[256], why[512];
 
 	if ((w->st = store_open(w->conninfo, err, sizeof(err))) == NULL) {
-		db_down(w, err);
+		db_down(w, STORE_EC_CONNECTION, err);
 		return -1;
 	}
 	if (store_check_schema(w->st) == -1) {
 		snprintf(why, sizeof(why), "database not ready (run tlsrpt "
 		    "migrate): %s", store_errstr(w->st));
-		db_down(w, why);
+		if ((c = store_err_class(w->st)) == STORE_EC_OTHER)
+			c = STORE_EC_SCHEMA;
+		db_down(w, c, why);
 		store_close(w->st);
 		w->st = NULL;
 		return -1;
 	}
-	pthread_mutex_lock(&w->mtx);
-	w->stats.db_up = 1;
-	pthread_mutex_unlock(&w->mtx);
+	/* db_up waits for a round that goes through (db_fine()): a server
+	 * that takes connections but no writes is not up */
 	return 0;
 }
 
@@ -563,15 +599,12 @@ reject(struct worker *w, const char *name, const struct store_arrival *arr,
 	else
 		snprintf(reason, sizeof(reason), "%s: %s", token,
 		    why != NULL && *why != '\0' ? why : "unknown error");
-	if (store_put_rejection(w->st, arr, reason, raw, len,
-	    LIM_REJECT_KEEP_BYTES) == -1) {
-		if (store_err_transient(w->st)) {
-			db_down(w, store_errstr(w->st));
-			return W_DBDOWN;
-		}
-		/* the reason file keeps what the table could not */
-		set_error(w, "cannot record the rejection of %s: %s", name,
-		    store_errstr(w->st));
+	/* never to bad/ unrecorded: the file stays in new/ for later */
+	if (record_rejection(w, arr, reason, raw, len) == -1) {
+		snprintf(reason, sizeof(reason), "cannot record the rejection "
+		    "of %s (kept in new/): %s", name, store_errstr(w->st));
+		db_down(w, store_err_class(w->st), reason);
+		return W_DBDOWN;
 	}
 	if (spool_reject(w->sp, name, reason) == -1) {
 		if (errno != ENOENT)
@@ -582,9 +615,10 @@ reject(struct worker *w, const char *name, const struct store_arrival *arr,
 	w->progress++;
 	pthread_mutex_lock(&w->mtx);
 	w->stats.rejected++;
-	if (kind == REJ_REFUSED)
+	if (kind == REJ_REFUSED) {
 		w->stats.rejected_refused++;
-	else if (kind == REJ_UNREADABLE)
+		w->stats.db_errors_by[STORE_EC_REPORT]++;
+	} else if (kind == REJ_UNREADABLE)
 		w->stats.rejected_unreadable++;
 	else if (kind == REJ_FRONT)
 		w->stats.rejected_front++;
@@ -622,7 +656,7 @@ flush(struct worker *w)
 	}
 	rc = store_put_reports(w->st, w->reps, w->arr, w->nitems, w->out);
 	if (rc == -1) {
-		db_down(w, store_errstr(w->st));
+		db_down(w, store_err_class(w->st), store_errstr(w->st));
 		r = W_DBDOWN;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -670,11 +704,47 @@ flush(struct worker *w)
 	pthread_mutex_lock(&w->mtx);
 	w->stats.stored += stored;
 	w->stats.duplicates += dups;
-	if (rc == 0 && r == W_OK)
+	if (rc == 0 && r == W_OK) {
 		w->stats.db_up = 1;
+		w->stats.db_error_class = STORE_EC_NONE;
+	}
 	pthread_mutex_unlock(&w->mtx);
 	items_free(w);
 	return r;
+}
+
+/*
+ * Record a rejection in tlsrpt.rejection.  When the row itself is refused
+ * as data (the reason or origin not valid text, an arrival time out of
+ * range), try once more with what cannot be refused: printable ASCII and
+ * the time now.  0, or -1 with the store's error.
+ */
+static int
+record_rejection(struct worker *w, const struct store_arrival *arr,
+    const char *reason, const unsigned char *raw, size_t len)
+{
+	struct store_arrival	 safe;
+	char			 r[768], o[256];
+	size_t			 i;
+
+	if (store_put_rejection(w->st, arr, reason, raw, len,
+	    LIM_REJECT_KEEP_BYTES) == 0)
+		return 0;
+	if (store_err_class(w->st) != STORE_EC_REPORT)
+		return -1;
+	snprintf(r, sizeof(r), "%s", reason != NULL ? reason : "unknown");
+	snprintf(o, sizeof(o), "%s", arr->origin != NULL ? arr->origin : "");
+	for (i = 0; r[i] != '\0'; i++)
+		if ((unsigned char)r[i] < 0x20 || (unsigned char)r[i] > 0x7e)
+			r[i] = '?';
+	for (i = 0; o[i] != '\0'; i++)
+		if ((unsigned char)o[i] < 0x20 || (unsigned char)o[i] > 0x7e)
+			o[i] = '?';
+	safe.source = "unknown";
+	safe.origin = arr->origin != NULL ? o : NULL;
+	safe.received_at = (int64_t)time(NULL);
+	return store_put_rejection(w->st, &safe, r, raw, len,
+	    LIM_REJECT_KEEP_BYTES);
 }
 
 static void

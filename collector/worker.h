@@ -5,8 +5,11 @@
  * store_put_reports() (the code path `tlsrpt import` uses), removes each
  * file only after its transaction committed, moves what can never be
  * stored to bad/ beside a NAME.reason file (and records the rejection in
- * the database), and while PostgreSQL is unreachable leaves the files in
- * place and retries with exponential backoff.  On start it first ingests
+ * the database), and while PostgreSQL is unreachable or not usable
+ * (read-only, timing out, refusing a privilege, ...: any failure that is
+ * not a fact about the report, see store_err_class()) leaves the files in
+ * place and retries with exponential backoff.  A file moves to bad/ only
+ * once its rejection is recorded in the database.  On start it first ingests
  * whatever an earlier run left in new/ (and clears stale tmp/ files).
  */
 
@@ -18,6 +21,7 @@
 
 #include "ingest.h"
 #include "spool.h"
+#include "store.h"
 
 struct worker;
 
@@ -38,6 +42,17 @@ struct worker_stats {
 	uint64_t	rejected_front;	/* refused by the front-end (x-reject) */
 	char		last_error[256];	/* one line; "" when none yet */
 	int64_t		last_error_at;		/* Unix seconds; 0 none */
+	/*
+	 * Database failures by enum store_err_class.  Only STORE_EC_REPORT
+	 * rejects a report; every other class keeps the files in new/ and
+	 * the worker retries with backoff.  db_error_class is the class of
+	 * the last failure while it lasts, STORE_EC_NONE once a round
+	 * went through again.
+	 */
+	uint64_t	db_errors_by[STORE_EC_N];
+	int		db_error_class;
+	char		db_last_error[256];	/* one line; "" none yet */
+	int64_t		db_last_error_at;	/* Unix seconds; 0 none */
 };
 
 struct worker_conf {

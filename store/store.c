@@ -15,12 +15,24 @@
 #include "store.h"
 #include "store_int.h"
 
-#define SQL_SEARCH_PATH							\
-	"SELECT pg_catalog.set_config('search_path', '', false)"
+/*
+ * Every name in store/ is schema-qualified: trust no search_path.  And a
+ * commit must survive a crash of the server: the worker removes a spool
+ * file once its transaction committed, so synchronous_commit = off (a
+ * server tuned for speed) would lose acknowledged reports in a crash;
+ * "local" is the least that keeps them.  The other settings are kept.
+ */
+#define SQL_SESSION							\
+	"SELECT pg_catalog.set_config('search_path', '', false),"	\
+	" pg_catalog.set_config('synchronous_commit', CASE"		\
+	" pg_catalog.current_setting('synchronous_commit') WHEN 'off'"	\
+	" THEN 'local' ELSE pg_catalog.current_setting("		\
+	"'synchronous_commit') END, false)"
 
 static void	quiet_notices(void *, const char *);
 static int	sarray_room(struct sarray *, size_t);
 static void	one_line(char *);
+static enum store_err_class classify(const struct store *, const char *);
 
 struct store *
 store_open(const char *conninfo, char *err, size_t errsz)
@@ -59,9 +71,8 @@ store_open(const char *conninfo, char *err, size_t errsz)
 			snprintf(err, errsz, "%s", st->err);
 		goto out;
 	}
-	/* Every name in store/ is schema-qualified: trust no search_path. */
 	if ((res = store_exec(st, "database: cannot set search_path",
-	    SQL_SEARCH_PATH, 0, NULL, PGRES_TUPLES_OK)) == NULL) {
+	    SQL_SESSION, 0, NULL, PGRES_TUPLES_OK)) == NULL) {
 		if (err != NULL)
 			snprintf(err, errsz, "%s", st->err);
 		goto out;
@@ -95,15 +106,13 @@ store_errstr(const struct store *st)
 int
 store_err_transient(const struct store *st)
 {
-	return st != NULL && st->transient;
+	return st == NULL || st->transient;
 }
 
 void
 store_seterr(struct store *st, const char *what, const PGresult *res)
 {
 	const char	*msg = NULL, *state = NULL;
-	int		 lost;
-
 	if (res != NULL) {
 		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -121,18 +130,8 @@ store_seterr(struct store *st, const char *what, const PGresult *res)
 		snprintf(st->err, sizeof(st->err), "%s: %s", what, msg);
 	one_line(st->err);
 
-	/*
-	 * Transient: the connection is gone, or the server says it is
-	 * going away, out of resources, or that it cannot take us now.
-	 * Classes 08 (connection exception), 53 (insufficient resources),
-	 * 57P01-57P03 (shutdown, cannot connect now), 40 (rollback:
-	 * serialisation failure, deadlock).
-	 */
-	lost = PQstatus(st->conn) == CONNECTION_BAD;
-	st->transient = lost || (state != NULL &&
-	    (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
-	    strncmp(state, "40", 2) == 0 || strcmp(state, "57P01") == 0 ||
-	    strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0));
+	st->eclass = classify(st, state);
+	st->transient = st->eclass != STORE_EC_REPORT;
 }
 
 void
@@ -145,7 +144,51 @@ store_seterrx(struct store *st, const char *fmt, ...)
 	va_end(ap);
 	one_line(st->err);
 	st->sqlstate[0] = '\0';
+	/* ours, not the report's: out of memory, a schema not migrated */
+	st->eclass = STORE_EC_OTHER;
+	st->transient = 1;
+}
+
+void
+store_seterr_report(struct store *st, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	va_end(ap);
+	one_line(st->err);
+	st->sqlstate[0] = '\0';
+	st->eclass = STORE_EC_REPORT;
 	st->transient = 0;
+}
+
+enum store_err_class
+store_err_class(const struct store *st)
+{
+	if (st == NULL)
+		return STORE_EC_RESOURCES;	/* store_open() out of memory */
+	return st->eclass;
+}
+
+const char *
+store_err_sqlstate(const struct store *st)
+{
+	return st != NULL ? st->sqlstate : "";
+}
+
+const char *
+store_err_class_str(enum store_err_class c)
+{
+	static const char *const names[STORE_EC_N] = {
+		"none", "report", "connection", "timeout", "read-only",
+		"privilege", "schema", "shutdown", "resources", "conflict",
+		"other",
+	};
+
+	if ((unsigned)c >= STORE_EC_N)
+		return "other";
+	return names[c];
 }
 
 const char *
@@ -309,6 +352,44 @@ store_sarray_free(struct sarray *a)
 {
 	free(a->s);
 	store_sarray_init(a);
+}
+
+/*
+ * What an error means, from its SQLSTATE (NULL: none came back).  Only
+ * a fact about the data sent (classes 22 data exception and 23 integrity
+ * constraint violation) is the report's fault; a unique violation there
+ * is a race with another importer, which the next try sees through.
+ * Everything else, known or not, says that the database cannot be used
+ * now: the report is kept and tried again later.
+ */
+static enum store_err_class
+classify(const struct store *st, const char *state)
+{
+	if (PQstatus(st->conn) == CONNECTION_BAD)
+		return STORE_EC_CONNECTION;
+	if (state == NULL || strlen(state) != 5)
+		return STORE_EC_CONNECTION;	/* no answer from the server */
+	if (strcmp(state, "23505") == 0 || strncmp(state, "40", 2) == 0)
+		return STORE_EC_CONFLICT;
+	if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0)
+		return STORE_EC_REPORT;
+	if (strncmp(state, "08", 2) == 0)
+		return STORE_EC_CONNECTION;
+	if (strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0 ||
+	    strcmp(state, "25P03") == 0)
+		return STORE_EC_TIMEOUT;
+	if (strcmp(state, "25006") == 0)
+		return STORE_EC_READ_ONLY;
+	if (strcmp(state, "42501") == 0)
+		return STORE_EC_PRIVILEGE;
+	if (strncmp(state, "42", 2) == 0 || strcmp(state, "3F000") == 0 ||
+	    strcmp(state, "3D000") == 0)
+		return STORE_EC_SCHEMA;
+	if (strncmp(state, "57P", 3) == 0)
+		return STORE_EC_SHUTDOWN;
+	if (strncmp(state, "53", 2) == 0)
+		return STORE_EC_RESOURCES;
+	return STORE_EC_OTHER;
 }
 
 /* Notices (IF NOT EXISTS ... skipping) are not errors; say nothing. */

@@ -36,9 +36,40 @@ void		 store_close(struct store *);
 /* The last error: one line, valid until the next call on st. */
 const char	*store_errstr(const struct store *);
 
-/* 1 when the last error means the server is unreachable or went away:
- * a retry later may succeed. */
+/* 1 when the last error means the database cannot be used now (it is
+ * unreachable, went away, is read-only, timed out, refused a privilege,
+ * lacks a table, ...): a retry later may succeed.  0 only for an error
+ * that is a fact about the report (STORE_EC_REPORT).  NULL (store_open()
+ * out of memory) is transient. */
 int		 store_err_transient(const struct store *);
+
+/*
+ * What kind of failure the last error was.  STORE_EC_REPORT is the only
+ * class that is the report's fault (SQLSTATE classes 22 and 23 but for
+ * 23505, and the checks store/ makes itself); every other class means
+ * "the database is not usable now".
+ */
+enum store_err_class {
+	STORE_EC_NONE = 0,	/* no error yet */
+	STORE_EC_REPORT,	/* 22xxx, 23xxx: the data is at fault */
+	STORE_EC_CONNECTION,	/* 08xxx, connection lost, no answer */
+	STORE_EC_TIMEOUT,	/* 57014 statement timeout, 55P03 lock */
+	STORE_EC_READ_ONLY,	/* 25006: a standby, or read-only set */
+	STORE_EC_PRIVILEGE,	/* 42501 */
+	STORE_EC_SCHEMA,	/* other 42xxx (undefined_table), 3D000 */
+	STORE_EC_SHUTDOWN,	/* 57P01-57P05: admin shutdown, ... */
+	STORE_EC_RESOURCES,	/* 53xxx: disk full, out of memory */
+	STORE_EC_CONFLICT,	/* 40xxx, 23505 that kept coming */
+	STORE_EC_OTHER,		/* anything else; ours: out of memory */
+	STORE_EC_N
+};
+enum store_err_class	 store_err_class(const struct store *);
+
+/* A short lower-case token for the class: "read-only", "timeout", ... */
+const char		*store_err_class_str(enum store_err_class);
+
+/* The SQLSTATE of the last error, "" when the server sent none. */
+const char		*store_err_sqlstate(const struct store *);
 
 /* Apply pending migrations in order, each in its own transaction; safe to
  * run twice and concurrently.  *applied (may be NULL) gets the count. */

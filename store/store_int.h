@@ -10,6 +10,8 @@
 
 #include <libpq-fe.h>
 
+#include "store.h"
+
 #define STORE_ERR_MAX	512
 
 struct store {
@@ -17,6 +19,7 @@ struct store {
 	char		 err[STORE_ERR_MAX];
 	char		 sqlstate[6];	/* of the last error; "" if none */
 	int		 transient;	/* the last error may go away */
+	enum store_err_class eclass;	/* of the last error */
 	int		 staged;	/* the temporary staging table exists */
 	char		**why;		/* per report of the last put, or NULL */
 	size_t		 nwhy;
@@ -29,8 +32,20 @@ struct store {
  */
 void	store_seterr(struct store *, const char *what, const PGresult *res);
 
-/* Record an error of our own; never transient. */
+/*
+ * Record an error of our own (out of memory, a schema not migrated):
+ * transient, class STORE_EC_OTHER, like every error that is not known
+ * to be the report's.
+ */
 void	store_seterrx(struct store *, const char *fmt, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));
+
+/*
+ * Record a fact about the report being stored (a count beyond bigint, a
+ * date out of range): class STORE_EC_REPORT, never transient; the only
+ * kind of error of ours that may reject a report.
+ */
+void	store_seterr_report(struct store *, const char *fmt, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 
 /*

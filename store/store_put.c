@@ -311,7 +311,8 @@ store_put_reports(struct store *st, struct tlsrpt_report *const *reps,
 		rows = 0;
 		for (e = b; e < n && m < PUT_BATCH_MAX; e++) {
 			if (check_report(reps[e], &arr[e], &why) == -1) {
-				store_seterrx(st, "report not stored: %s", why);
+				store_seterr_report(st, "report not stored: %s",
+				    why);
 				store_put_fail(st, e);
 				continue;
 			}
@@ -354,8 +355,8 @@ store_put_rejection(struct store *st, const struct store_arrival *arr,
 
 	if (arr->received_at < STORE_TIME_MIN ||
 	    arr->received_at > STORE_TIME_MAX) {
-		store_seterrx(st, "rejection not recorded: arrival time out"
-		    " of range");
+		store_seterr_report(st, "rejection not recorded: arrival "
+		    "time out of range");
 		goto out;
 	}
 	if (raw == NULL)
@@ -748,7 +749,8 @@ put_variants(struct store *st, struct put *p, size_t m,
 			continue;
 		rep = reps[p->items[j].i];
 		if (rep->json_len > INT_MAX) {
-			store_seterrx(st, "cannot store a raw report: too big");
+			store_seterr_report(st, "cannot store a raw report: "
+			    "too big");
 			return -1;
 		}
 		pv[0] = (const char *)rep->key;
@@ -1000,8 +1002,8 @@ rollup_build(struct store *st, struct put *p, size_t m,
 			}
 			if (add64(&w->ok, r->ok) == -1 ||
 			    add64(&w->failed, r->failed) == -1) {
-				store_seterrx(st, "cannot update the rollup:"
-				    " session counts out of range");
+				store_seterr_report(st, "cannot update the "
+				    "rollup: session counts out of range");
 				return -1;
 			}
 			continue;
