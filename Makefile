@@ -39,6 +39,8 @@ XCFLAGS	= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DZLIB_CONST \
 	  -Icommon -Iingest -Istore -Ireport-cli -Icollector $(PC_CFLAGS) \
 	  $(WARN) -MMD -MP $(EXTRA_CFLAGS) $(CFLAGS)
 
+XCFLAGS	+= -Idkim
+
 COMMON	= common/arena.c common/bbuf.c common/util.c common/log.c
 INGEST	= ingest/ingest.c ingest/gunzip.c ingest/report_json.c \
 	  ingest/report.c ingest/sts_policy.c ingest/filename.c \
@@ -84,6 +86,14 @@ $(LIBSTORE): $(call obj,$(STORE)) $(B)/store/schema_sql.o
 
 ALIBS	= $(LIBSTORE) $(LIBINGEST) $(LIBCOMMON)
 
+# dkim/: DKIM verification with libopendkim (DNS I/O, so not in ingest/),
+# for tlsrpt-milter and tlsrpt import.  Link before $(ALIBS).
+DKIMV	= dkim/dkim_verify.c
+LIBDKIMV = $(B)/libdkimv.a
+DKIM_LIBS = $(call lazy,DKIM_LIBS,$(PKG_CONFIG) --libs opendkim)
+$(LIBDKIMV): $(call obj,$(DKIMV))
+	$(AR) rcs $@ $^
+
 # collector/: the spool, the ingest worker, the option engine and the
 # daemon helpers, shared by tlsrpt-httpd, tlsrpt-milter and the unit
 # tests.  Link before $(ALIBS), with -pthread.
@@ -126,11 +136,12 @@ $(LIBMILT): $(call obj,$(MILTER))
 all: bin/tlsrpt-milter
 
 $(B)/bin/tlsrpt-milter: $(call obj,collector/milter.c) $(LIBMILT) \
-    $(LIBCOLLECT) $(ALIBS)
+    $(LIBCOLLECT) $(LIBDKIMV) $(ALIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ \
-	    $(call obj,collector/milter.c) $(LIBMILT) $(LIBCOLLECT) $(ALIBS) \
-	    $(MILTER_LIBS) $(PQ_LIBS) $(PC_LIBS)
+	    $(call obj,collector/milter.c) $(LIBMILT) $(LIBCOLLECT) \
+	    $(LIBDKIMV) $(ALIBS) $(MILTER_LIBS) $(DKIM_LIBS) $(PQ_LIBS) \
+	    $(PC_LIBS)
 
 bin/tlsrpt-milter: $(B)/bin/tlsrpt-milter
 	@mkdir -p bin
@@ -169,10 +180,10 @@ bench-milter: $(B)/bin/tlsrpt-milter $(B)/bin/tlsrpt
 bench: bench-milter
 .PHONY: bench-milter
 
-$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(ALIBS)
+$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(LIBDKIMV) $(ALIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(CLI)) $(ALIBS) \
-	    $(PQ_LIBS) $(PC_LIBS)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(CLI)) \
+	    $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) $(PQ_LIBS) $(PC_LIBS)
 
 bin/tlsrpt: $(B)/bin/tlsrpt
 	@mkdir -p bin
@@ -180,10 +191,12 @@ bin/tlsrpt: $(B)/bin/tlsrpt
 
 # --- tests ---------------------------------------------------------------
 
-$(B)/tests/unit-tests: $(call obj,$(UNIT)) $(LIBMILT) $(LIBCOLLECT) $(ALIBS)
+$(B)/tests/unit-tests: $(call obj,$(UNIT)) $(LIBMILT) $(LIBCOLLECT) \
+    $(LIBDKIMV) $(ALIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(call obj,$(UNIT)) \
-	    $(LIBMILT) $(LIBCOLLECT) $(ALIBS) $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
+	    $(LIBMILT) $(LIBCOLLECT) $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) \
+	    $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
 
 # The suite runs twice: as built, then under ASan + UBSan.  Each run gets
 # its own throw-away PostgreSQL (tests/with-pg.sh).

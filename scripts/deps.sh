@@ -10,7 +10,8 @@ PKGS="gcc make pkg-config libjson-c-dev zlib1g-dev libpq-dev nettle-dev
 libgmime-3.0-dev libcriterion-dev postgresql postgresql-client
 clang libclang-rt-14-dev curl
 libmicrohttpd-dev libgnutls28-dev gnutls-bin wrk
-libmilter-dev postfix miltertest python3"
+libmilter-dev postfix miltertest python3
+libopendkim-dev libopendkim11 openssl"
 
 missing=""
 for p in $PKGS; do
