@@ -250,6 +250,7 @@ struct fake {
 	int	 ndelrcpt;
 	char	 reply[256];
 	int	 nosym;			/* getsymval gives NULL */
+	int	 leadspc;		/* offer SMFIP_HDR_LEADSPC */
 };
 
 static void *
@@ -429,6 +430,15 @@ feed(struct fake *f, const char *rcpts, const char *msg, size_t len,
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(0x7f000001);
+	if (f->leadspc && f->priv == NULL) {
+		unsigned long	a, b, c, d;
+
+		*stage = "negotiate";
+		cr_assert_eq(milt_negotiate((SMFICTX *)(void *)f, 0x1ff,
+		    0x1fffff, 0, 0, &a, &b, &c, &d), SMFIS_CONTINUE);
+		cr_expect_eq(b, SMFIP_HDR_LEADSPC);
+		cr_expect_eq(a, MILT_FLAGS);
+	}
 	*stage = "connect";
 	if ((s = milt_connect((SMFICTX *)(void *)f, (char *)"[127.0.0.1]",
 	    (struct sockaddr *)&sin)) != SMFIS_CONTINUE)
@@ -463,7 +473,7 @@ feed(struct fake *f, const char *rcpts, const char *msg, size_t len,
 		memcpy(name, p, n);
 		name[n] = '\0';
 		p = colon + 1;
-		while (p < end && (*p == ' ' || *p == '\t'))
+		while (!f->leadspc && p < end && (*p == ' ' || *p == '\t'))
 			p++;
 		for (eol = p; ; eol++) {
 			eol = memchr(eol, '\n', (size_t)(end - eol));
@@ -743,6 +753,46 @@ Test(milter_cb, verified_as_received)
 	free(sp);
 	cr_expect_eq(atomic_load(&cfr.st.trusted), 1);
 	close_conn(&f);
+}
+
+/*
+ * "simple" header canonicalization hashes the white space after the
+ * colon: only with SMFIP_HDR_LEADSPC does the milter's copy keep it.
+ */
+Test(milter_cb, header_white_space_as_received)
+{
+	struct fake	 f;
+	const char	*stage;
+	char		*m, *s, *sp;
+	int		 i;
+
+	dkim_publish("reporter.test", NULL);
+	front("");
+	for (i = 0; i < 2; i++) {
+		memset(&f, 0, sizeof(f));
+		f.leadspc = i == 0;
+		m = dtk_report_mail("reporter.test", "reporter.test",
+		    i == 0 ? "a.example" : "b.example", "w1", "X-Odd:two  "
+		    "spaces\r\nX-Tab:\t tab\r\n");
+		s = dtk_sign(m, strlen(m), "reporter.test", "s1", &dkey, 0);
+		cr_expect_eq(feed(&f, RUA, s, strlen(s), &stage),
+		    SMFIS_CONTINUE);
+		close_conn(&f);
+		free(s);
+		free(m);
+		if (i == 0)
+			cr_expect_str_eq(f.added[0], "X-TLSRPT-Collector:  "
+			    "spooled", "the value has its own space");
+	}
+	sp = spool_text("new");
+	cr_expect(strstr(sp, "x-dkim: pass d=reporter.test aligned\n") !=
+	    NULL, "%s", sp);
+	cr_expect(strstr(sp, "\r\nX-Odd:two  spaces\r\nX-Tab:\t tab\r\n")
+	    != NULL, "the bytes as sent: %s", sp);
+	/* an MTA without it: "Name: value" rebuilt, the signature breaks */
+	cr_expect(strstr(sp, "x-dkim: fail d=reporter.test (dkim=fail)\n") !=
+	    NULL, "%s", sp);
+	free(sp);
 }
 
 Test(milter_cb, domain_allow_list)
