@@ -1458,17 +1458,21 @@ Test(milter_postfix, parallel_sessions)
 {
 	struct tu_str	 files = { 0 };
 	int		 codes[32], i, n;
-	char		*m, id[32];
+	char		*m, *s, id[32];
 
 	make_db("m_pf_parallel");
+	dkim_publish("reporter.test", NULL);
 	milter_start("");
 	pf_start();
 	tu_str_add(&files, "%s", "");
+	/* signed: 20 verifications at once in the milter's threads */
 	for (i = 0; i < 20; i++) {
 		snprintf(id, sizeof(id), "par-%02d", i);
 		m = report_mail(dtu_S("d%02d.example", i), id, NULL);
-		dtu_write_file(dtu_S("%s/p%02d.eml", tdir, i), m, strlen(m));
+		s = dtk_sign(m, strlen(m), "reporter.test", "s1", &dkey, i % 2);
+		dtu_write_file(dtu_S("%s/p%02d.eml", tdir, i), s, strlen(s));
 		tu_str_add(&files, " %s/p%02d.eml", tdir, i);
+		free(s);
 		free(m);
 	}
 	n = send_files(RUA, "-j 20", files.s, codes, 32);
@@ -1479,6 +1483,8 @@ Test(milter_postfix, parallel_sessions)
 	    20);
 	cr_expect_eq(stu_int(&tdb, "SELECT count(DISTINCT policy_domain) FROM "
 	    "tlsrpt.policy"), 20);
+	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.report WHERE "
+	    "trusted AND dkim = 'pass d=reporter.test aligned'"), 20);
 	cr_expect_eq(wait_delivered("tlsrpt", 20), 20);
 	free(files.s);
 }
