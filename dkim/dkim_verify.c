@@ -12,6 +12,7 @@
  * thousand signatures costs eight key lookups, not a thousand.
  */
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <ctype.h>
@@ -78,6 +79,7 @@ dkv_new(const char *keyfile, char *err, size_t errsz)
 	struct dkv	*v = NULL;
 	unsigned int	 flags, tmo;
 	dkim_query_t	 q;
+	struct stat	 sb;
 	int		 fd;
 
 	if ((v = calloc(1, sizeof(*v))) == NULL ||
@@ -101,12 +103,20 @@ dkv_new(const char *keyfile, char *err, size_t errsz)
 			snprintf(err, errsz, "--dkim-keys: not a file name");
 			goto fail;
 		}
-		if ((fd = open(keyfile, O_RDONLY | O_CLOEXEC)) == -1) {
+		if ((fd = open(keyfile, O_RDONLY | O_CLOEXEC)) == -1 ||
+		    fstat(fd, &sb) == -1) {
 			snprintf(err, errsz, "--dkim-keys %s: %s", keyfile,
 			    strerror(errno));
+			if (fd != -1)
+				close(fd);
 			goto fail;
 		}
 		close(fd);
+		if (!S_ISREG(sb.st_mode)) {
+			snprintf(err, errsz, "--dkim-keys %s: not a regular "
+			    "file", keyfile);
+			goto fail;
+		}
 		q = DKIM_QUERY_FILE;
 		if (dkim_options(v->lib, DKIM_OP_SETOPT, DKIM_OPTS_QUERYMETHOD,
 		    &q, sizeof(q)) != DKIM_STAT_OK ||

@@ -327,6 +327,25 @@ Test(dkim_sig, signature_limit)
 	dkv_free(v);
 }
 
+/* The key source failing at lookup time (DNS down): temperror. */
+Test(dkim_sig, key_lookup_failure_is_temporary)
+{
+	struct dkv		*v = verifier();
+	struct dkv_result	 res;
+	char			*m, *s;
+
+	m = dtk_report_mail("reporter.test", "reporter.test", "example.com",
+	    "r6", NULL);
+	s = dtk_sign(m, strlen(m), "reporter.test", "s1", &key, 1);
+	cr_expect_eq(check(v, s, &res), 1, "%s", res.verdict);
+	cr_assert_eq(unlink(keys), 0);
+	cr_expect_eq(check(v, s, &res), 0);
+	cr_expect_str_eq(res.verdict, "fail d=reporter.test (dkim=temperror)");
+	free(s);
+	free(m);
+	dkv_free(v);
+}
+
 Test(dkim_sig, key_file_must_exist)
 {
 	char	err[256];
@@ -335,6 +354,8 @@ Test(dkim_sig, key_file_must_exist)
 	    sizeof(err)));
 	cr_expect(strstr(err, "--dkim-keys") != NULL && strstr(err,
 	    "No such file") != NULL, "%s", err);
+	cr_expect_null(dkv_new(tdir, err, sizeof(err)));
+	cr_expect(strstr(err, "not a regular file") != NULL, "%s", err);
 }
 
 /* --- tlsrpt import --mail ------------------------------------------------- */
