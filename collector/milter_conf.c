@@ -48,7 +48,7 @@ static const struct conf_opt opts[] = {
 	    "submitter (kept in SPOOL/bad)" },
 	{ "dkim-keys", CONF_STR, OFF(dkim_keys), "FILE",
 	    "DKIM keys from FILE, not DNS (tests, offline use; lines "
-	    "\"SEL._domainkey.DOMAIN v=DKIM1; k=rsa; p=...\")" },
+	    "\"SEL._domainkey.DOMAIN v=DKIM1;k=rsa;p=...\")" },
 	{ "timeout", CONF_UINT, OFF(timeout), "SEC",
 	    "give up on an MTA silent that long (600)" },
 	{ "user", CONF_STR, OFF(user), "USER",

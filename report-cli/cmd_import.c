@@ -53,7 +53,7 @@ static const char usage_text[] =
 "     --require-dkim reject a mail without a passing DKIM signature of the\n"
 "                    reporting domain (recorded as a rejection)\n"
 "     --dkim-keys FILE  DKIM keys from FILE instead of DNS (tests, offline\n"
-"                    use): lines \"SEL._domainkey.DOMAIN v=DKIM1; k=rsa;\n"
+"                    use): lines \"SEL._domainkey.DOMAIN v=DKIM1;k=rsa;\n"
 "                    p=...\"\n"
 " -v, --verbose      also print each tolerated deviation (warning)\n"
 "     --db CONNINFO  libpq connection string or URI (default: $TLSRPT_DB,\n"
