@@ -47,18 +47,21 @@ CF_PQ	= $(call lazy,CF_PQ,$(call pccf,libpq nettle))
 CF_MHD	= $(call lazy,CF_MHD,$(call pccf,libmicrohttpd gnutls))
 CF_MILT	= $(call lazy,CF_MILT,$(call pccf,milter))
 CF_GMIME = $(call lazy,CF_GMIME,$(call pccf,gmime-3.0))
+CF_DKIM	= $(call lazy,CF_DKIM,$(call pccf,opendkim))
 CF_TESTS = $(call lazy,CF_TESTS,$(call pccf,json-c zlib gmime-3.0 nettle \
-	  libpq libmicrohttpd gnutls milter criterion))
+	  libpq libmicrohttpd gnutls milter opendkim criterion))
 
 $(B)/common/%:	  LAYER = -Icommon
 $(B)/ingest/%:	  LAYER = -Icommon -Iingest $(CF_INGEST)
 $(B)/store/%:	  LAYER = -Icommon -Iingest -Istore $(CF_PQ)
-$(B)/collector/%: LAYER = -Icommon -Iingest -Istore -Icollector $(CF_NETTLE)
+$(B)/dkim/%:	  LAYER = -Icommon -Iingest -Idkim $(CF_DKIM)
+$(B)/collector/%: LAYER = -Icommon -Iingest -Istore -Idkim -Icollector \
+	  $(CF_NETTLE)
 $(B)/collector/http%:   LAYER += $(CF_MHD)
 $(B)/collector/milter%: LAYER += $(CF_MILT)
-$(B)/report-cli/%: LAYER = -Icommon -Iingest -Istore -Ireport-cli
+$(B)/report-cli/%: LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli
 $(B)/report-cli/digest_mime.o: LAYER += $(CF_GMIME)
-$(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Ireport-cli -Icollector \
+$(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli -Icollector \
 	  $(CF_TESTS)
 
 XCFLAGS	= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DZLIB_CONST \
@@ -120,6 +123,14 @@ $(LIBSTORE): $(call obj,$(STORE)) $(B)/store/schema_sql.o
 
 ALIBS	= $(LIBSTORE) $(LIBINGEST) $(LIBCOMMON)
 
+# dkim/: DKIM verification with libopendkim (DNS I/O, so not in ingest/),
+# for tlsrpt-milter and tlsrpt import.  Link before $(ALIBS).
+DKIMV	= dkim/dkim_verify.c
+LIBDKIMV = $(B)/libdkimv.a
+DKIM_LIBS = $(call lazy,DKIM_LIBS,$(PKG_CONFIG) --libs opendkim)
+$(LIBDKIMV): $(call obj,$(DKIMV))
+	$(AR) rcs $@ $^
+
 # collector/: the spool, the ingest worker, the option engine and the
 # daemon helpers, shared by tlsrpt-httpd, tlsrpt-milter and the unit
 # tests.  Link before $(ALIBS), with -pthread.
@@ -162,11 +173,12 @@ $(LIBMILT): $(call obj,$(MILTER))
 all: bin/tlsrpt-milter
 
 $(B)/bin/tlsrpt-milter: $(call obj,collector/milter.c) $(LIBMILT) \
-    $(LIBCOLLECT) $(ALIBS)
+    $(LIBCOLLECT) $(LIBDKIMV) $(ALIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ \
-	    $(call obj,collector/milter.c) $(LIBMILT) $(LIBCOLLECT) $(ALIBS) \
-	    $(MILTER_LIBS) $(PQ_LIBS) $(PC_LIBS)
+	    $(call obj,collector/milter.c) $(LIBMILT) $(LIBCOLLECT) \
+	    $(LIBDKIMV) $(ALIBS) $(MILTER_LIBS) $(DKIM_LIBS) $(PQ_LIBS) \
+	    $(PC_LIBS)
 
 bin/tlsrpt-milter: $(B)/bin/tlsrpt-milter
 	@mkdir -p bin
@@ -200,15 +212,20 @@ bench: bench-httpd
 
 # make bench also measures tlsrpt-milter behind a private Postfix
 # (tests/bench/milter_bench.sh; needs root and Postfix, skips otherwise)
-bench-milter: $(B)/bin/tlsrpt-milter $(B)/bin/tlsrpt | deps-bench
+bench-milter: $(B)/bin/tlsrpt-milter $(B)/bin/tlsrpt $(B)/bench/dkim_sign \
+    | deps-bench
 	B=$(B) tests/with-pg.sh tests/bench/milter_bench.sh
+# signs the bench's report mails (real DKIM, verified by the milter)
+$(B)/bench/dkim_sign: $(call obj,tests/bench/dkim_sign.c)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(DKIM_LIBS)
 bench: bench-milter
 .PHONY: bench-milter
 
-$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(ALIBS)
+$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(LIBDKIMV) $(ALIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(CLI)) $(ALIBS) \
-	    $(PQ_LIBS) $(PC_LIBS)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(CLI)) \
+	    $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) $(PQ_LIBS) $(PC_LIBS)
 
 bin/tlsrpt: $(B)/bin/tlsrpt
 	@mkdir -p bin
@@ -217,10 +234,12 @@ bin/tlsrpt: $(B)/bin/tlsrpt
 # --- tests ---------------------------------------------------------------
 
 $(call obj,$(UNIT)): | deps-test
-$(B)/tests/unit-tests: $(call obj,$(UNIT)) $(LIBMILT) $(LIBCOLLECT) $(ALIBS)
+$(B)/tests/unit-tests: $(call obj,$(UNIT)) $(LIBMILT) $(LIBCOLLECT) \
+    $(LIBDKIMV) $(ALIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(call obj,$(UNIT)) \
-	    $(LIBMILT) $(LIBCOLLECT) $(ALIBS) $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
+	    $(LIBMILT) $(LIBCOLLECT) $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) \
+	    $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
 
 # The suite runs twice: as built, then under ASan + UBSan.  Each run gets
 # its own throw-away PostgreSQL (tests/with-pg.sh).

@@ -143,6 +143,7 @@ main(int argc, char *argv[])
 	desc.xxfi_name = (char *)(uintptr_t)MILTER_NAME;
 	desc.xxfi_version = SMFI_VERSION;
 	desc.xxfi_flags = MILT_FLAGS;
+	desc.xxfi_negotiate = milt_negotiate;
 	desc.xxfi_connect = milt_connect;
 	desc.xxfi_envfrom = milt_envfrom;
 	desc.xxfi_envrcpt = milt_envrcpt;

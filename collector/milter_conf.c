@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "dkim_verify.h"
 #include "milter_conf.h"
 #include "tlsrpt_limits.h"
 
@@ -40,11 +41,14 @@ static const struct conf_opt opts[] = {
 	{ "max-size", CONF_SIZE, OFF(max_size), "BYTES",
 	    "larger messages are not looked at (26214400)" },
 	{ "authserv-id", CONF_STR, OFF(authserv_id), "ID",
-	    "trust Authentication-Results with this authserv-id only "
-	    "(default: the MTA's host name, macro {j})" },
+	    "record (never trust) the Authentication-Results of this "
+	    "authserv-id (default: the MTA's host name, macro {j})" },
 	{ "require-dkim", CONF_FLAG, OFF(require_dkim), NULL,
 	    "reject reports without a passing DKIM signature of the "
 	    "submitter (kept in SPOOL/bad)" },
+	{ "dkim-keys", CONF_STR, OFF(dkim_keys), "FILE",
+	    "DKIM keys from FILE, not DNS (tests, offline use; lines "
+	    "\"SEL._domainkey.DOMAIN v=DKIM1;k=rsa;p=...\")" },
 	{ "timeout", CONF_UINT, OFF(timeout), "SEC",
 	    "give up on an MTA silent that long (600)" },
 	{ "user", CONF_STR, OFF(user), "USER",
@@ -95,6 +99,7 @@ mconf_free(struct milt_conf *c)
 {
 	if (c == NULL)
 		return;
+	dkv_free(c->dkv);
 	conf_release(opts, CONF_NOPTS(opts), c);
 	free(c);
 }
@@ -166,6 +171,9 @@ conf_finish(struct milt_conf *c, char *err, size_t errsz)
 		snprintf(err, errsz, "--timeout must be at least 1 second");
 		return -1;
 	}
+	/* DKIM is verified here, never taken from a header */
+	if ((c->dkv = dkv_new(c->dkim_keys, err, errsz)) == NULL)
+		return -1;
 	return 0;
  nomem:
 	snprintf(err, errsz, "out of memory");

@@ -23,6 +23,8 @@
 
 #include "conf.h"			/* struct conf_list */
 
+struct dkv;
+
 struct milt_conf {
 	char			*config;	/* --config file */
 	char			*socket;	/* unix:PATH or inet:PORT@ADDR */
@@ -35,6 +37,8 @@ struct milt_conf {
 	size_t			 max_size;	/* a whole message, bytes */
 	char			*authserv_id;	/* NULL: the MTA's {j} */
 	int			 require_dkim;
+	char			*dkim_keys;	/* NULL: keys from DNS */
+	struct dkv		*dkv;		/* the verifier; owned */
 	unsigned		 timeout;	/* MTA silence, seconds */
 	char			*user;
 	int			 syslog;

@@ -1,9 +1,11 @@
 /*
- * milter_dkim.c -- the DKIM verdict of a mailed report: the dkim results
- * of the Authentication-Results header (RFC 8601) our MTA wrote, and
- * whether a passing signature is the reporting domain's (RFC 8460 §3).
- * tlsrpt-milter does not verify signatures itself: the MTA's verifier
- * (OpenDKIM, rspamd, ...) does, before us in the milter chain.
+ * milter_dkim.c -- the DKIM verdict of a mailed report: verified here
+ * with libopendkim over the message as received (dkim/dkim_verify.c),
+ * whether a passing signature is the reporting domain's (RFC 8460 §3),
+ * and, for the record only, what the Authentication-Results header
+ * (RFC 8601) of our MTA said.  That header never makes a report
+ * trusted: anyone can write one, and an MTA that does not strip forged
+ * ones passes them on.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
@@ -17,15 +19,13 @@
 
 #include <libmilter/mfapi.h>
 
+#include "dkim_verify.h"
 #include "milter_msg.h"
-
-#define MILT_VERDICT_TAIL	12	/* " unaligned" and its NUL */
 
 static const char	*skip_cfws(const char *);
 static size_t		 ar_token(const char *, char *, size_t, const char **);
-static void		 domain_of_contact(const char *, char *, size_t);
-static int		 aligned(const char *, const char *);
-static void		 printable(char *);
+static void		 ar_info(const struct milt_dkim *, size_t, char *,
+			    size_t);
 
 /* Past white space and (nested) comments. */
 static const char *
@@ -145,121 +145,41 @@ milt_ar_parse(const char *value, const char *id, struct milt_dkim *res,
 	return 1;
 }
 
-/* The domain of a contact-info: mail address, mailto: or other URI. */
+/* "a-r: dkim=pass header.d=google.com, dkim=fail ...": what our MTA's
+ * Authentication-Results said, for the record. */
 static void
-domain_of_contact(const char *ci, char *out, size_t outsz)
+ar_info(const struct milt_dkim *ar, size_t nar, char *out, size_t outsz)
 {
-	const char	*p, *e;
-	size_t		 n;
+	size_t	i, len;
+	int	w;
 
 	out[0] = '\0';
-	if (ci == NULL)
+	if (nar == 0)
 		return;
-	if ((p = strrchr(ci, '@')) != NULL)
-		p++;
-	else if ((p = strstr(ci, "://")) != NULL)
-		p += 3;
-	else
-		p = ci;
-	for (e = p; *e != '\0' && *e != '/' && *e != ':' && *e != '>' &&
-	    *e != ' ' && *e != '?'; e++)
-		;
-	n = (size_t)(e - p);
-	if (n == 0 || n >= outsz || memchr(p, '.', n) == NULL)
-		return;
-	for (e = p; e < p + n; e++)
-		out[e - p] = (char)tolower((unsigned char)*e);
-	out[n] = '\0';
-	if (n > 0 && out[n - 1] == '.')
-		out[n - 1] = '\0';
-}
-
-/* d aligned with x: equal, or one below the other (the shorter has a
- * dot: no TLD signs for everyone). */
-static int
-aligned(const char *d, const char *x)
-{
-	size_t	dl, xl;
-
-	if (d[0] == '\0' || x[0] == '\0')
-		return 0;
-	dl = strlen(d);
-	xl = strlen(x);
-	if (dl == xl)
-		return strcasecmp(d, x) == 0;
-	if (dl < xl)
-		return strchr(d, '.') != NULL && x[xl - dl - 1] == '.' &&
-		    strcasecmp(x + xl - dl, d) == 0;
-	return strchr(x, '.') != NULL && d[dl - xl - 1] == '.' &&
-	    strcasecmp(d + dl - xl, x) == 0;
+	len = (size_t)snprintf(out, outsz, "a-r:");
+	for (i = 0; i < nar && len < outsz; i++) {
+		w = snprintf(out + len, outsz - len, "%s dkim=%s%s%s",
+		    i > 0 ? "," : "", ar[i].result[0] != '\0' ? ar[i].result :
+		    "?", ar[i].d[0] != '\0' ? " header.d=" : "", ar[i].d);
+		if (w < 0 || (size_t)w >= outsz - len) {
+			out[len] = '\0';	/* whole results only */
+			break;
+		}
+		len += (size_t)w;
+	}
 }
 
 int
-milt_dkim_verdict(const struct milt_dkim *res, size_t n, const char *sub,
+milt_dkim_check(struct dkv *v, const unsigned char *msg, size_t len,
+    const struct milt_dkim *ar, size_t nar, const char *sub,
     const char *contact, char *out, size_t outsz)
 {
-	char	 cd[MILT_DOMAIN_MAX], sd[MILT_DOMAIN_MAX];
-	size_t	 i, j, len;
-	int	 pass = 0, al = 0;
+	struct dkv_result	 res;
+	char			 info[DKV_VERDICT_MAX];
+	int			 t;
 
-	domain_of_contact(contact, cd, sizeof(cd));
-	sd[0] = '\0';
-	if (sub != NULL) {
-		while (*sub == ' ' || *sub == '\t')
-			sub++;
-		snprintf(sd, sizeof(sd), "%s", sub);
-		printable(sd);
-		len = strlen(sd);
-		while (len > 0 && (sd[len - 1] == ' ' || sd[len - 1] == '.'))
-			sd[--len] = '\0';
-	}
-	for (i = 0; i < n; i++) {
-		if (strcmp(res[i].result, "pass") != 0)
-			continue;
-		pass++;
-		if (aligned(res[i].d, sd) || aligned(res[i].d, cd))
-			al = 1;
-	}
-	if (pass == 0) {
-		if (n == 0) {
-			snprintf(out, outsz, "none");
-			return 0;
-		}
-		if (res[0].d[0] != '\0')
-			snprintf(out, outsz, "fail d=%s (dkim=%s)", res[0].d,
-			    res[0].result);
-		else
-			snprintf(out, outsz, "fail (dkim=%s)", res[0].result);
-		printable(out);
-		return 0;
-	}
-	/* the domains, as many as fit before the last word */
-	if (outsz < MILT_VERDICT_TAIL + 8) {
-		snprintf(out, outsz, "pass");
-		return 0;
-	}
-	len = (size_t)snprintf(out, outsz, "pass d=");
-	for (i = 0, j = 0; i < n; i++) {
-		const char *d = res[i].d[0] != '\0' ? res[i].d : "?";
-
-		if (strcmp(res[i].result, "pass") != 0)
-			continue;
-		if (len + strlen(d) + 1 >= outsz - MILT_VERDICT_TAIL)
-			break;
-		len += (size_t)snprintf(out + len, outsz - len, "%s%s",
-		    j++ > 0 ? "," : "", d);
-	}
-	snprintf(out + len, outsz - len, " %s", al ? "aligned" :
-	    "unaligned");
-	printable(out);
-	return al;
-}
-
-/* Printable ASCII only: the verdict goes to a spool line and a header. */
-static void
-printable(char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s < 0x20 || *s >= 0x7f)
-			*s = '?';
+	ar_info(ar, nar, info, sizeof(info));
+	t = dkv_check(v, msg, len, sub, contact, info, &res);
+	snprintf(out, outsz, "%s", res.verdict);
+	return t == 1;
 }

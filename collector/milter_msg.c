@@ -66,6 +66,8 @@ struct milt_msg {
 
 struct milt_conn {
 	struct milt_conf	*conf;		/* a reference, see conf_get */
+	int			 leadspc;	/* header values as sent, with
+						   their leading white space */
 	char			 peer[MILT_PEER_MAX];
 	char			 mta[MILT_DOMAIN_MAX];	/* {j} */
 	struct milt_msg		 msg;
@@ -79,6 +81,7 @@ static struct milt_conn	*conn_get(SMFICTX *);
 static void		 msg_reset(struct milt_msg *);
 static int		 collecting(const struct milt_msg *);
 static void		 append(struct milt_conn *, const void *, size_t);
+static void		 append_crlf(struct milt_conn *, const char *);
 static int		 rcpt_listed(const struct milt_conf *, const char *);
 static const char	*authserv_id(const struct milt_conn *);
 static int		 domain_allowed(const struct milt_conf *,
@@ -234,7 +237,53 @@ append(struct milt_conn *mc, const void *p, size_t n)
 	}
 }
 
+/*
+ * A header value as the MTA passed it: the line breaks of a folded field
+ * come as LF (sendmail, Postfix); the message had CRLF.  The buffer is
+ * the message as received, for the DKIM signature over it.
+ */
+static void
+append_crlf(struct milt_conn *mc, const char *v)
+{
+	const char	*nl;
+
+	while ((nl = strchr(v, '\n')) != NULL) {
+		if (nl > v && nl[-1] == '\r') {
+			append(mc, v, (size_t)(nl + 1 - v));
+		} else {
+			append(mc, v, (size_t)(nl - v));
+			append(mc, "\r\n", 2);
+		}
+		v = nl + 1;
+	}
+	append(mc, v, strlen(v));
+}
+
 /* --- callbacks -------------------------------------------------------- */
+
+/*
+ * Ask for the header values with their leading white space
+ * (SMFIP_HDR_LEADSPC) when the MTA offers it, so that the buffered
+ * message is byte for byte what was signed ("simple" header
+ * canonicalization); every other step as libmilter's default.
+ */
+sfsistat
+milt_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	struct milt_conn	*mc;
+
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & MILT_FLAGS;
+	*pf1 = f1 & SMFIP_HDR_LEADSPC;
+	*pf2 = 0;
+	*pf3 = 0;
+	if ((mc = conn_get(ctx)) != NULL)
+		mc->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	return SMFIS_CONTINUE;
+}
 
 sfsistat
 milt_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
@@ -346,8 +395,8 @@ milt_header(SMFICTX *ctx, char *name, char *value)
 		mm->have_ar = milt_ar_parse(value, authserv_id(mc), mm->dkim,
 		    MILT_DKIM_MAX, &mm->ndkim);
 	append(mc, name, strlen(name));
-	append(mc, ": ", 2);
-	append(mc, value, strlen(value));
+	append(mc, mc->leadspc ? ":" : ": ", mc->leadspc ? 1 : 2);
+	append_crlf(mc, value);
 	append(mc, "\r\n", 2);
 	return SMFIS_CONTINUE;
 }
@@ -428,8 +477,9 @@ milt_eom(SMFICTX *ctx)
 		goto out;
 	}
 
-	trusted = milt_dkim_verdict(mm->dkim, mm->ndkim, rep->hdr_submitter,
-	    rep->contact_info, verdict, sizeof(verdict));
+	trusted = milt_dkim_check(mc->conf->dkv, mm->buf.data, mm->buf.len,
+	    mm->dkim, mm->ndkim, rep->hdr_submitter, rep->contact_info,
+	    verdict, sizeof(verdict));
 	if (!domain_allowed(mc->conf, rep, why, sizeof(why))) {
 		tok = "domain";
 	} else if (mc->conf->require_dkim && !trusted) {
@@ -583,11 +633,14 @@ finish(SMFICTX *ctx, struct milt_conn *mc, const char *outcome,
 static void
 add_header(SMFICTX *ctx, struct milt_conn *mc, const char *val)
 {
+	char	sp[MILT_REASON_MAX + 40];
 	int	i;
 
 	for (i = mc->msg.nours; i > 0; i--)
 		(void)milt_chgheader(ctx, MILT_HEADER, i, NULL);
-	if (milt_addheader(ctx, MILT_HEADER, val) != MI_SUCCESS)
+	/* with SMFIP_HDR_LEADSPC the MTA adds no space after the colon */
+	snprintf(sp, sizeof(sp), "%s%s", mc->leadspc ? " " : "", val);
+	if (milt_addheader(ctx, MILT_HEADER, sp) != MI_SUCCESS)
 		log_warnx("%" PRIx64 " milter cannot add the %s header",
 		    mc->msg.id, MILT_HEADER);
 }

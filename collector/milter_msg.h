@@ -95,6 +95,9 @@ void	milt_front_fini(struct milt_front *);
 void	milt_front_swap(struct milt_front *, struct milt_conf *conf);
 
 /* The callbacks, for struct smfiDesc and the tests. */
+sfsistat	milt_negotiate(SMFICTX *, unsigned long, unsigned long,
+		    unsigned long, unsigned long, unsigned long *,
+		    unsigned long *, unsigned long *, unsigned long *);
 sfsistat	milt_connect(SMFICTX *, char *, _SOCK_ADDR *);
 sfsistat	milt_envfrom(SMFICTX *, char **);
 sfsistat	milt_envrcpt(SMFICTX *, char **);
@@ -127,22 +130,19 @@ struct milt_dkim {
 int	milt_ar_parse(const char *value, const char *authserv_id,
 	    struct milt_dkim *res, size_t max, size_t *n);
 
+struct dkv;
+
 /*
- * The verdict recorded with a report (the spool's x-dkim line, the
- * report's dkim column) into out:
- *	"pass d=D[,D...] aligned"	a passing signature by the submitter
- *	"pass d=D[,D...] unaligned"	passing, but by other domains
- *	"fail d=D (dkim=RESULT)"	signatures, none passing
- *	"none"				no dkim result of our authserv-id
- * A passing d= is aligned with a domain X (the TLS-Report-Submitter
- * header, or the domain of contact-info) when d equals X, or one is a
- * subdomain of the other and the shorter has a dot (relaxed, as DMARC
- * without a public suffix list: d=google.com signs for
- * smtp-tls-reporting@google.com and for a submitter mail.google.com;
- * d=com signs for nothing).  Returns 1 when trusted (pass + aligned).
+ * The DKIM verdict of the buffered message msg[0..len) as received:
+ * verified by this process (dkv_check(), dkim/dkim_verify.h) for the
+ * report's submitter and contact_info, into out (the spool's x-dkim
+ * line; see dkv_verdict() for its forms).  The dkim results of our
+ * MTA's Authentication-Results (ar[0..nar)) are appended as information
+ * only: "none (a-r: dkim=pass header.d=google.com)" is not trusted.
+ * Returns 1 when trusted (a verified, passing, aligned signature).
  */
-int	milt_dkim_verdict(const struct milt_dkim *res, size_t n,
-	    const char *submitter, const char *contact_info, char *out,
-	    size_t outsz);
+int	milt_dkim_check(struct dkv *v, const unsigned char *msg, size_t len,
+	    const struct milt_dkim *ar, size_t nar, const char *submitter,
+	    const char *contact_info, char *out, size_t outsz);
 
 #endif

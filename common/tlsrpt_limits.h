@@ -38,4 +38,9 @@
 #define LIM_HTTP_HEADER_VALUE_BYTES	256	/* peer header text we keep */
 #define LIM_HTTP_RETRY_AFTER_SEC	60	/* Retry-After of a 503 */
 
+/* DKIM verification (dkim/dkim_verify.c): tlsrpt-milter, tlsrpt import */
+#define LIM_DKIM_SIGS_MAX		8	/* signatures verified per message;
+						   later ones are not looked at */
+#define LIM_DKIM_DNS_TIMEOUT_SEC	10	/* one key lookup */
+
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dkim_verify.h"
 #include "ingest.h"
 #include "tlsrpt_limits.h"
 
@@ -27,7 +28,8 @@
 #define BATCH_BYTES	(64 * 1024 * 1024)	/* decompressed JSON held */
 
 static const char usage_text[] =
-"usage: tlsrpt import [--mail] [-v] [--db CONNINFO] PATH...\n"
+"usage: tlsrpt import [--mail] [--require-dkim] [--dkim-keys FILE] [-v]\n"
+"                     [--db CONNINFO] PATH...\n"
 "\n"
 "Imports TLS reports: .json and .json.gz files, mail messages (.eml),\n"
 "Maildir folders (the messages in new/ and cur/), directories of such\n"
@@ -41,10 +43,18 @@ static const char usage_text[] =
 "A duplicate is a report already stored (same organization, report-id,\n"
 "date range and policy domains), however it arrived.  A rejected input\n"
 "is recorded in the database with its reason and its first bytes.\n"
+"A mail's DKIM signatures are verified here (keys from DNS): the report\n"
+"is trusted only when one passes for the TLS-Report-Submitter or the\n"
+"contact-info domain; Authentication-Results headers are not believed.\n"
 "\n"
 "     --mail         read every input as a mail message, as an MDA pipe\n"
 "                    does: \"|tlsrpt import --mail -\" in aliases or\n"
 "                    .forward\n"
+"     --require-dkim reject a mail without a passing DKIM signature of the\n"
+"                    reporting domain (recorded as a rejection)\n"
+"     --dkim-keys FILE  DKIM keys from FILE instead of DNS (tests, offline\n"
+"                    use): lines \"SEL._domainkey.DOMAIN v=DKIM1;k=rsa;\n"
+"                    p=...\"\n"
 " -v, --verbose      also print each tolerated deviation (warning)\n"
 "     --db CONNINFO  libpq connection string or URI (default: $TLSRPT_DB,\n"
 "                    then libpq's PGHOST, PGDATABASE, ...)\n"
@@ -59,6 +69,7 @@ struct item {
 	char			*label;		/* owned */
 	struct tlsrpt_report	*rep;		/* owned; NULL when rejected */
 	char			*reason;	/* owned; for rejections */
+	char			*dkim;		/* owned; rep->dkim borrows it */
 	const char		*source;	/* static: file, stdin, mail */
 };
 
@@ -68,6 +79,8 @@ struct importer {
 	struct ingest_parser	*parser;	/* reused for every input */
 	int			 mail;
 	int			 verbose;
+	int			 require_dkim;
+	struct dkv		*dkv;		/* DKIM verifier; owned */
 	int64_t			 now;
 	struct item		 items[BATCH_REPORTS];
 	size_t			 nitems;
@@ -93,11 +106,14 @@ cmd_import(int argc, char **argv)
 		{ "mail", no_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "db", required_argument, NULL, 'D' },
+		{ "require-dkim", no_argument, NULL, 'R' },
+		{ "dkim-keys", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct importer	*im = NULL;
-	const char	*db = NULL;
+	const char	*db = NULL, *keys = NULL;
+	char		 err[512];
 	int		 ch, i, rc = EXIT_NORUN;
 
 	if ((im = calloc(1, sizeof(*im))) == NULL)
@@ -114,6 +130,12 @@ cmd_import(int argc, char **argv)
 		case 'D':
 			db = optarg;
 			break;
+		case 'R':
+			im->require_dkim = 1;
+			break;
+		case 'K':
+			keys = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			rc = EXIT_OK;
@@ -126,6 +148,10 @@ cmd_import(int argc, char **argv)
 	if (optind == argc) {
 		cli_fail("import: no input; give files, folders or - for "
 		    "stdin (see tlsrpt import --help)");
+		goto out;
+	}
+	if ((im->dkv = dkv_new(keys, err, sizeof(err))) == NULL) {
+		cli_fail("import: %s", err);
 		goto out;
 	}
 	if ((im->st = cli_open_store(db, 1)) == NULL)
@@ -152,6 +178,7 @@ cmd_import(int argc, char **argv)
 	if (im != NULL) {
 		ingest_parser_free(im->parser);
 		store_close(im->st);
+		dkv_free(im->dkv);
 	}
 	free(im);
 	return rc;
@@ -300,8 +327,11 @@ import_bytes(struct importer *im, const char *label,
 	struct ingest_meta	 meta;
 	struct ingest_err	 err;
 	struct item		*it;
+	struct dkv_result	 dr;
 	enum ingest_status	 st;
 	const char		*base;
+	char			 why[DKV_VERDICT_MAX + 96];
+	char			*dkim = NULL;
 
 	memset(&meta, 0, sizeof(meta));
 	base = strrchr(label, '/');
@@ -315,10 +345,33 @@ import_bytes(struct importer *im, const char *label,
 		add_rejection(im, label, source, buf, len, err.msg);
 		return;
 	}
+	/* a mail (only mail sets these): verified here, never believed */
+	if (im->mail || rep->subject != NULL || rep->hdr_submitter != NULL ||
+	    rep->hdr_domain != NULL) {
+		(void)dkv_check(im->dkv, buf, len, rep->hdr_submitter,
+		    rep->contact_info, NULL, &dr);
+		if (im->require_dkim && !dr.trusted) {
+			snprintf(why, sizeof(why), "dkim: no passing DKIM "
+			    "signature of the reporting domain (%s)",
+			    dr.verdict);
+			tlsrpt_report_free(rep);
+			add_rejection(im, label, source, buf, len, why);
+			return;
+		}
+		if ((dkim = strdup(dr.verdict)) == NULL) {
+			tlsrpt_report_free(rep);
+			add_rejection(im, label, source, buf, len,
+			    "out of memory");
+			return;
+		}
+		rep->dkim = dkim;
+		rep->trusted = dr.trusted;
+	}
 	it = &im->items[im->nitems++];
 	it->label = strdup(label);
 	it->rep = rep;
 	it->reason = NULL;
+	it->dkim = dkim;
 	it->source = source;
 	im->nreps++;
 	im->bytes += rep->json_len;
@@ -345,6 +398,7 @@ add_rejection(struct importer *im, const char *label, const char *source,
 	it->label = strdup(label);
 	it->rep = NULL;
 	it->reason = strdup(reason);
+	it->dkim = NULL;
 	it->source = source;
 	im->rejected = 1;
 	if (im->nitems == BATCH_REPORTS)
@@ -416,6 +470,9 @@ flush(struct importer *im)
 				im->rejected = 1;
 				break;
 			}
+			if (im->verbose && it->dkim != NULL)
+				printf("    dkim: %s%s\n", it->dkim,
+				    it->rep->trusted ? " (trusted)" : "");
 			if (im->verbose)
 				for (w = 0; w < it->rep->nwarnings; w++)
 					printf("    warning: %s\n",
@@ -425,6 +482,7 @@ flush(struct importer *im)
 		free(it->label);
 		free(it->reason);
 		tlsrpt_report_free(it->rep);
+		free(it->dkim);
 	}
 	im->nitems = 0;
 	im->nreps = 0;

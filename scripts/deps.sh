@@ -14,10 +14,11 @@
 set -eu
 
 BUILD="gcc make pkg-config libjson-c-dev zlib1g-dev libpq-dev nettle-dev
-libgmime-3.0-dev libmicrohttpd-dev libgnutls28-dev libmilter-dev"
+libgmime-3.0-dev libmicrohttpd-dev libgnutls28-dev libmilter-dev
+libopendkim-dev"
 RUN="postgresql postgresql-client gnutls-bin curl"
 TEST="$RUN libcriterion-dev clang libclang-rt-14-dev postfix miltertest
-python3"
+python3 openssl"
 BENCH="$TEST wrk"
 
 want=""

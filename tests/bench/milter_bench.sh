@@ -3,7 +3,8 @@
 # into PostgreSQL, run by `make bench` inside tests/with-pg.sh (TLSRPT_DB
 # is a throw-away server).  Needs root and Postfix (skips otherwise).
 #
-# N distinct RFC 8460 report mails (gzip attachment, ~2 KB each) are sent
+# N distinct RFC 8460 report mails (gzip attachment, ~2 KB each, DKIM
+# signed by tests/bench/dkim_sign with a key made at run time) are sent
 # by CONC parallel SMTP sessions (tests/milter/smtp_send.py, one session
 # per mail, as real senders do) to a private Postfix on loopback
 # (tests/milter/postfix.sh) whose smtpd_milters is tlsrpt-milter.
@@ -64,8 +65,6 @@ for i in range(n):
     msg = ("From: tlsrpt@reporter.test\r\nTo: tlsrpt@tlsrpt.test\r\n"
            "Subject: Report Domain: %s Submitter: reporter.test "
            "Report-ID: <bench-%d@reporter.test>\r\n"
-           "Authentication-Results: mx.tlsrpt.test; dkim=pass "
-           "header.d=reporter.test\r\n"
            "TLS-Report-Domain: %s\r\nTLS-Report-Submitter: reporter.test\r\n"
            "MIME-Version: 1.0\r\nContent-Type: multipart/report; "
            "report-type=tlsrpt; boundary=\"b\"\r\n\r\n--b\r\n"
@@ -76,10 +75,18 @@ for i in range(n):
            "%s\r\n--b--\r\n") % (dom, i, dom, fn, gz.replace("\n", "\r\n"))
     open(os.path.join(out, "m%05d.eml" % i), "w").write(msg)
 PY
+# signed by reporter.test with a key made now; the milter reads it from
+# a key file (--dkim-keys) instead of DNS and verifies every mail
+openssl genrsa -out "$tmp/dkim.pem" 2048 2>/dev/null
+printf 's1._domainkey.reporter.test v=DKIM1;k=rsa;p=%s\n' \
+    "$(openssl rsa -in "$tmp/dkim.pem" -pubout -outform DER 2>/dev/null |
+    base64 -w0)" > "$tmp/dkim-keys"
+(cd "$tmp/mails" && ls | xargs "$top/$B/bench/dkim_sign" "$tmp/dkim.pem" \
+    reporter.test s1)
 mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$milter" --socket inet:$mport@127.0.0.1 --rcpt tlsrpt@tlsrpt.test \
-    --spool "$tmp/spool" --db "$db" --authserv-id mx.tlsrpt.test \
+    --spool "$tmp/spool" --db "$db" --dkim-keys "$tmp/dkim-keys" \
     --action discard 2>"$tmp/milter.log" &
 pid=$!
 tests/milter/postfix.sh start "$tmp/pf" $sport inet:127.0.0.1:$mport

@@ -1,5 +1,7 @@
 /*
- * test_milter.c -- tlsrpt-milter: the DKIM verdict, the callbacks driven
+ * test_milter.c -- tlsrpt-milter: the DKIM verdict (signatures verified
+ * by the milter itself; Authentication-Results only recorded), the
+ * callbacks driven
  * through the shim (no MTA), the worker's side of what the milter
  * spools, `summary --trusted-only`, and end to end through a private
  * Postfix on loopback with the real milter, a real SMTP client
@@ -36,6 +38,8 @@
 #include <libmilter/mfapi.h>
 
 #include "daemon_testutil.h"
+#include "dkim_testutil.h"
+#include "dkim_verify.h"
 #include "ingest.h"
 #include "milter_conf.h"
 #include "milter_msg.h"
@@ -167,91 +171,72 @@ report_mail(const char *domain, const char *id, const char *extra_hdr)
 	return m.s;
 }
 
-/* --- the DKIM verdict --------------------------------------------------- */
+/* --- Authentication-Results: recorded, never trusted ------------------- */
 
 struct ar_case {
 	const char	*label;
 	const char	*value;
 	int		 ours;
-	const char	*want;		/* verdict for google.com */
-	int		 trusted;
+	const char	*want;		/* verdict of an unsigned message */
 };
+
+#define AR_PASS	"none (a-r: dkim=pass header.d=google.com)"
 
 static const struct ar_case ar_cases[] = {
 	{ "pass aligned", "mx.tlsrpt.test; dkim=pass header.d=google.com "
-	    "header.s=20230601 header.b=abc", 1, "pass d=google.com aligned",
-	    1 },
+	    "header.s=20230601 header.b=abc", 1, AR_PASS },
 	{ "comments, version, case", "  MX.TLSRPT.TEST 1 (our mx); "
 	    "DKIM=Pass (2048-bit key) Header.D=Google.COM; spf=pass "
-	    "smtp.mailfrom=google.com", 1, "pass d=google.com aligned", 1 },
+	    "smtp.mailfrom=google.com", 1, AR_PASS },
 	{ "header.i only", "mx.tlsrpt.test; dkim=pass "
-	    "header.i=@google.com", 1, "pass d=google.com aligned", 1 },
-	{ "parent signs for child", "mx.tlsrpt.test; dkim=pass "
-	    "header.d=smtp.google.com", 1,
-	    "pass d=smtp.google.com aligned", 1 },
+	    "header.i=@google.com", 1, AR_PASS },
 	{ "other domain", "mx.tlsrpt.test; dkim=pass header.d=evil.test",
-	    1, "pass d=evil.test unaligned", 0 },
-	{ "suffix is not a parent", "mx.tlsrpt.test; dkim=pass "
-	    "header.d=oogle.com", 1, "pass d=oogle.com unaligned", 0 },
-	{ "tld signs nothing", "mx.tlsrpt.test; dkim=pass header.d=com", 1,
-	    "pass d=com unaligned", 0 },
+	    1, "none (a-r: dkim=pass header.d=evil.test)" },
 	{ "fail", "mx.tlsrpt.test; dkim=fail (bad signature) "
-	    "header.d=google.com", 1, "fail d=google.com (dkim=fail)", 0 },
+	    "header.d=google.com", 1,
+	    "none (a-r: dkim=fail header.d=google.com)" },
 	{ "one of two passes", "mx.tlsrpt.test; dkim=fail header.d=x.test;"
-	    " dkim=pass header.d=google.com", 1, "pass d=google.com aligned",
-	    1 },
-	{ "none", "mx.tlsrpt.test; none", 1, "none", 0 },
+	    " dkim=pass header.d=google.com", 1, "none (a-r: dkim=fail "
+	    "header.d=x.test, dkim=pass header.d=google.com)" },
+	{ "none", "mx.tlsrpt.test; none", 1, "none" },
 	{ "quoted d", "mx.tlsrpt.test; dkim=pass header.d=\"google.com\"", 1,
-	    "pass d=google.com aligned", 1 },
+	    AR_PASS },
+	{ "the word", "mx.tlsrpt.test; dkim=pass header.d=aligned", 1,
+	    "none" },
 	{ "someone else's", "mx.google.com; dkim=pass header.d=google.com",
-	    0, "none", 0 },
+	    0, "none" },
 	{ "prefix of ours", "mx.tlsrpt.test.evil; dkim=pass "
-	    "header.d=google.com", 0, "none", 0 },
-	{ "empty", "", 0, "none", 0 },
+	    "header.d=google.com", 0, "none" },
+	{ "empty", "", 0, "none" },
 };
 
-Test(milter_dkim, verdicts)
+/* Whatever our MTA's header says of an unsigned message: not trusted. */
+Test(milter_dkim, ar_is_information_only)
 {
 	const struct ar_case	*c;
 	struct milt_dkim	 res[MILT_DKIM_MAX];
-	char			 v[MILT_VERDICT_MAX];
+	struct dkv		*v;
+	char			 verdict[MILT_VERDICT_MAX], err[256];
+	const char		 m[] = "From: tlsrpt@google.com\r\n"
+	    "TLS-Report-Submitter: google.com\r\n\r\nbody\r\n";
 	size_t			 n;
 	int			 ours, t;
 
+	cr_assert_not_null(v = dkv_new(NULL, err, sizeof(err)), "%s", err);
 	for (c = ar_cases; c < ar_cases + sizeof(ar_cases) /
 	    sizeof(ar_cases[0]); c++) {
 		n = 0;
 		ours = milt_ar_parse(c->value, "mx.tlsrpt.test", res,
 		    MILT_DKIM_MAX, &n);
 		cr_expect_eq(ours, c->ours, "%s: ours %d", c->label, ours);
-		t = milt_dkim_verdict(res, n, "google.com",
-		    "smtp-tls-reporting@google.com", v, sizeof(v));
-		cr_expect_str_eq(v, c->want, "%s: got \"%s\"", c->label, v);
-		cr_expect_eq(t, c->trusted, "%s: trusted %d", c->label, t);
+		t = milt_dkim_check(v, (const unsigned char *)m, strlen(m),
+		    res, n, "google.com", "smtp-tls-reporting@google.com",
+		    verdict, sizeof(verdict));
+		cr_expect_str_eq(verdict, c->want, "%s: got \"%s\"", c->label,
+		    verdict);
+		cr_expect_eq(t, 0, "%s: trusted", c->label);
 	}
-}
-
-Test(milter_dkim, alignment_sources)
-{
-	struct milt_dkim	res[1];
-	char			v[MILT_VERDICT_MAX];
-
-	memset(res, 0, sizeof(res));
-	strcpy(res[0].result, "pass");
-	strcpy(res[0].d, "mail.ru");
-	/* Mail.ru: submitter mail.ru, contact-info at corp.mail.ru */
-	cr_expect_eq(milt_dkim_verdict(res, 1, NULL,
-	    "tlsrpt@corp.mail.ru", v, sizeof(v)), 1, "%s", v);
-	cr_expect_eq(milt_dkim_verdict(res, 1, " mail.ru. ", NULL, v,
-	    sizeof(v)), 1, "%s", v);
-	cr_expect_eq(milt_dkim_verdict(res, 1, NULL,
-	    "https://reports.mail.ru/tlsrpt", v, sizeof(v)), 1, "%s", v);
-	cr_expect_eq(milt_dkim_verdict(res, 1, "example.org",
-	    "mailto:x@example.org", v, sizeof(v)), 0, "%s", v);
-	cr_expect_eq(milt_dkim_verdict(res, 1, NULL, NULL, v, sizeof(v)), 0);
-	cr_expect_str_eq(v, "pass d=mail.ru unaligned");
-	/* a tiny buffer still says what it can, and never "aligned" */
-	cr_expect_eq(milt_dkim_verdict(res, 1, "mail.ru", NULL, v, 8), 0);
+	dkv_free(v);
 }
 
 /* --- the callbacks, through the shim ------------------------------------ */
@@ -265,6 +250,7 @@ struct fake {
 	int	 ndelrcpt;
 	char	 reply[256];
 	int	 nosym;			/* getsymval gives NULL */
+	int	 leadspc;		/* offer SMFIP_HDR_LEADSPC */
 };
 
 static void *
@@ -346,10 +332,36 @@ static struct milt_front	 cfr;
 static struct spool		*csp;
 static int			 have_front;
 
+/* The DKIM key file of the milters of the tests: empty until a test
+ * publishes a key (dkim_publish()); never DNS. */
+static void
+keys_init(void)
+{
+	dtu_write_file(dtu_S("%s/keys", tdir), "", 0);
+}
+
+static struct dtk_key	 dkey;
+
+/* A key of our own as s1._domainkey of each domain given. */
+static void
+dkim_publish(const char *domain, ...)
+{
+	va_list		 ap;
+	const char	*d;
+
+	if (dkey.pem == NULL)
+		dtk_key_new(&dkey, tdir);
+	va_start(ap, domain);
+	for (d = domain; d != NULL; d = va_arg(ap, const char *))
+		dtk_keyfile_add(dtu_S("%s/keys", tdir), "s1", d, &dkey);
+	va_end(ap);
+}
+
 static void
 cb_setup(void)
 {
 	mk_tdir();
+	keys_init();
 	milt_shim_set(&fake_ops);
 }
 
@@ -361,6 +373,7 @@ cb_teardown(void)
 	have_front = 0;
 	spool_close(csp);
 	csp = NULL;
+	dtk_key_free(&dkey);
 	rm_tdir();
 	drop_db();
 }
@@ -384,7 +397,7 @@ front(const char *opts)
 		cr_assert_not_null(csp, "%s", err);
 	}
 	cr_assert_geq(asprintf(&cmd, "x --rcpt <TLSRPT@tlsrpt.test> --spool "
-	    "%s %s", spool, opts), 0);
+	    "%s --dkim-keys %s/keys %s", spool, tdir, opts), 0);
 	for (p = strtok_r(cmd, " ", &save); p != NULL && argc < 31;
 	    p = strtok_r(NULL, " ", &save))
 		argv[argc++] = p;
@@ -417,6 +430,15 @@ feed(struct fake *f, const char *rcpts, const char *msg, size_t len,
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(0x7f000001);
+	if (f->leadspc && f->priv == NULL) {
+		unsigned long	a, b, c, d;
+
+		*stage = "negotiate";
+		cr_assert_eq(milt_negotiate((SMFICTX *)(void *)f, 0x1ff,
+		    0x1fffff, 0, 0, &a, &b, &c, &d), SMFIS_CONTINUE);
+		cr_expect_eq(b, SMFIP_HDR_LEADSPC);
+		cr_expect_eq(a, MILT_FLAGS);
+	}
 	*stage = "connect";
 	if ((s = milt_connect((SMFICTX *)(void *)f, (char *)"[127.0.0.1]",
 	    (struct sockaddr *)&sin)) != SMFIS_CONTINUE)
@@ -451,7 +473,7 @@ feed(struct fake *f, const char *rcpts, const char *msg, size_t len,
 		memcpy(name, p, n);
 		name[n] = '\0';
 		p = colon + 1;
-		while (p < end && (*p == ' ' || *p == '\t'))
+		while (!f->leadspc && p < end && (*p == ' ' || *p == '\t'))
 			p++;
 		for (eol = p; ; eol++) {
 			eol = memchr(eol, '\n', (size_t)(end - eol));
@@ -547,7 +569,9 @@ Test(milter_cb, corpus_report_spooled_then_duplicate)
 	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 1);
 	sp = spool_text("new");
 	cr_expect(strstr(sp, "source: mail\n") != NULL, "%s", sp);
-	cr_expect(strstr(sp, "x-dkim: none\n") != NULL, "%s", sp);
+	/* signed by google.com, whose key is not in the key file */
+	cr_expect(strstr(sp, "x-dkim: fail d=google.com (dkim=permerror)\n")
+	    != NULL, "%s", sp);
 	cr_expect(strstr(sp, "x-queue-id: QID1\n") != NULL, "%s", sp);
 	cr_expect(strstr(sp, "x-tls-report-submitter: google.com") != NULL,
 	    "%s", sp);
@@ -623,29 +647,30 @@ Test(milter_cb, require_dkim)
 {
 	struct fake	 f;
 	const char	*stage;
-	unsigned char	*m;
-	char		*m2, *sp;
-	size_t		 len;
+	char		*m, *m2, *sp;
 
 	memset(&f, 0, sizeof(f));
+	dkim_publish("google.com", NULL);
 	front("--require-dkim");
-	m = tu_load("google_mox_1.eml", &len);
-	/* someone else's Authentication-Results are ignored */
-	cr_assert_geq(asprintf(&m2, "Authentication-Results: mx.evil.test; "
-	    "dkim=pass header.d=google.com\r\n%s", m), 0);
-	cr_expect_eq(feed(&f, RUA, m2, strlen(m2), &stage), SMFIS_CONTINUE);
+	/* unsigned, with a verdict of someone else's and of our own MTA */
+	m = dtk_report_mail("Google Inc.", "google.com", "example.com", "q1",
+	    "Authentication-Results: mx.tlsrpt.test;\r\n\tdkim=pass "
+	    "header.d=google.com\r\nAuthentication-Results: mx.evil.test; "
+	    "dkim=pass header.d=google.com\r\n");
+	cr_expect_eq(feed(&f, RUA, m, strlen(m), &stage), SMFIS_CONTINUE);
 	cr_expect(strncmp(f.added[0], "X-TLSRPT-Collector: rejected dkim: ",
 	    35) == 0, "%s", f.added[0]);
 	sp = spool_text("new");
-	cr_expect(strstr(sp, "x-reject: dkim: no passing DKIM signature") !=
-	    NULL, "%s", sp);
+	cr_expect(strstr(sp, "x-reject: dkim: no passing DKIM signature of "
+	    "the reporting domain (none (a-r: dkim=pass header.d=google.com))"
+	    "\n") != NULL, "%s", sp);
 	free(sp);
-	free(m2);
-	/* our MTA's verdict, topmost; a forged one below is not read */
+	free(m);
+	/* signed by Google (our test key for google.com) */
 	f.nadded = 0;
-	cr_assert_geq(asprintf(&m2, "Authentication-Results: mx.tlsrpt.test;"
-	    "\r\n\tdkim=pass header.d=google.com\r\nAuthentication-Results: "
-	    "mx.tlsrpt.test; dkim=pass header.d=forged.test\r\n%s", m), 0);
+	m = dtk_report_mail("Google Inc.", "google.com", "example.com", "q2",
+	    NULL);
+	m2 = dtk_sign(m, strlen(m), "google.com", "s1", &dkey, 0);
 	cr_expect_eq(feed(&f, RUA, m2, strlen(m2), &stage), SMFIS_CONTINUE);
 	cr_expect_str_eq(f.added[0], "X-TLSRPT-Collector: spooled");
 	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 2);
@@ -660,27 +685,114 @@ Test(milter_cb, require_dkim)
 	free(m);
 }
 
-Test(milter_cb, authserv_id_defaults_to_the_mta)
+/*
+ * Issue 8: "Authentication-Results: <our MTA>; dkim=pass
+ * header.d=google.com" on an unsigned "Google" report made it trusted
+ * (the test in this place expected "x-dkim: pass d=google.com aligned").
+ * Now only a signature verified here counts.
+ */
+Test(milter_cb, forged_verdict_of_our_mta_is_not_trust)
 {
 	struct fake	 f;
 	const char	*stage;
-	unsigned char	*m;
-	char		*m2, *sp;
-	size_t		 len;
+	char		*m, *sp;
 
 	memset(&f, 0, sizeof(f));
 	front("");		/* no --authserv-id: {j} is mx.tlsrpt.test */
-	m = tu_load("google_mox_1.eml", &len);
-	cr_assert_geq(asprintf(&m2, "Authentication-Results: mx.tlsrpt.test;"
-	    " dkim=pass header.d=google.com\r\n%s", m), 0);
-	cr_expect_eq(feed(&f, RUA, m2, strlen(m2), &stage), SMFIS_CONTINUE);
+	m = dtk_report_mail("Google Inc.", "google.com", "example.com", "q3",
+	    "Authentication-Results: mx.tlsrpt.test; dkim=pass "
+	    "header.d=google.com\r\n");
+	cr_expect_eq(feed(&f, RUA, m, strlen(m), &stage), SMFIS_CONTINUE);
+	cr_expect_str_eq(f.added[0], "X-TLSRPT-Collector: spooled");
 	sp = spool_text("new");
-	cr_expect(strstr(sp, "x-dkim: pass d=google.com aligned\n") != NULL,
-	    "%s", sp);
+	cr_expect(strstr(sp, "x-dkim: none (a-r: dkim=pass "
+	    "header.d=google.com)\n") != NULL, "%s", sp);
 	free(sp);
+	cr_expect_eq(atomic_load(&cfr.st.trusted), 0);
 	close_conn(&f);
-	free(m2);
 	free(m);
+}
+
+/* Signed, then changed; signed by another domain: spooled, untrusted. */
+Test(milter_cb, verified_as_received)
+{
+	struct fake	 f;
+	const char	*stage;
+	char		*m, *s, *sp;
+
+	memset(&f, 0, sizeof(f));
+	dkim_publish("reporter.test", "evil.test", NULL);
+	front("");
+	m = dtk_report_mail("reporter.test", "reporter.test", "a.example",
+	    "v1", NULL);
+	s = dtk_sign(m, strlen(m), "reporter.test", "s1", &dkey, 0);
+	*strstr(s, "A report.") = 'B';
+	cr_expect_eq(feed(&f, RUA, s, strlen(s), &stage), SMFIS_CONTINUE);
+	free(s);
+	free(m);
+	m = dtk_report_mail("reporter.test", "reporter.test", "b.example",
+	    "v2", NULL);
+	s = dtk_sign(m, strlen(m), "evil.test", "s1", &dkey, 1);
+	cr_expect_eq(feed(&f, RUA, s, strlen(s), &stage), SMFIS_CONTINUE);
+	free(s);
+	free(m);
+	m = dtk_report_mail("reporter.test", "reporter.test", "c.example",
+	    "v3", NULL);
+	s = dtk_sign(m, strlen(m), "reporter.test", "s1", &dkey, 1);
+	cr_expect_eq(feed(&f, RUA, s, strlen(s), &stage), SMFIS_CONTINUE);
+	free(s);
+	free(m);
+	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 3);
+	sp = spool_text("new");
+	cr_expect(strstr(sp, "x-dkim: fail d=reporter.test (dkim=fail)\n") !=
+	    NULL, "%s", sp);
+	cr_expect(strstr(sp, "x-dkim: pass d=evil.test unaligned\n") != NULL,
+	    "%s", sp);
+	cr_expect(strstr(sp, "x-dkim: pass d=reporter.test aligned\n") !=
+	    NULL, "%s", sp);
+	free(sp);
+	cr_expect_eq(atomic_load(&cfr.st.trusted), 1);
+	close_conn(&f);
+}
+
+/*
+ * "simple" header canonicalization hashes the white space after the
+ * colon: only with SMFIP_HDR_LEADSPC does the milter's copy keep it.
+ */
+Test(milter_cb, header_white_space_as_received)
+{
+	struct fake	 f;
+	const char	*stage;
+	char		*m, *s, *sp;
+	int		 i;
+
+	dkim_publish("reporter.test", NULL);
+	front("");
+	for (i = 0; i < 2; i++) {
+		memset(&f, 0, sizeof(f));
+		f.leadspc = i == 0;
+		m = dtk_report_mail("reporter.test", "reporter.test",
+		    i == 0 ? "a.example" : "b.example", "w1", "X-Odd:two  "
+		    "spaces\r\nX-Tab:\t tab\r\n");
+		s = dtk_sign(m, strlen(m), "reporter.test", "s1", &dkey, 0);
+		cr_expect_eq(feed(&f, RUA, s, strlen(s), &stage),
+		    SMFIS_CONTINUE);
+		close_conn(&f);
+		free(s);
+		free(m);
+		if (i == 0)
+			cr_expect_str_eq(f.added[0], "X-TLSRPT-Collector:  "
+			    "spooled", "the value has its own space");
+	}
+	sp = spool_text("new");
+	cr_expect(strstr(sp, "x-dkim: pass d=reporter.test aligned\n") !=
+	    NULL, "%s", sp);
+	cr_expect(strstr(sp, "\r\nX-Odd:two  spaces\r\nX-Tab:\t tab\r\n")
+	    != NULL, "the bytes as sent: %s", sp);
+	/* an MTA without it: "Name: value" rebuilt, the signature breaks */
+	cr_expect(strstr(sp, "x-dkim: fail d=reporter.test (dkim=fail)\n") !=
+	    NULL, "%s", sp);
+	free(sp);
 }
 
 Test(milter_cb, domain_allow_list)
@@ -1073,9 +1185,9 @@ milter_start(const char *extra)
 	mport = dtu_free_port();
 	cr_assert_geq(asprintf(&cmd, "exec %s --socket inet:%d@127.0.0.1 "
 	    "--rcpt " RUA " --spool %s/spool --db '%s' --authserv-id "
-	    "mx.tlsrpt.test %s >>%s/milter.log 2>&1",
+	    "mx.tlsrpt.test --dkim-keys %s/keys %s >>%s/milter.log 2>&1",
 	    dtu_bin("TLSRPT_MILTER_BIN", "bin/tlsrpt-milter"), mport, tdir,
-	    tdb.conninfo, extra, tdir), 0);
+	    tdb.conninfo, tdir, extra, tdir), 0);
 	mpid = dtu_spawn(cmd);
 	free(cmd);
 	cr_assert(dtu_wait_ready(mpid, milter_listens, NULL, "tlsrpt-milter",
@@ -1106,6 +1218,7 @@ static void
 pf_setup(void)
 {
 	mk_tdir();
+	keys_init();
 	mpid = 0;
 	pf_up = 0;
 	if (geteuid() != 0 || system("command -v postfix >/dev/null 2>&1 || "
@@ -1122,6 +1235,7 @@ pf_teardown(void)
 	pf_up = 0;
 	milter_stop();
 	drop_db();
+	dtk_key_free(&dkey);
 	rm_tdir();
 }
 
@@ -1201,12 +1315,13 @@ Test(milter_postfix, corpus_and_plain_mail)
 	    tdir), codes, 1), 1);
 	cr_expect_eq(codes[0], 250);
 
-	/* every report stored, the empty one rejected and delivered */
+	/* every report stored, the empty one rejected and delivered; none
+	 * trusted: the key file has no key of their signers */
 	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.arrival WHERE "
 	    "source = 'mail'", neml - 1), neml - 1);
 	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.report WHERE "
-	    "dkim = 'none' AND NOT trusted"), stu_int(&tdb, "SELECT count(*) "
-	    "FROM tlsrpt.report"));
+	    "(dkim = 'none' OR dkim LIKE 'fail d=% (dkim=permerror)') AND NOT "
+	    "trusted"), stu_int(&tdb, "SELECT count(*) FROM tlsrpt.report"));
 	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.rejection"),
 	    0);
 	cr_expect_eq(wait_delivered("tlsrpt", neml), neml);
@@ -1281,59 +1396,83 @@ Test(milter_postfix, discard_only_stored_reports)
 	free(got);
 }
 
+/*
+ * Through a real Postfix: a report signed with simple/simple (every byte
+ * of the header fields as signed, so the milter's copy must be the
+ * message as received) and one with relaxed/relaxed are trusted; an
+ * unsigned "Google" report with our MTA's forged verdict is rejected.
+ */
 Test(milter_postfix, require_dkim)
 {
 	int	 codes[4];
-	char	*m, *t, buf[256];
-	size_t	 len;
+	char	*m, *s, *t, buf[512];
 
 	make_db("m_pf_dkim");
+	dkim_publish("google.com", "reporter.test", NULL);
 	milter_start("--require-dkim");
 	pf_start();
-	/* signed: the verdict of our MTA's verifier on top */
-	m = (char *)tu_load("google_mox_1.eml", &len);
-	cr_assert_geq(asprintf(&t, "Authentication-Results: mx.tlsrpt.test;"
-	    " dkim=pass header.d=google.com header.s=20210112\r\n%s", m), 0);
-	dtu_write_file(dtu_S("%s/signed.eml", tdir), t, strlen(t));
-	free(t);
-	cr_expect_eq(send_files(RUA, "", dtu_S("%s/signed.eml %s/mailru_tlsrpt-"
-	    "rs_1.eml", tdir, tu_corpus_dir()), codes, 2), 2);
+	m = dtk_report_mail("Google Inc.", "google.com", "a.example", "p1",
+	    NULL);
+	s = dtk_sign(m, strlen(m), "google.com", "s1", &dkey, 0);
+	dtu_write_file(dtu_S("%s/simple.eml", tdir), s, strlen(s));
+	free(s);
+	free(m);
+	m = dtk_report_mail("reporter.test", "reporter.test", "b.example",
+	    "p2", NULL);
+	s = dtk_sign(m, strlen(m), "reporter.test", "s1", &dkey, 1);
+	dtu_write_file(dtu_S("%s/relaxed.eml", tdir), s, strlen(s));
+	free(s);
+	free(m);
+	m = dtk_report_mail("Google Inc.", "google.com", "c.example", "p3",
+	    "Authentication-Results: mx.tlsrpt.test; dkim=pass "
+	    "header.d=google.com header.s=20210112\r\n");
+	dtu_write_file(dtu_S("%s/forged.eml", tdir), m, strlen(m));
+	free(m);
+	cr_expect_eq(send_files(RUA, "", dtu_S("%s/simple.eml %s/relaxed.eml "
+	    "%s/forged.eml", tdir, tdir, tdir), codes, 3), 3);
 	cr_expect_eq(codes[0], 250);
 	cr_expect_eq(codes[1], 250);
+	cr_expect_eq(codes[2], 250);
 	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.rejection", 1),
 	    1);
-	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 1), 1);
-	cr_expect_str_eq(stu_text(&tdb, "SELECT dkim || ' ' || trusted FROM "
-	    "tlsrpt.report", buf, sizeof(buf)),
-	    "pass d=google.com aligned true");
-	cr_expect(strncmp(stu_text(&tdb, "SELECT reason FROM "
-	    "tlsrpt.rejection", buf, sizeof(buf)), "dkim: ", 6) == 0, "%s",
-	    buf);
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 2), 2);
+	cr_expect_str_eq(stu_text(&tdb, "SELECT string_agg(p.policy_domain || "
+	    "' ' || r.dkim || ' ' || r.trusted, '; ' ORDER BY "
+	    "p.policy_domain) FROM tlsrpt.report r JOIN tlsrpt.policy p "
+	    "USING (report_key)", buf, sizeof(buf)),
+	    "a.example pass d=google.com aligned true; "
+	    "b.example pass d=reporter.test aligned true");
+	cr_expect_str_eq(stu_text(&tdb, "SELECT reason FROM tlsrpt.rejection",
+	    buf, sizeof(buf)), "dkim: no passing DKIM signature of the "
+	    "reporting domain (none (a-r: dkim=pass header.d=google.com))");
 	cr_expect_eq(count_files(dtu_S("%s/spool/bad", tdir)), 2);
 	/* the rejected one is delivered, and says why */
-	cr_expect_eq(wait_delivered("tlsrpt", 2), 2);
+	cr_expect_eq(wait_delivered("tlsrpt", 3), 3);
 	t = cat_dir(dtu_S("%s/pf/mail/tlsrpt/new", tdir));
 	cr_expect(strstr(t, "X-TLSRPT-Collector: rejected dkim: ") != NULL,
 	    "%s", t);
 	free(t);
-	free(m);
 }
 
 Test(milter_postfix, parallel_sessions)
 {
 	struct tu_str	 files = { 0 };
 	int		 codes[32], i, n;
-	char		*m, id[32];
+	char		*m, *s, id[32];
 
 	make_db("m_pf_parallel");
+	dkim_publish("reporter.test", NULL);
 	milter_start("");
 	pf_start();
 	tu_str_add(&files, "%s", "");
+	/* signed: 20 verifications at once in the milter's threads */
 	for (i = 0; i < 20; i++) {
 		snprintf(id, sizeof(id), "par-%02d", i);
 		m = report_mail(dtu_S("d%02d.example", i), id, NULL);
-		dtu_write_file(dtu_S("%s/p%02d.eml", tdir, i), m, strlen(m));
+		s = dtk_sign(m, strlen(m), "reporter.test", "s1", &dkey, i % 2);
+		dtu_write_file(dtu_S("%s/p%02d.eml", tdir, i), s, strlen(s));
 		tu_str_add(&files, " %s/p%02d.eml", tdir, i);
+		free(s);
 		free(m);
 	}
 	n = send_files(RUA, "-j 20", files.s, codes, 32);
@@ -1344,6 +1483,8 @@ Test(milter_postfix, parallel_sessions)
 	    20);
 	cr_expect_eq(stu_int(&tdb, "SELECT count(DISTINCT policy_domain) FROM "
 	    "tlsrpt.policy"), 20);
+	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.report WHERE "
+	    "trusted AND dkim = 'pass d=reporter.test aligned'"), 20);
 	cr_expect_eq(wait_delivered("tlsrpt", 20), 20);
 	free(files.s);
 }
@@ -1354,6 +1495,7 @@ static void
 mt_setup(void)
 {
 	mk_tdir();
+	keys_init();
 	mpid = 0;
 	pf_up = 0;
 	if (system("command -v miltertest >/dev/null 2>&1") != 0)
@@ -1377,6 +1519,9 @@ Test(milter_miltertest, protocol)
 	cr_expect(strstr(out, "rc=0") != NULL, "%s", out);
 	free(out);
 	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 1), 1);
-	cr_expect_str_eq(stu_text(&tdb, "SELECT dkim FROM tlsrpt.report", buf,
-	    sizeof(buf)), "pass d=google.com aligned");
+	/* the script's "Authentication-Results: mx.tlsrpt.test; dkim=pass
+	 * header.d=google.com" is recorded, not believed */
+	cr_expect_str_eq(stu_text(&tdb, "SELECT dkim || ' ' || trusted FROM "
+	    "tlsrpt.report", buf, sizeof(buf)), "fail d=google.com "
+	    "(dkim=permerror) (a-r: dkim=pass header.d=google.com) false");
 }
