@@ -83,6 +83,22 @@ int	store_put_reports(struct store *, struct tlsrpt_report *const *reps,
  * store_close() on st. */
 const char	*store_put_why(const struct store *, size_t i);
 
+/*
+ * What else became of reps[i] in the last store_put_reports() (issues 8
+ * and 13), STORE_PUT_* bits; 0 when nothing (or i is out of range).
+ * A copy of a stored identity whose figures (ingest's figures digest)
+ * differ from the stored copy's: when it is DKIM-trusted
+ * (report->trusted with a dkim verdict) and the stored one is not, its
+ * figures replace the stored ones everywhere, rollup included (out[i]
+ * is STORE_STORED); otherwise the first copy stays and this arrival is
+ * recorded as a conflicting copy (out[i] is STORE_DUPLICATE).  A copy
+ * that knows policy domains the stored copy lacks fills them in.
+ */
+#define STORE_PUT_REPLACED	0x01	/* replaced an untrusted copy */
+#define STORE_PUT_CONFLICT	0x02	/* differed; the first copy kept */
+#define STORE_PUT_FILLED	0x04	/* named unknown policy domains */
+unsigned	store_put_flags(const struct store *, size_t i);
+
 /* Record a rejected payload with its reason and up to keep_max raw bytes. */
 int	store_put_rejection(struct store *, const struct store_arrival *,
 	    const char *reason, const unsigned char *raw, size_t len,
