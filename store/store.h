@@ -139,6 +139,22 @@ int	store_summary(struct store *, const struct store_window *,
 	    struct store_domain_summary **out, size_t *n);
 void	store_summary_free(struct store_domain_summary *, size_t n);
 
+/* What the whole window holds, counted once (issues 8 and 13). */
+struct store_totals {
+	int64_t	reports;	/* distinct reports, those with no policy
+				 * too (none of them when domains are
+				 * named: they name no domain) */
+	int64_t	domains;	/* distinct policy domains ("" included) */
+	int64_t	conflicting;	/* arrivals of these reports whose figures
+				 * differed and did not replace the stored
+				 * copy (STORE_PUT_CONFLICT) */
+};
+
+/* The totals of window w (trusted_only honoured), from the base tables
+ * in one snapshot. */
+int	store_totals(struct store *, const struct store_window *,
+	    struct store_totals *);
+
 
 /* --- failures, readiness, digest (store_report.c) ------------------- */
 
