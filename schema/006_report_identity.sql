@@ -164,14 +164,14 @@ DECLARE
 BEGIN
 	PERFORM 1 FROM tlsrpt.report WHERE report_key = k FOR UPDATE;
 	IF NOT EXISTS (SELECT 1 FROM tlsrpt.policy p,
-	    pg_catalog.unnest(idxs, doms) AS v(i, d)
+	    unnest(idxs, doms) AS v(i, d)
 	    WHERE p.report_key = k AND p.idx = v.i AND p.policy_domain = ''
 	    AND v.d <> '') THEN
 		RETURN 0;
 	END IF;
 	PERFORM tlsrpt.rollup_apply(k, -1);
 	UPDATE tlsrpt.policy p SET policy_domain = v.d, domain_source = v.s
-	FROM pg_catalog.unnest(idxs, doms, srcs) AS v(i, d, s)
+	FROM unnest(idxs, doms, srcs) AS v(i, d, s)
 	WHERE p.report_key = k AND p.idx = v.i AND p.policy_domain = ''
 	    AND v.d <> '';
 	GET DIAGNOSTICS n = ROW_COUNT;

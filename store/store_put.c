@@ -978,7 +978,9 @@ is_variant(const struct put *p, size_t j, struct tlsrpt_report *const *reps)
 	const struct item	*it = &p->items[j], *ref = it;
 	const unsigned char	*sha;
 
-	if (it->stored && !it->replace)
+	if (it->replace)
+		return 1;	/* its body is new: kept as a variant */
+	if (it->stored)
 		return 0;
 	if (it->dupof != -1)
 		ref = &p->items[it->dupof];
