@@ -18,6 +18,8 @@
 
 #include <sys/wait.h>
 
+#include <dirent.h>
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +35,7 @@
 #include "store.h"
 #include "report_testutil.h"
 #include "store_testutil.h"
+#include "testutil.h"
 #include "util.h"
 
 #define DAY0		1795996800	/* 2026-11-30T00:00:00Z */
@@ -993,5 +996,82 @@ Test(identity, csv_cells_neutralised)
 	/* result_types: "@SUM(1+1)=1 +cmd=1 ..." starts with @ */
 	cr_expect_not_null(strstr(r.out, ",'"), "%s", r.out);
 	free(r.out);
+	stu_db_drop(&db);
+}
+
+/* --- the rollup a report adds, in C and in SQL ---------------------- */
+
+/*
+ * Every report of the corpus stored by store_put_reports() (C builds the
+ * rollup rows): the rollup equals the sum of tlsrpt.report_rollup() over
+ * the stored reports (SQL builds them from the base tables), row for row,
+ * and taking every report away with tlsrpt.rollup_apply(k, -1) leaves
+ * nothing.  The fill-in, the replacement and the migration move figures
+ * with these functions, so they must agree with C on every real shape.
+ */
+Test(identity, rollup_c_and_sql_agree_on_the_corpus)
+{
+	struct ingest_limits	 lim;
+	struct ingest_meta	 meta;
+	struct ingest_err	 err;
+	struct tlsrpt_report	*reps[128];
+	struct store_arrival	 arr[128];
+	enum store_outcome	 out[128];
+	struct dirent		*de;
+	struct store		*st;
+	struct stu_db		 db;
+	unsigned char		*buf;
+	size_t			 n = 0, len, i;
+	DIR			*d;
+
+	stu_db_create(&db, "id_rollup");
+	st = stu_open(&db, 1);
+	ingest_limits_default(&lim);
+	cr_assert_not_null(d = opendir(tu_corpus_dir()));
+	while ((de = readdir(d)) != NULL && n < 128) {
+		if (de->d_name[0] == '.')
+			continue;
+		buf = tu_load(de->d_name, &len);
+		memset(&meta, 0, sizeof(meta));
+		meta.filename = de->d_name;
+		if (ingest_any(buf, len, &meta, &lim, &reps[n], &err) ==
+		    INGEST_OK) {
+			arr[n] = arr_https;
+			n++;
+		}
+		free(buf);
+	}
+	closedir(d);
+	cr_assert_gt(n, 30, "only %zu corpus reports parsed", n);
+	cr_assert_eq(store_put_reports(st, reps, arr, n, out), 0, "%s",
+	    store_errstr(st));
+	for (i = 0; i < n; i++)
+		cr_expect_neq(out[i], STORE_FAILED, "%zu: %s", i,
+		    store_put_why(st, i));
+	cr_expect_gt(stu_int(&db, "SELECT count(*) FROM tlsrpt.rollup WHERE"
+	    " result_type <> ''"), 10);
+	stu_exec(&db, "CREATE TABLE s AS SELECT c.policy_domain,"
+	    " c.period_start, c.reporter, c.policy_type, c.result_type,"
+	    " c.mx_host, sum(c.reports)::bigint AS reports,"
+	    " sum(c.successful_sessions)::bigint AS ok,"
+	    " sum(c.failed_sessions)::bigint AS failed"
+	    " FROM tlsrpt.report r, tlsrpt.report_rollup(r.report_key) c"
+	    " GROUP BY 1, 2, 3, 4, 5, 6");
+	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM (SELECT * FROM s"
+	    " EXCEPT SELECT policy_domain, period_start, reporter,"
+	    " policy_type, result_type, mx_host, reports,"
+	    " successful_sessions, failed_sessions FROM tlsrpt.rollup) x"), 0,
+	    "SQL has rows C did not make");
+	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM (SELECT"
+	    " policy_domain, period_start, reporter, policy_type, result_type,"
+	    " mx_host, reports, successful_sessions, failed_sessions FROM"
+	    " tlsrpt.rollup EXCEPT SELECT * FROM s) x"), 0,
+	    "C made rows SQL does not");
+	stu_exec(&db, "SELECT tlsrpt.rollup_apply(report_key, -1) FROM"
+	    " tlsrpt.report");
+	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.rollup"), 0);
+	for (i = 0; i < n; i++)
+		tlsrpt_report_free(reps[i]);
+	store_close(st);
 	stu_db_drop(&db);
 }
