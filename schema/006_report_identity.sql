@@ -253,7 +253,7 @@ BEGIN
 	    HAVING pg_catalog.count(*) > 1 LOOP
 		SELECT old_key INTO keep FROM tlsrpt_rekey
 		WHERE new_key = g.new_key
-		ORDER BY trusted DESC NULLS LAST, received_at, old_key
+		ORDER BY (trusted IS TRUE) DESC, received_at, old_key
 		LIMIT 1;
 		FOR m IN SELECT old_key FROM tlsrpt_rekey
 		    WHERE new_key = g.new_key AND old_key <> keep

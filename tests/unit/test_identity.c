@@ -14,11 +14,13 @@
  * here, never read from the code under test.
  */
 
-#define _GNU_SOURCE	/* asprintf */
+#define _GNU_SOURCE	/* asprintf, nftw FTW_DEPTH | FTW_PHYS */
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
+#include <ftw.h>
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -32,11 +34,13 @@
 #include <zlib.h>
 
 #include "ingest.h"
+#include "spool.h"
 #include "store.h"
 #include "report_testutil.h"
 #include "store_testutil.h"
 #include "testutil.h"
 #include "util.h"
+#include "worker.h"
 
 #define DAY0		1795996800	/* 2026-11-30T00:00:00Z */
 #define SUBMITTER	"mx.sender.test"
@@ -1074,4 +1078,95 @@ Test(identity, rollup_c_and_sql_agree_on_the_corpus)
 		tlsrpt_report_free(reps[i]);
 	store_close(st);
 	stu_db_drop(&db);
+}
+
+/* --- the worker's counters ----------------------------------------- */
+
+static int
+rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void
+spool_str(struct spool *sp, const char *s, const char *source)
+{
+	struct spool_meta	meta;
+
+	memset(&meta, 0, sizeof(meta));
+	meta.source = source;
+	meta.origin = "test";
+	meta.received = DAY0 + 90000;
+	cr_assert_eq(spool_put(sp, s, strlen(s), &meta), SPOOL_STORED);
+}
+
+/* The ingest worker counts conflicting copies and fill-ins (/metrics). */
+Test(identity, worker_counts_conflicts_and_fill_ins, .timeout = 60)
+{
+	const char		*id = "1795996800_5665667737528564296";
+	struct worker_conf	 c;
+	struct worker_stats	 s;
+	struct worker		*w;
+	struct spool		*sp;
+	struct stu_db		 db;
+	char			 base[] = "/tmp/tlsrpt-idw-XXXXXX";
+	char			 dir[256], err[256];
+	char			*aj, *bj, *json, *mail;
+	int			 ms;
+
+	cr_assert_not_null(mkdtemp(base));
+	snprintf(dir, sizeof(dir), "%s/spool", base);
+	cr_assert_not_null(sp = spool_open(dir, err, sizeof(err)), "%s", err);
+	stu_db_create(&db, "id_worker");
+	store_close(stu_open(&db, 1));
+	memset(&c, 0, sizeof(c));
+	c.conninfo = db.conninfo;
+	ingest_limits_default(&c.lim);
+	c.batch_max = 1;	/* one report per transaction, in order */
+	c.backoff_max_s = 1;
+	c.rescan_s = 1;
+	aj = google_like(10, 1, "certificate-expired");
+	bj = google_like(0, 50, "starttls-not-supported");
+	json = sys4_json(id, 4);
+	mail = sys4_mail(json, id, DOMAIN);
+	cr_assert_not_null(w = worker_start(sp, &c, err, sizeof(err)), "%s",
+	    err);
+	spool_str(sp, aj, "https");
+	spool_str(sp, json, "https");
+	for (ms = 0; ms < 20000; ms += 20) {
+		worker_get_stats(w, &s);
+		if (s.stored == 2)
+			break;
+		usleep(20000);
+	}
+	spool_str(sp, bj, "https");
+	spool_str(sp, mail, "mail");
+	for (ms = 0; ms < 20000; ms += 20) {
+		worker_get_stats(w, &s);
+		if (s.stored + s.duplicates == 4)
+			break;
+		usleep(20000);
+	}
+	worker_stop(w);
+	cr_expect_eq(s.stored, 2);
+	cr_expect_eq(s.duplicates, 2);
+	cr_expect_eq(s.conflicting, 1);
+	cr_expect_eq(s.filled, 1);
+	cr_expect_eq(s.replaced, 0);
+	/* the Google report once with its first figures, the other under
+	 * its domain */
+	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.report"), 2);
+	cr_expect_eq(stu_int(&db, "SELECT sum(successful_sessions) FROM"
+	    " tlsrpt.rollup WHERE policy_domain = 'victim.test'"), 10);
+	cr_expect_eq(stu_int(&db, "SELECT sum(successful_sessions) FROM"
+	    " tlsrpt.rollup WHERE policy_domain = '" DOMAIN "'"), 4);
+	free(aj);
+	free(bj);
+	free(json);
+	free(mail);
+	spool_close(sp);
+	stu_db_drop(&db);
+	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
