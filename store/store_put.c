@@ -16,8 +16,16 @@
  *     UPDATE (rare: a reporter sends one report per domain and day);
  *  4. COMMIT.
  *
- * A report repeated inside a batch is stored once; the later copies are
- * duplicates.  Should another importer store one of our report keys or
+ * A copy of a stored identity (issues 8 and 13, see decide()): with the
+ * same figures it is a duplicate, and when it knows policy domains the
+ * stored copy lacks it fills them in (tlsrpt.report_fill_domains(),
+ * after step 3); with other figures a DKIM-trusted copy replaces an
+ * untrusted stored one (tlsrpt.report_unstore() before step 2, then it
+ * is stored as new), and any other is a conflicting copy, recorded in
+ * its arrival's note.  The SQL functions are schema/006_report_identity.sql.
+ *
+ * A report repeated inside a batch is stored once (its first trusted
+ * copy, else its first); the later copies are duplicates.  Should another importer store one of our report keys or
  * rollup groups between our look and our COPY, the COPY fails on the
  * primary key and the batch is tried again (it then sees the row);
  * deadlocks on rollup rows are retried the same way.  When a batch
