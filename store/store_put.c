@@ -1253,8 +1253,11 @@ rollup_build(struct store *st, struct put *p, size_t m,
 		}
 	}
 
-	/* merge equal keys; a report adds 1 to reports once per row */
-	qsort(p->rows, n, sizeof(*p->rows), cmp_rrow);
+	/* merge equal keys; a report adds 1 to reports once per row (no
+	 * rows, and p->rows may be NULL, when every report has
+	 * `policies: []`) */
+	if (n > 1)
+		qsort(p->rows, n, sizeof(*p->rows), cmp_rrow);
 	for (i = 0, k = 0; i < n; i++) {
 		r = &p->rows[i];
 		if (k > 0 && cmp_rrow_key(&p->rows[k - 1], r) == 0) {
