@@ -18,7 +18,10 @@
 --     policy whose domain is unknown takes the domain a merged copy had
 --     inferred, with a warning, and its figures move in the rollup;
 --  3. adds report.figures, 'report-id' as a domain source, and an index
---     for the conflicting copies.
+--     for the conflicting copies;
+--  4. gives the stored policies still without a domain the one their
+--     report-id carries (sys4's ..._idx<N>_<domain>), as a new arrival
+--     would get it.
 --
 -- Live databases: store_migrate() runs this in one transaction.  The
 -- re-keying takes SHARE ROW EXCLUSIVE on tlsrpt.report first (queries go
@@ -224,6 +227,26 @@ BEGIN
 END
 $$;
 
+-- The policy domain a report-id carries, as ingest/report.c id_domain()
+-- reads it (sys4 ..._idx<N>_<domain>, Google <date>_<domain>, Microsoft
+-- <digits>+<domain>, mox <YYYYMMDD>.<domain>@<sender>), in lower case
+-- without trailing dots; NULL when it has none of these shapes or the
+-- rest is not a host name of two labels or more.
+CREATE FUNCTION tlsrpt.report_id_domain(rid text)
+RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+	SELECT CASE WHEN c ~ '^[A-Za-z0-9][A-Za-z0-9-]*([.][A-Za-z0-9-]+)+$'
+	    THEN pg_catalog.lower(c COLLATE "C") END
+	FROM (SELECT pg_catalog.rtrim(CASE
+	    WHEN rid ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z_'
+	    THEN pg_catalog.regexp_replace(pg_catalog.substr(rid, 22),
+	    '^idx[0-9]+_', '')
+	    WHEN rid ~ '^[0-9]+[+]' THEN pg_catalog.substring(rid,
+	    '^[0-9]+[+](.*)$')
+	    WHEN rid ~ '^[0-9]{8}[.][^@]*@' THEN pg_catalog.substring(rid,
+	    '^[0-9]{8}[.]([^@]*)@')
+	    END, '.') AS c) AS x
+$$;
+
 -- 2. Re-key.  Only a report with a policy whose domain did not come from
 -- the body can have a new identity.
 LOCK TABLE tlsrpt.report IN SHARE ROW EXCLUSIVE MODE;
@@ -314,6 +337,17 @@ BEGIN
 END
 $$;
 
+-- Stored policies still without a domain whose report-id tells it (a
+-- Postfix report that came by HTTPS only) take it below, as a new arrival
+-- would; found here, before the ACCESS EXCLUSIVE locks of step 3.
+CREATE TEMPORARY TABLE tlsrpt_byid ON COMMIT DROP AS
+SELECT p.report_key, tlsrpt.report_id_domain(t.report_id) AS d,
+    pg_catalog.array_agg(p.idx ORDER BY p.idx) AS i
+FROM tlsrpt.policy p JOIN tlsrpt.report t ON t.report_key = p.report_key
+WHERE p.domain_source = 'unknown' AND p.policy_domain = ''
+    AND tlsrpt.report_id_domain(t.report_id) IS NOT NULL
+GROUP BY p.report_key, t.report_id;
+
 -- 3. What the new code writes.  report.figures: ingest/report.c
 -- make_figures(), NULL for reports stored before 006 (then copies are
 -- compared by their content digest only).
@@ -327,3 +361,22 @@ ALTER TABLE tlsrpt.policy ADD CONSTRAINT policy_domain_source_check
 -- differed from the stored copy and did not replace it
 CREATE INDEX arrival_conflict_idx ON tlsrpt.arrival (report_key)
     WHERE note = 'conflicting copy';
+
+-- 4. The report-id domains found above (the CHECK now takes
+-- 'report-id'); a few statements per report.
+DO $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT report_key, d, i FROM tlsrpt_byid LOOP
+		PERFORM tlsrpt.report_fill_domains(r.report_key, r.i,
+		    pg_catalog.array_fill(r.d,
+		    ARRAY[pg_catalog.cardinality(r.i)]),
+		    pg_catalog.array_fill('report-id'::text,
+		    ARRAY[pg_catalog.cardinality(r.i)]),
+		    ARRAY(SELECT 'policy-domain-filled: policies[' || x ||
+		    ']: "' || r.d || '" taken from the report-id by migration'
+		    ' 006' FROM pg_catalog.unnest(r.i) AS u(x)));
+	END LOOP;
+END
+$$;

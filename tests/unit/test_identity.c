@@ -841,24 +841,26 @@ Test(identity, trusted_wins_inside_a_batch)
 
 /* --- the migration of today's double copies ------------------------- */
 
+#define ID_STALWART	"1795996800_5665667737528564296"
+#define ID_SYS4		"2026-11-30T00:00:00Z_idx1_" DOMAIN
+
 /* The identity before 006: the domains after the fallback ("" for an
  * unknown one) entered it. */
 static void
-old_key(char out[65], const char *dom)
+old_key(char out[65], const char *id, const char *dom)
 {
 	unsigned char	k[32];
 	const char	*d[1];
 
 	d[0] = dom;
-	expect_key(k, "Sender Mail Ltd", "1795996800_5665667737528564296",
-	    DAY0, DAY0 + 86399, d, 1);
+	expect_key(k, "Sender Mail Ltd", id, DAY0, DAY0 + 86399, d, 1);
 	hex(k, out);
 }
 
 /* One stored copy as 001-005 wrote it: report, policy, raw, arrival. */
 static void
-old_copy(const struct stu_db *db, const char *key, const char *dom,
-    const char *src, const char *source, const char *recv,
+old_copy(const struct stu_db *db, const char *id, const char *key,
+    const char *dom, const char *src, const char *source, const char *recv,
     const char *sha)
 {
 	char	*sql;
@@ -868,7 +870,7 @@ old_copy(const struct stu_db *db, const char *key, const char *dom,
 	    " reporter, report_id, contact_info, date_start, date_end,"
 	    " warnings, was_gzip, hdr_domain, received_at) VALUES"
 	    " ('\\x%s', '\\x%s', 'Sender Mail Ltd', 'sender mail ltd',"
-	    " '1795996800_5665667737528564296', 'tlsrpt@" SUBMITTER "',"
+	    " '%s', 'tlsrpt@" SUBMITTER "',"
 	    " '2026-11-30T00:00:00Z', '2026-11-30T23:59:59Z',"
 	    " '{policy-domain-missing: policies[0]: %s}', true, %s, '%s');"
 	    "INSERT INTO tlsrpt.policy (report_key, idx, policy_domain,"
@@ -886,7 +888,7 @@ old_copy(const struct stu_db *db, const char *key, const char *dom,
 	    " policy_type, result_type, mx_host) DO UPDATE SET"
 	    " reports = tlsrpt.rollup.reports + 1,"
 	    " successful_sessions = tlsrpt.rollup.successful_sessions + 4",
-	    key, sha, *src == 'h' ? "taken from TLS-Report-Domain" :
+	    key, sha, id, *src == 'h' ? "taken from TLS-Report-Domain" :
 	    "unknown", *dom != '\0' ? "'" DOMAIN "'" : "NULL", recv,
 	    key, dom, src, key, sha, recv, source, key, sha, dom), 0);
 	stu_exec(db, sql);
@@ -920,13 +922,13 @@ Test(identity, migration_merges_double_copies)
 	}
 	/* the double copies of today: HTTPS under (unknown), mail under
 	 * the header's domain, each with its own key and figures */
-	old_key(kh, "");
-	old_key(km, DOMAIN);
+	old_key(kh, ID_STALWART, "");
+	old_key(km, ID_STALWART, DOMAIN);
 	cr_assert_str_neq(kh, km);
-	old_copy(&db, kh, "", "unknown", "https", "2026-12-01T01:00:00Z",
-	    sha_h);
-	old_copy(&db, km, DOMAIN, "header", "mail", "2026-12-01T02:00:00Z",
-	    sha_m);
+	old_copy(&db, ID_STALWART, kh, "", "unknown", "https",
+	    "2026-12-01T01:00:00Z", sha_h);
+	old_copy(&db, ID_STALWART, km, DOMAIN, "header", "mail",
+	    "2026-12-01T02:00:00Z", sha_m);
 	cr_expect_eq(stu_int(&db, "SELECT sum(reports) FROM tlsrpt.rollup"),
 	    2);
 
@@ -934,10 +936,10 @@ Test(identity, migration_merges_double_copies)
 	cr_expect_eq(applied, 1);
 
 	/* the new identity: the body names no domain */
-	json = sys4_json("1795996800_5665667737528564296", 4);
+	json = sys4_json(ID_STALWART, 4);
 	rep = parse_json(json, NULL);
 	hex(rep->key, kn);
-	old_key(buf, "");
+	old_key(buf, ID_STALWART, "");
 	cr_expect_str_neq(kn, buf);
 	expect_one_report(&db, 4, 2);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM tlsrpt.report WHERE"
@@ -1169,4 +1171,78 @@ Test(identity, worker_counts_conflicts_and_fill_ins, .timeout = 60)
 	spool_close(sp);
 	stu_db_drop(&db);
 	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A Postfix report that came by HTTPS only before 006 sits under
+ * (unknown): the migration reads its domain from the report-id. */
+Test(identity, migration_reads_the_domain_of_a_report_id)
+{
+	const struct store_migration *m;
+	struct store		*st;
+	struct stu_db		 db;
+	char			 k[65], sql[512], buf[512];
+	int			 applied;
+
+	stu_db_create(&db, "id_migrate_id");
+	st = stu_open(&db, 0);
+	for (m = store_migrations; m->name != NULL && m->version <= 5; m++) {
+		stu_exec(&db, m->sql);
+		snprintf(sql, sizeof(sql), "INSERT INTO tlsrpt.schema_migration"
+		    " (version, name) VALUES (%d, '%s')", m->version, m->name);
+		stu_exec(&db, sql);
+	}
+	old_key(k, ID_SYS4, "");
+	old_copy(&db, ID_SYS4, k, "", "unknown", "https",
+	    "2026-12-01T01:00:00Z",
+	    "3333333333333333333333333333333333333333333333333333333333333333");
+	cr_assert_eq(store_migrate(st, &applied), 0, "%s", store_errstr(st));
+	cr_expect_eq(applied, 1);
+	expect_one_report(&db, 4, 1);
+	cr_expect_str_eq(stu_text(&db, "SELECT domain_source FROM"
+	    " tlsrpt.policy", buf, sizeof(buf)), "report-id");
+	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.report,"
+	    " unnest(warnings) w WHERE w = 'policy-domain-filled: policies[0]:"
+	    " \"" DOMAIN "\" taken from the report-id by migration 006'"), 1);
+	store_close(st);
+	stu_db_drop(&db);
+}
+
+/* The report-id shapes: ingest/report.c and tlsrpt.report_id_domain()
+ * read the same domain from each, or none. */
+Test(identity, report_id_domain_c_and_sql_agree)
+{
+	static const char *const ids[] = {
+		"2025-09-20T00:00:00Z_idx1_mpi-klsb.mpg.de",
+		"2025-09-20T00:00:00Z_idx12_Example.ORG.",
+		"2025-09-20T00:00:00Z_idx1x.example.org",
+		"2024-09-03T00:00:00Z_cardinalhealth.ca",
+		"133708152202987951+krvtz.net", "133944884956529435+",
+		"20240903.example.com@mox.example", "20240903.example.com",
+		"1730332800_11732957880687192466",
+		"c96d67df-0440-57f7-6e96-c83824d0fdf2@mail.ru",
+		"2025-09-20T00:00:00Z_idx1_bad_name.test",
+		"2025-09-20T00:00:00Z_localhost", "1+a..b", "1+-a.b", "1+a.-b",
+		"1+.a.b", "1+a.b..", "2025-09-20T00:00:00Z_", "",
+		"2025-09-20T00:00:00ZXa.b", "1+ü.test",
+	};
+	struct tlsrpt_report	*r;
+	struct store		*st;
+	struct stu_db		 db;
+	char			*json, sql[256], got[128];
+	size_t			 i;
+
+	stu_db_create(&db, "id_riddom");
+	st = stu_open(&db, 1);
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		json = sys4_json(ids[i], 1);
+		r = parse_json(json, NULL);
+		snprintf(sql, sizeof(sql), "SELECT COALESCE("
+		    "tlsrpt.report_id_domain('%s'), '')", ids[i]);
+		cr_expect_str_eq(stu_text(&db, sql, got, sizeof(got)),
+		    r->policies[0].domain, "report-id \"%s\"", ids[i]);
+		tlsrpt_report_free(r);
+		free(json);
+	}
+	store_close(st);
+	stu_db_drop(&db);
 }
