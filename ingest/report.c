@@ -286,10 +286,10 @@ cmp_str(const void *a, const void *b)
  * not, by HTTPS (no header, no file name) and by mail, counts once:
  *
  *	organization-name NUL report-id NUL
- *	start end			(int64 Unix seconds, big-endian)
- *	domain NUL ...			(the distinct policy-domain values
- *					 the body gives, sorted byte-wise;
- *					 none for policies without one)
+ *	start end		(int64 Unix seconds, big-endian)
+ *	domain NUL ...		(the distinct policy-domain values the
+ *				 body gives, sorted byte-wise; none for
+ *				 policies without one)
  *
  * The strings are the UTF-8 bytes as parsed ("" when missing).  The same
  * encoding is tlsrpt.report_identity() in schema/006_report_identity.sql,

@@ -25,8 +25,9 @@
  * its arrival's note.  The SQL functions are schema/006_report_identity.sql.
  *
  * A report repeated inside a batch is stored once (its first trusted
- * copy, else its first); the later copies are duplicates.  Should another importer store one of our report keys or
- * rollup groups between our look and our COPY, the COPY fails on the
+ * copy, else its first); the later copies are duplicates.  Should
+ * another importer store one of our report keys or rollup groups
+ * between our look and our COPY, the COPY fails on the
  * primary key and the batch is tried again (it then sees the row);
  * deadlocks on rollup rows are retried the same way.  When a batch
  * fails for another reason than the connection, each of its reports is
@@ -187,14 +188,14 @@ struct item {
 	int		 stored;	/* inserted by this transaction */
 	int		 haveref;	/* refsha is known */
 	unsigned char	 refsha[32];	/* digest of what is stored */
-	int		 reftrusted;	/* stored copy: 1, 0, -1 unknown */
-	int		 havefig;	/* reffig is known (stored since 006) */
-	unsigned char	 reffig[32];	/* figures digest of what is stored */
+	int		 reftrusted;	/* stored: 1, 0, -1 unknown */
+	int		 havefig;	/* reffig known (since 006) */
+	unsigned char	 reffig[32];	/* figures digest stored */
 	int64_t		 refrecv;	/* its first arrival */
-	int		 replace;	/* trusted, replaces the stored copy */
-	int		 same;		/* a duplicate with the same figures */
+	int		 replace;	/* trusted: replaces stored */
+	int		 same;		/* same figures as stored */
 	unsigned	 flags;		/* STORE_PUT_* */
-	struct store_arrival keep;	/* arrival with refrecv (replace) */
+	struct store_arrival keep;	/* refrecv (replace) */
 };
 
 /*
@@ -307,7 +308,8 @@ static void	put_bytea(struct copy *, const unsigned char *, size_t);
 static void	put_array(struct copy *, const char *const *, size_t);
 
 static int		 put_trust(struct store *, const struct tlsrpt_report *);
-static int		 put_unstore(struct store *, const struct tlsrpt_report *);
+static int		 put_unstore(struct store *,
+			    const struct tlsrpt_report *);
 static int		 put_fill(struct store *, const struct tlsrpt_report *,
 			    const struct store_arrival *, int *);
 static void		 decide(struct put *, size_t,
