@@ -198,6 +198,22 @@ metrics_render(char *buf, size_t bufsz, const struct metrics_snapshot *s)
 	    "already had.\n# TYPE tlsrpt_reports_duplicate_total counter\n"
 	    "tlsrpt_reports_duplicate_total %llu\n",
 	    (unsigned long long)ws->duplicates);
+	put(&o, "# HELP tlsrpt_reports_conflicting_total Copies of a stored "
+	    "report with other figures and no trust to replace it; the "
+	    "first copy is kept.\n"
+	    "# TYPE tlsrpt_reports_conflicting_total counter\n"
+	    "tlsrpt_reports_conflicting_total %llu\n",
+	    (unsigned long long)ws->conflicting);
+	put(&o, "# HELP tlsrpt_reports_replaced_total Untrusted copies "
+	    "whose figures a DKIM-trusted copy replaced.\n"
+	    "# TYPE tlsrpt_reports_replaced_total counter\n"
+	    "tlsrpt_reports_replaced_total %llu\n",
+	    (unsigned long long)ws->replaced);
+	put(&o, "# HELP tlsrpt_reports_domain_filled_total Copies that "
+	    "named the policy domain a stored copy lacked.\n"
+	    "# TYPE tlsrpt_reports_domain_filled_total counter\n"
+	    "tlsrpt_reports_domain_filled_total %llu\n",
+	    (unsigned long long)ws->filled);
 	put(&o, "# HELP tlsrpt_reports_rejected_total Spooled reports moved "
 	    "to bad/, by reason.\n"
 	    "# TYPE tlsrpt_reports_rejected_total counter\n");

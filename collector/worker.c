@@ -641,7 +641,9 @@ flush(struct worker *w)
 	const char	*why;
 	double		 t, lat;
 	size_t		 i, removed = 0;
-	uint64_t	 stored = 0, dups = 0;
+	uint64_t	 stored = 0, dups = 0, conflicting = 0, replaced = 0;
+	uint64_t	 filled = 0;
+	unsigned	 fl;
 	int		 rc, r = W_OK;
 
 	if (w->nitems == 0)
@@ -673,6 +675,10 @@ flush(struct worker *w)
 				break;
 			}
 			removed++;
+			fl = store_put_flags(w->st, i);
+			conflicting += (fl & STORE_PUT_CONFLICT) != 0;
+			replaced += (fl & STORE_PUT_REPLACED) != 0;
+			filled += (fl & STORE_PUT_FILLED) != 0;
 			if (w->out[i] == STORE_DUPLICATE) {
 				dups++;
 				break;
@@ -704,6 +710,9 @@ flush(struct worker *w)
 	pthread_mutex_lock(&w->mtx);
 	w->stats.stored += stored;
 	w->stats.duplicates += dups;
+	w->stats.conflicting += conflicting;
+	w->stats.replaced += replaced;
+	w->stats.filled += filled;
 	if (rc == 0 && r == W_OK) {
 		w->stats.db_up = 1;
 		w->stats.db_error_class = STORE_EC_NONE;

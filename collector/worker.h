@@ -40,6 +40,10 @@ struct worker_stats {
 	uint64_t	rejected_refused; /* the database refused the report */
 	uint64_t	rejected_unreadable; /* not a spool file, unreadable */
 	uint64_t	rejected_front;	/* refused by the front-end (x-reject) */
+	/* identity collisions (store_put_flags()) */
+	uint64_t	conflicting;	/* copies that differed, first kept */
+	uint64_t	replaced;	/* trusted copies that replaced one */
+	uint64_t	filled;		/* copies that named unknown domains */
 	char		last_error[256];	/* one line; "" when none yet */
 	int64_t		last_error_at;		/* Unix seconds; 0 none */
 	/*

@@ -88,6 +88,8 @@ enum tlsrpt_dsrc {
 	TLSRPT_DS_FILENAME,	/* RFC 8460 §5.1 file name */
 	TLSRPT_DS_SIBLING,	/* the one domain the other policies name */
 	TLSRPT_DS_UNKNOWN,	/* domain is "" */
+	TLSRPT_DS_REPORTID,	/* the report-id (sys4 ..._idx<N>_<domain>,
+				 * Google, Microsoft, mox shapes) */
 };
 
 enum sts_mode {
@@ -169,7 +171,13 @@ struct tlsrpt_report {
 	size_t			 json_len;
 	int			 was_gzip;
 	unsigned char		 sha256[32];	/* of json[0..json_len) */
-	unsigned char		 key[32];	/* dedup identity, see below */
+	unsigned char		 key[32];	/* dedup identity: what the body
+						 * says only (report.c) */
+	unsigned char		 figures[32];	/* digest of every parsed figure
+						 * (counts, details, domains as
+						 * the body gives them): tells
+						 * conflicting copies of one
+						 * identity from re-encodings */
 	/* what the transport said, copied from ingest_meta (NULL if none) */
 	const char		*filename;
 	const char		*hdr_domain;

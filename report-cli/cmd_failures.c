@@ -55,10 +55,13 @@ static const struct {
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
 static int	parse_by(const char *, unsigned *, size_t *, size_t *);
+static void	print_conflicts(const struct store_totals *);
 static void	print_text(const struct query_opts *, const size_t *, size_t,
-		    const struct store_failure_row *, size_t);
+		    const struct store_failure_row *, size_t,
+		    const struct store_totals *);
 static void	print_json(const struct query_opts *, const size_t *, size_t,
-		    const struct store_failure_row *, size_t);
+		    const struct store_failure_row *, size_t,
+		    const struct store_totals *);
 static void	print_csv(const size_t *, size_t,
 		    const struct store_failure_row *, size_t);
 
@@ -112,6 +115,7 @@ cmd_failures(int argc, char **argv)
 	struct query_opts		 q;
 	struct store			*st = NULL;
 	struct store_failure_row	*rows = NULL;
+	struct store_totals		 tot;
 	size_t				 order[NKEYS], norder = 0, n = 0, i;
 	unsigned			 by = 0;
 	int				 ch, r, lvl, rc = EXIT_NORUN;
@@ -149,12 +153,16 @@ cmd_failures(int argc, char **argv)
 		cli_fail("%s", store_errstr(st));
 		goto out;
 	}
+	if (store_totals(st, &q.win, &tot) == -1) {
+		cli_fail("%s", store_errstr(st));
+		goto out;
+	}
 	if (q.format == FMT_JSON)
-		print_json(&q, order, norder, rows, n);
+		print_json(&q, order, norder, rows, n, &tot);
 	else if (q.format == FMT_CSV)
 		print_csv(order, norder, rows, n);
 	else
-		print_text(&q, order, norder, rows, n);
+		print_text(&q, order, norder, rows, n, &tot);
 	rc = EXIT_OK;
 	for (i = 0; i < n; i++)
 		if ((lvl = row_level(&rows[i])) > rc)
@@ -197,9 +205,22 @@ parse_by(const char *arg, unsigned *by, size_t *order, size_t *norder)
 	}
 }
 
+/* A line for people when copies of a report disagreed (issue 8). */
+static void
+print_conflicts(const struct store_totals *tot)
+{
+	if (tot->conflicting == 0)
+		return;
+	printf("%" PRId64 " conflicting cop%s: a report arrived again with"
+	    " other figures and no trusted signature; the first copy is"
+	    " counted (arrival note \"conflicting copy\")\n\n",
+	    tot->conflicting, tot->conflicting == 1 ? "y" : "ies");
+}
+
 static void
 print_text(const struct query_opts *q, const size_t *order, size_t norder,
-    const struct store_failure_row *rows, size_t n)
+    const struct store_failure_row *rows, size_t n,
+    const struct store_totals *tot)
 {
 	const struct store_failure_row	*f;
 	char				 safe[256];
@@ -234,6 +255,7 @@ print_text(const struct query_opts *q, const size_t *order, size_t norder,
 	}
 	printf(": %" PRId64 " failed session%s\n\n", failed,
 	    failed == 1 ? "" : "s");
+	print_conflicts(tot);
 	if (n == 0) {
 		printf("No failures in this window.\n");
 		return;
@@ -287,7 +309,8 @@ json_counts(const char *key, const char *name, const struct store_count *c,
 
 static void
 print_json(const struct query_opts *q, const size_t *order, size_t norder,
-    const struct store_failure_row *rows, size_t n)
+    const struct store_failure_row *rows, size_t n,
+    const struct store_totals *tot)
 {
 	static const char		*sev[] = { "none", "warning",
 					    "critical" };
@@ -301,7 +324,8 @@ print_json(const struct query_opts *q, const size_t *order, size_t norder,
 	printf("\", \"by\": [");
 	for (k = 0; k < norder; k++)
 		printf("%s\"%s\"", k > 0 ? ", " : "", keys[order[k]].name);
-	printf("],\n \"rows\": [");
+	printf("], \"conflicting_copies\": %" PRId64 ",\n \"rows\": [",
+	    tot->conflicting);
 	for (i = 0; i < n; i++) {
 		f = &rows[i];
 		printf("%s\n  {\"domain\": ", i > 0 ? "," : "");

@@ -42,9 +42,11 @@ WINDOW_HELP
 
 static int	domain_level(const struct store_domain_summary *);
 static void	print_text(const struct query_opts *,
-		    const struct store_domain_summary *, size_t);
+		    const struct store_domain_summary *, size_t,
+		    const struct store_totals *);
 static void	print_json(const struct query_opts *,
-		    const struct store_domain_summary *, size_t);
+		    const struct store_domain_summary *, size_t,
+		    const struct store_totals *);
 static void	print_csv(const struct store_domain_summary *, size_t);
 
 static double
@@ -69,6 +71,7 @@ cmd_summary(int argc, char **argv)
 	struct query_opts		 q;
 	struct store			*st = NULL;
 	struct store_domain_summary	*ds = NULL;
+	struct store_totals		 tot;
 	size_t				 n = 0, i;
 	int				 ch, r, lvl, rc = EXIT_NORUN;
 	int				 trusted_only = 0;
@@ -104,12 +107,16 @@ cmd_summary(int argc, char **argv)
 		cli_fail("summary failed: %s", store_errstr(st));
 		goto out;
 	}
+	if (store_totals(st, &q.win, &tot) == -1) {
+		cli_fail("summary failed: %s", store_errstr(st));
+		goto out;
+	}
 	if (q.format == FMT_JSON)
-		print_json(&q, ds, n);
+		print_json(&q, ds, n, &tot);
 	else if (q.format == FMT_CSV)
 		print_csv(ds, n);
 	else
-		print_text(&q, ds, n);
+		print_text(&q, ds, n, &tot);
 	rc = EXIT_OK;
 	for (i = 0; i < n; i++)
 		if ((lvl = domain_level(&ds[i])) > rc)
@@ -174,7 +181,7 @@ cmp_row(const void *a, const void *b)
 
 static void
 print_text(const struct query_opts *q, const struct store_domain_summary *ds,
-    size_t n)
+    size_t n, const struct store_totals *tot)
 {
 	static const char	*status[] = { "ok", "WARNING", "CRITICAL" };
 	const struct store_domain_summary *d;
@@ -182,17 +189,22 @@ print_text(const struct query_opts *q, const struct store_domain_summary *ds,
 	struct row		*rows;
 	char			 safe[256], safe2[256];
 	size_t			 i, j, w = 6, nflags = 0;
-	int64_t			 reports = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		if (strlen(shown(ds[i].domain)) > w)
 			w = strlen(shown(ds[i].domain));
-		reports += ds[i].reports;
-	}
+	/* distinct reports and domains (issue 13): a report covering k
+	 * domains is k REPORTS in the table but one here */
 	printf("TLS reports: ");
 	print_window(stdout, q);
-	printf(" (UTC): %" PRId64 " report%s, %zu domain%s\n\n", reports,
-	    reports == 1 ? "" : "s", n, n == 1 ? "" : "s");
+	printf(" (UTC): %" PRId64 " report%s, %" PRId64 " domain%s\n\n",
+	    tot->reports, tot->reports == 1 ? "" : "s", tot->domains,
+	    tot->domains == 1 ? "" : "s");
+	if (tot->conflicting > 0)
+		printf("%" PRId64 " conflicting cop%s: a report arrived again"
+		    " with other figures and no trusted signature; the first"
+		    " copy is counted (arrival note \"conflicting copy\")\n\n",
+		    tot->conflicting, tot->conflicting == 1 ? "y" : "ies");
 	if (n == 0) {
 		printf("No reports in this window.\n");
 		return;
@@ -235,7 +247,7 @@ print_text(const struct query_opts *q, const struct store_domain_summary *ds,
 
 static void
 print_json(const struct query_opts *q, const struct store_domain_summary *ds,
-    size_t n)
+    size_t n, const struct store_totals *tot)
 {
 	const struct store_rt_count *rt;
 	size_t			 i, j;
@@ -244,7 +256,10 @@ print_json(const struct query_opts *q, const struct store_domain_summary *ds,
 	out_time(stdout, q->win.since);
 	printf("\", \"until\": \"");
 	out_time(stdout, q->win.until);
-	printf("\",\n \"domains\": [");
+	printf("\",\n \"totals\": {\"reports\": %" PRId64 ", \"domains\": %"
+	    PRId64 ", \"conflicting_copies\": %" PRId64 "},"
+	    "\n \"conflicting_copies\": %" PRId64 ",\n \"domains\": [",
+	    tot->reports, tot->domains, tot->conflicting, tot->conflicting);
 	for (i = 0; i < n; i++) {
 		printf("%s\n  {\"domain\": ", i > 0 ? "," : "");
 		out_json_str(stdout, ds[i].domain);

@@ -43,8 +43,13 @@ out_json_str(FILE *f, const char *s)
 	putc('"', f);
 }
 
-/* An RFC 4180 field: quoted when it holds a comma, quote or line break;
- * a leading = + - @ is prefixed with ' so spreadsheets do not run it. */
+/*
+ * An RFC 4180 field: quoted when it holds a comma, quote or line break.
+ * Formula injection (OWASP "CSV Injection"): a cell from a report that
+ * begins with = + - @, a tab or a carriage return is prefixed with ' so
+ * that a spreadsheet shows it as text instead of running it.  The quote
+ * is part of the value read back; README says so.
+ */
 void
 out_csv_str(FILE *f, const char *s)
 {
@@ -56,7 +61,8 @@ out_csv_str(FILE *f, const char *s)
 			quote = 1;
 	if (quote)
 		putc('"', f);
-	if (*s == '=' || *s == '+' || *s == '-' || *s == '@')
+	if (*s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\t' ||
+	    *s == '\r')
 		putc('\'', f);
 	for (p = s; *p != '\0'; p++) {
 		if (*p == '"')

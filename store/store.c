@@ -209,6 +209,8 @@ store_put_reset(struct store *st, size_t n)
 			free(st->why[i]);
 	free(st->why);
 	st->why = NULL;
+	free(st->putflags);	/* store_put.c: store_put_flags() */
+	st->putflags = NULL;
 	st->nwhy = n;
 }
 

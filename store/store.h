@@ -114,6 +114,22 @@ int	store_put_reports(struct store *, struct tlsrpt_report *const *reps,
  * store_close() on st. */
 const char	*store_put_why(const struct store *, size_t i);
 
+/*
+ * What else became of reps[i] in the last store_put_reports() (issues 8
+ * and 13), STORE_PUT_* bits; 0 when nothing (or i is out of range).
+ * A copy of a stored identity whose figures (ingest's figures digest)
+ * differ from the stored copy's: when it is DKIM-trusted
+ * (report->trusted with a dkim verdict) and the stored one is not, its
+ * figures replace the stored ones everywhere, rollup included (out[i]
+ * is STORE_STORED); otherwise the first copy stays and this arrival is
+ * recorded as a conflicting copy (out[i] is STORE_DUPLICATE).  A copy
+ * that knows policy domains the stored copy lacks fills them in.
+ */
+#define STORE_PUT_REPLACED	0x01	/* replaced an untrusted copy */
+#define STORE_PUT_CONFLICT	0x02	/* differed; the first copy kept */
+#define STORE_PUT_FILLED	0x04	/* named unknown policy domains */
+unsigned	store_put_flags(const struct store *, size_t i);
+
 /* Record a rejected payload with its reason and up to keep_max raw bytes. */
 int	store_put_rejection(struct store *, const struct store_arrival *,
 	    const char *reason, const unsigned char *raw, size_t len,
@@ -153,6 +169,22 @@ struct store_domain_summary {
 int	store_summary(struct store *, const struct store_window *,
 	    struct store_domain_summary **out, size_t *n);
 void	store_summary_free(struct store_domain_summary *, size_t n);
+
+/* What the whole window holds, counted once (issues 8 and 13). */
+struct store_totals {
+	int64_t	reports;	/* distinct reports, those with no policy
+				 * too (none of them when domains are
+				 * named: they name no domain) */
+	int64_t	domains;	/* distinct policy domains ("" included) */
+	int64_t	conflicting;	/* arrivals of these reports whose figures
+				 * differed and did not replace the stored
+				 * copy (STORE_PUT_CONFLICT) */
+};
+
+/* The totals of window w (trusted_only honoured), from the base tables
+ * in one snapshot. */
+int	store_totals(struct store *, const struct store_window *,
+	    struct store_totals *);
 
 
 /* --- failures, readiness, digest (store_report.c) ------------------- */

@@ -23,6 +23,8 @@ struct store {
 	int		 staged;	/* the temporary staging table exists */
 	char		**why;		/* per report of the last put, or NULL */
 	size_t		 nwhy;
+	unsigned char	*putflags;	/* STORE_PUT_* per report of the last
+					 * put (nwhy of them), or NULL */
 };
 
 /*

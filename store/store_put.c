@@ -16,9 +16,18 @@
  *     UPDATE (rare: a reporter sends one report per domain and day);
  *  4. COMMIT.
  *
- * A report repeated inside a batch is stored once; the later copies are
- * duplicates.  Should another importer store one of our report keys or
- * rollup groups between our look and our COPY, the COPY fails on the
+ * A copy of a stored identity (issues 8 and 13, see decide()): with the
+ * same figures it is a duplicate, and when it knows policy domains the
+ * stored copy lacks it fills them in (tlsrpt.report_fill_domains(),
+ * after step 3); with other figures a DKIM-trusted copy replaces an
+ * untrusted stored one (tlsrpt.report_unstore() before step 2, then it
+ * is stored as new), and any other is a conflicting copy, recorded in
+ * its arrival's note.  The SQL functions are schema/006_report_identity.sql.
+ *
+ * A report repeated inside a batch is stored once (its first trusted
+ * copy, else its first); the later copies are duplicates.  Should
+ * another importer store one of our report keys or rollup groups
+ * between our look and our COPY, the COPY fails on the
  * primary key and the batch is tried again (it then sees the row);
  * deadlocks on rollup rows are retried the same way.  When a batch
  * fails for another reason than the connection, each of its reports is
@@ -47,6 +56,8 @@
 #define COPY_BUF_BYTES		(128 * 1024)	/* sent when full */
 
 #define NOTE_VARIANT		"same report, different content"
+#define NOTE_CONFLICT		"conflicting copy"	/* 006's index */
+#define NOTE_REPLACED		"trusted copy replaced an untrusted one"
 
 #define SQL_STAGE							\
 	"CREATE TEMPORARY TABLE IF NOT EXISTS pg_temp.tlsrpt_stage_rollup ("\
@@ -60,14 +71,21 @@
 	" failed_sessions bigint NOT NULL) ON COMMIT DELETE ROWS"
 
 #define SQL_EXISTING							\
-	"SELECT report_key, sha256 FROM tlsrpt.report"			\
-	" WHERE report_key = ANY ($1::bytea[])"
+	"SELECT report_key, sha256, trusted, figures,"			\
+	" pg_catalog.date_part('epoch', received_at)::bigint"		\
+	" FROM tlsrpt.report WHERE report_key = ANY ($1::bytea[])"
+
+/* schema/006_report_identity.sql */
+#define SQL_UNSTORE	"SELECT tlsrpt.report_unstore($1)"
+#define SQL_FILL							\
+	"SELECT tlsrpt.report_fill_domains($1, $2::integer[], $3::text[],"\
+	" $4::text[], $5::text[])"
 
 #define SQL_COPY_REPORT							\
 	"COPY tlsrpt.report (report_key, sha256, org_name, reporter,"	\
 	" report_id, contact_info, date_start, date_end, warnings,"	\
 	" was_gzip, filename, hdr_domain, hdr_submitter, subject,"	\
-	" received_at, dkim, trusted) FROM STDIN"
+	" received_at, dkim, trusted, figures) FROM STDIN"
 
 /*
  * A report seen again with a DKIM verdict: fill in what an arrival
@@ -165,10 +183,19 @@ struct copy {
 struct item {
 	size_t		 i;		/* index in the caller's array */
 	const unsigned char *key;	/* reps[i]->key, for sorting */
+	int		 trusted;	/* is_trusted(reps[i]): sorts first */
 	int		 dupof;		/* -1, or the item repeated */
 	int		 stored;	/* inserted by this transaction */
 	int		 haveref;	/* refsha is known */
 	unsigned char	 refsha[32];	/* digest of what is stored */
+	int		 reftrusted;	/* stored: 1, 0, -1 unknown */
+	int		 havefig;	/* reffig known (since 006) */
+	unsigned char	 reffig[32];	/* figures digest stored */
+	int64_t		 refrecv;	/* its first arrival */
+	int		 replace;	/* trusted: replaces stored */
+	int		 same;		/* same figures as stored */
+	unsigned	 flags;		/* STORE_PUT_* */
+	struct store_arrival keep;	/* refrecv (replace) */
 };
 
 /*
@@ -259,7 +286,7 @@ static const struct report_table {
 	{ SQL_COPY_RAW, raw_row, "cannot store raw reports" },
 };
 static void	arrival_row(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *, int, int);
+		    const struct store_arrival *, int, const char *);
 static void	rollup_row(struct copy *, const struct rrow *);
 
 static int	copy_begin(struct copy *, struct store *, const char *,
@@ -281,6 +308,14 @@ static void	put_bytea(struct copy *, const unsigned char *, size_t);
 static void	put_array(struct copy *, const char *const *, size_t);
 
 static int		 put_trust(struct store *, const struct tlsrpt_report *);
+static int		 put_unstore(struct store *,
+			    const struct tlsrpt_report *);
+static int		 put_fill(struct store *, const struct tlsrpt_report *,
+			    const struct store_arrival *, int *);
+static void		 decide(struct put *, size_t,
+			    struct tlsrpt_report *const *);
+static int		 is_trusted(const struct tlsrpt_report *);
+static int64_t		 be64(const unsigned char *);
 static const char	*ptype_str(enum tlsrpt_ptype);
 static const char	*dsrc_str(enum tlsrpt_dsrc);
 static const char	*mode_str(enum sts_mode);
@@ -299,6 +334,8 @@ store_put_reports(struct store *st, struct tlsrpt_report *const *reps,
 	store_put_reset(st, n);
 	if (n == 0)
 		return 0;
+	/* lost when out of memory: the outcomes are what matters */
+	st->putflags = calloc(n, 1);
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		store_seterrx(st, "store: out of memory");
 		goto out;
@@ -410,8 +447,12 @@ put_batch_retry(struct store *st, struct put *p,
 
 	for (try = 1; try <= PUT_TRIES; try++) {
 		if (put_batch(st, p, reps, arr, idx, m) == 0) {
-			for (j = 0; j < m; j++)
+			for (j = 0; j < m; j++) {
 				out[idx[j]] = p->outs[j];
+				if (st->putflags != NULL)
+					st->putflags[idx[j]] =
+					    (unsigned char)p->items[j].flags;
+			}
 			return 0;
 		}
 		if (!store_err_retry(st))
@@ -439,13 +480,18 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 	const struct report_table *tb;
 	struct item	*it;
 	size_t		 j, t;
-	int		 nstored = 0, nvar = 0, rc = -1;
+	int		 nstored = 0, nvar = 0, filled, rc = -1;
 
 	for (j = 0; j < m; j++) {
 		p->items[j].i = idx[j];
 		p->items[j].dupof = -1;
 		p->items[j].stored = 0;
 		p->items[j].haveref = 0;
+		p->items[j].reftrusted = -1;
+		p->items[j].havefig = 0;
+		p->items[j].replace = 0;
+		p->items[j].same = 1;
+		p->items[j].flags = 0;
 	}
 	mark_dups(p, reps, m);
 
@@ -453,11 +499,19 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 		goto out;
 	if (find_existing(st, p, m, reps) == -1)
 		goto out;
+	for (j = 0; j < m; j++)	/* first copies before their repeats */
+		if (p->items[j].dupof == -1)
+			decide(p, j, reps);
+	for (j = 0; j < m; j++)
+		if (p->items[j].dupof != -1)
+			decide(p, j, reps);
 	for (j = 0; j < m; j++) {
 		it = &p->items[j];
-		it->stored = it->dupof == -1 && !it->haveref;
 		nstored += it->stored;
 		nvar += is_variant(p, j, reps);
+		/* a trusted copy takes the place of the stored figures */
+		if (it->replace && put_unstore(st, reps[it->i]) == -1)
+			goto out;
 	}
 
 	for (t = 0; nstored > 0 && t < sizeof(report_tables) /
@@ -465,9 +519,15 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 		tb = &report_tables[t];
 		if (copy_begin(&p->copy, st, tb->sql, tb->what) == -1)
 			goto out;
-		for (j = 0; j < m; j++)
-			if (p->items[j].stored)
+		for (j = 0; j < m; j++) {
+			it = &p->items[j];
+			if (!it->stored)
+				continue;
+			if (!it->replace)
 				tb->rows(&p->copy, reps[idx[j]], &arr[idx[j]]);
+			else if (tb->rows != raw_row) /* put_variants() */
+				tb->rows(&p->copy, reps[idx[j]], &it->keep);
+		}
 		if (copy_end(&p->copy, tb->what) == -1)
 			goto out;
 	}
@@ -480,16 +540,25 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 	for (j = 0; j < m; j++) {
 		it = &p->items[j];
 		arrival_row(&p->copy, reps[it->i], &arr[it->i], it->stored,
-		    is_variant(p, j, reps));
+		    it->replace ? NOTE_REPLACED : !it->same ? NOTE_CONFLICT :
+		    is_variant(p, j, reps) ? NOTE_VARIANT : NULL);
 	}
 	if (copy_end(&p->copy, "cannot record arrivals") == -1)
 		goto out;
 
 	if (nstored > 0 && put_rollup(st, p, m, reps) == -1)
 		goto out;
-	for (j = 0; j < m; j++)
-		if (!p->items[j].stored && put_trust(st, reps[idx[j]]) == -1)
+	for (j = 0; j < m; j++) {
+		it = &p->items[j];
+		if (it->stored || !it->same)
+			continue;
+		/* after the rollup: the stored copy may be this batch's */
+		if (put_fill(st, reps[it->i], &arr[it->i], &filled) == -1 ||
+		    put_trust(st, reps[it->i]) == -1)
 			goto out;
+		if (filled)
+			it->flags |= STORE_PUT_FILLED;
+	}
 	if (store_cmd(st, "cannot store reports", "COMMIT", 0, NULL) == -1)
 		goto out;
 	for (j = 0; j < m; j++)
@@ -500,6 +569,116 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 	if (rc == -1)
 		store_rollback(st);
 	return rc;
+}
+
+/* The stored figures of rep's identity go; rep's take their place. */
+static int
+put_unstore(struct store *st, const struct tlsrpt_report *rep)
+{
+	const char	*pv[1];
+	int		 lens[1], fmts[1] = { 1 };
+	PGresult	*res;
+
+	pv[0] = (const char *)rep->key;
+	lens[0] = sizeof(rep->key);
+	res = PQexecParams(st->conn, SQL_UNSTORE, 1, NULL, pv, lens, fmts, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		store_seterr(st, "cannot replace an untrusted copy", res);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * A copy of a stored report that knows domains the body did not give
+ * (TLS-Report-Domain, file name, report-id, ...): the stored policies
+ * whose domain is unknown take them (issue 13), with a warning that says
+ * where from; tlsrpt.report_fill_domains() moves the figures.  *filled
+ * gets 1 when something was filled in.
+ */
+static int
+put_fill(struct store *st, const struct tlsrpt_report *rep,
+    const struct store_arrival *arr, int *filled)
+{
+	const struct tlsrpt_policy	*pol;
+	struct sarray			 idxs, doms, srcs, warns;
+	const char			*pv[5], *from;
+	char				 num[24], w[512];
+	int				 lens[5], fmts[5];
+	PGresult			*res = NULL;
+	size_t				 i, n = 0;
+	int				 rc = -1;
+
+	*filled = 0;
+	store_sarray_init(&idxs);
+	store_sarray_init(&doms);
+	store_sarray_init(&srcs);
+	store_sarray_init(&warns);
+	for (i = 0; i < rep->npolicies; i++) {
+		pol = &rep->policies[i];
+		if (pol->domain_src == TLSRPT_DS_REPORT ||
+		    pol->domain_src == TLSRPT_DS_UNKNOWN ||
+		    pol->domain == NULL || *pol->domain == '\0')
+			continue;
+		from = pol->domain_src == TLSRPT_DS_HEADER ?
+		    (rep->hdr_domain != NULL ? "TLS-Report-Domain" :
+		    "the receiver's --domain") :
+		    pol->domain_src == TLSRPT_DS_FILENAME ? "the file name" :
+		    pol->domain_src == TLSRPT_DS_REPORTID ? "the report-id" :
+		    "the other policies";
+		snprintf(num, sizeof(num), "%zu", i);
+		snprintf(w, sizeof(w), "policy-domain-filled: policies[%zu]:"
+		    " \"%.255s\" taken from %s of a later copy (%s)", i,
+		    pol->domain, from, arr->source != NULL ? arr->source :
+		    "unknown");
+		if (store_sarray_add(&idxs, num) == -1 ||
+		    store_sarray_add(&doms, pol->domain) == -1 ||
+		    store_sarray_add(&srcs, dsrc_str(pol->domain_src)) == -1 ||
+		    store_sarray_add(&warns, w) == -1)
+			goto nomem;
+		n++;
+	}
+	if (n == 0) {
+		rc = 0;
+		goto out;
+	}
+	memset(lens, 0, sizeof(lens));
+	memset(fmts, 0, sizeof(fmts));
+	pv[0] = (const char *)rep->key;
+	lens[0] = sizeof(rep->key);
+	fmts[0] = 1;
+	if ((pv[1] = store_sarray_end(&idxs)) == NULL ||
+	    (pv[2] = store_sarray_end(&doms)) == NULL ||
+	    (pv[3] = store_sarray_end(&srcs)) == NULL ||
+	    (pv[4] = store_sarray_end(&warns)) == NULL)
+		goto nomem;
+	res = PQexecParams(st->conn, SQL_FILL, 5, NULL, pv, lens, fmts, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		store_seterr(st, "cannot fill in policy domains", res);
+		goto out;
+	}
+	*filled = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+	rc = 0;
+	goto out;
+ nomem:
+	store_seterrx(st, "store: out of memory");
+ out:
+	PQclear(res);
+	store_sarray_free(&idxs);
+	store_sarray_free(&doms);
+	store_sarray_free(&srcs);
+	store_sarray_free(&warns);
+	return rc;
+}
+
+unsigned
+store_put_flags(const struct store *st, size_t i)
+{
+	if (st == NULL || st->putflags == NULL || i >= st->nwhy)
+		return 0;
+	return st->putflags[i];
 }
 
 /* A duplicate that carries a DKIM verdict: see SQL_PUT_TRUST. */
@@ -610,7 +789,8 @@ report_rows(const struct tlsrpt_report *rep)
 	return n;
 }
 
-/* The first copy of a key in the batch is stored; later ones repeat it. */
+/* The first copy of a key in the batch is stored (the first trusted one
+ * when there is one); later ones repeat it. */
 static void
 mark_dups(struct put *p, struct tlsrpt_report *const *reps, size_t m)
 {
@@ -618,6 +798,7 @@ mark_dups(struct put *p, struct tlsrpt_report *const *reps, size_t m)
 
 	for (j = 0; j < m; j++) {
 		p->items[j].key = reps[p->items[j].i]->key;
+		p->items[j].trusted = is_trusted(reps[p->items[j].i]);
 		p->sorted[j] = &p->items[j];
 	}
 	qsort(p->sorted, m, sizeof(p->sorted[0]), cmp_item);
@@ -639,6 +820,8 @@ cmp_item(const void *a, const void *b)
 
 	if ((c = memcmp(x->key, y->key, 32)) != 0)
 		return c;
+	if (x->trusted != y->trusted)
+		return y->trusted - x->trusted;
 	return x < y ? -1 : x > y;
 }
 
@@ -696,7 +879,8 @@ find_existing(struct store *st, struct put *p, size_t m,
 	}
 	for (r = 0; r < PQntuples(res); r++) {
 		if (PQgetlength(res, r, 0) != 32 ||
-		    PQgetlength(res, r, 1) != 32)
+		    PQgetlength(res, r, 1) != 32 ||
+		    PQgetlength(res, r, 4) != 8)
 			continue;
 		probe.key = (const unsigned char *)PQgetvalue(res, r, 0);
 		/* sorted by key then position: the first copy is found
@@ -710,12 +894,92 @@ find_existing(struct store *st, struct put *p, size_t m,
 			hit--;
 		(*hit)->haveref = 1;
 		memcpy((*hit)->refsha, PQgetvalue(res, r, 1), 32);
+		(*hit)->reftrusted = PQgetisnull(res, r, 2) ? -1 :
+		    PQgetlength(res, r, 2) == 1 && *PQgetvalue(res, r, 2) != 0;
+		(*hit)->havefig = !PQgetisnull(res, r, 3) &&
+		    PQgetlength(res, r, 3) == 32;
+		if ((*hit)->havefig)
+			memcpy((*hit)->reffig, PQgetvalue(res, r, 3), 32);
+		(*hit)->refrecv = be64((const unsigned char *)
+		    PQgetvalue(res, r, 4));
 	}
 	rc = 0;
  out:
 	PQclear(res);
 	free(lit);
 	return rc;
+}
+
+static int64_t
+be64(const unsigned char *b)
+{
+	uint64_t	v = 0;
+	int		k;
+
+	for (k = 0; k < 8; k++)
+		v = v << 8 | b[k];
+	return (int64_t)v;
+}
+
+/* A copy with a passing aligned DKIM signature (set by the milter or
+ * the importer; meaningless without a verdict). */
+static int
+is_trusted(const struct tlsrpt_report *rep)
+{
+	return rep->dkim != NULL && rep->trusted;
+}
+
+/*
+ * What becomes of item j (issues 8 and 13).  A first copy of a new
+ * identity is stored.  A copy of a stored identity is the same report
+ * when its figures digest equals the stored one (rows stored before 006
+ * have none: then their content digest); otherwise a trusted copy
+ * replaces an untrusted stored one, and any other is a conflicting copy
+ * (the first stays).  A repeat inside the batch is held against the
+ * batch's first copy, which mark_dups() chose trusted first.
+ */
+static void
+decide(struct put *p, size_t j, struct tlsrpt_report *const *reps)
+{
+	struct item			*it = &p->items[j], *ref;
+	const struct tlsrpt_report	*rep = reps[it->i];
+
+	it->stored = 0;
+	if (it->dupof == -1 && !it->haveref) {
+		it->stored = 1;
+		return;
+	}
+	if (it->dupof == -1) {
+		it->same = it->havefig ? memcmp(rep->figures, it->reffig,
+		    32) == 0 : memcmp(rep->sha256, it->refsha, 32) == 0;
+		if (!it->same && is_trusted(rep) && it->reftrusted != 1) {
+			it->replace = 1;
+			it->stored = 1;
+			it->same = 1;
+			it->flags |= STORE_PUT_REPLACED;
+			it->keep.source = NULL;
+			it->keep.origin = NULL;
+			it->keep.received_at = it->refrecv;
+			return;
+		}
+		/* without a figures digest a mere re-encoding cannot be
+		 * told from a conflict: not counted as one */
+		if (!it->same && !it->havefig) {
+			it->same = 1;
+			return;
+		}
+	} else {
+		ref = &p->items[it->dupof];	/* decided before */
+		if (ref->stored)
+			it->same = memcmp(rep->figures, reps[ref->i]->figures,
+			    32) == 0;
+		else if (ref->havefig)
+			it->same = memcmp(rep->figures, ref->reffig, 32) == 0;
+		else
+			it->same = 1;
+	}
+	if (!it->same)
+		it->flags |= STORE_PUT_CONFLICT;
 }
 
 /* 1 when item j is a duplicate whose content differs from the stored. */
@@ -725,11 +989,14 @@ is_variant(const struct put *p, size_t j, struct tlsrpt_report *const *reps)
 	const struct item	*it = &p->items[j], *ref = it;
 	const unsigned char	*sha;
 
+	if (it->replace)
+		return 1;	/* its body is new: kept as a variant */
 	if (it->stored)
 		return 0;
 	if (it->dupof != -1)
 		ref = &p->items[it->dupof];
-	sha = ref->haveref ? ref->refsha : reps[ref->i]->sha256;
+	sha = ref->haveref && !ref->replace ? ref->refsha :
+	    reps[ref->i]->sha256;
 	return memcmp(reps[it->i]->sha256, sha, 32) != 0;
 }
 
@@ -990,8 +1257,11 @@ rollup_build(struct store *st, struct put *p, size_t m,
 		}
 	}
 
-	/* merge equal keys; a report adds 1 to reports once per row */
-	qsort(p->rows, n, sizeof(*p->rows), cmp_rrow);
+	/* merge equal keys; a report adds 1 to reports once per row (no
+	 * rows, and p->rows may be NULL, when every report has
+	 * `policies: []`) */
+	if (n > 1)
+		qsort(p->rows, n, sizeof(*p->rows), cmp_rrow);
 	for (i = 0, k = 0; i < n; i++) {
 		r = &p->rows[i];
 		if (k > 0 && cmp_rrow_key(&p->rows[k - 1], r) == 0) {
@@ -1124,6 +1394,8 @@ report_row(struct copy *c, const struct tlsrpt_report *rep,
 		put_bool(c, rep->trusted);
 	else
 		put_null(c);
+	put_tab(c);
+	put_key(c, rep->figures);
 	put_eol(c);
 }
 
@@ -1251,7 +1523,7 @@ raw_row(struct copy *c, const struct tlsrpt_report *rep,
 
 static void
 arrival_row(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr, int stored, int variant)
+    const struct store_arrival *arr, int stored, const char *note)
 {
 	put_time(c, arr->received_at);
 	put_tab(c);
@@ -1267,7 +1539,7 @@ arrival_row(struct copy *c, const struct tlsrpt_report *rep,
 	put_tab(c);
 	put_null(c);
 	put_tab(c);
-	put_text(c, variant ? NOTE_VARIANT : NULL);
+	put_text(c, note);
 	put_eol(c);
 }
 
@@ -1574,6 +1846,8 @@ dsrc_str(enum tlsrpt_dsrc d)
 		return "filename";
 	case TLSRPT_DS_SIBLING:
 		return "sibling";
+	case TLSRPT_DS_REPORTID:
+		return "report-id";
 	default:
 		return "unknown";
 	}

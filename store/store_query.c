@@ -83,6 +83,32 @@
 	" ORDER BY p.policy_domain COLLATE \"C\", failed DESC,"	\
 	" f.result_type COLLATE \"C\""
 
+/*
+ * Totals from the base tables: a report with several domains counts
+ * once, one with `policies: []` counts too.  report_date_start_idx finds
+ * the window; the conflicting copies are few (006's partial index).
+ */
+#define SQL_RWINDOW							\
+	" r.date_start >= $1::timestamptz AND r.date_start < $2::timestamptz"\
+	" AND ($4::boolean IS NOT TRUE OR r.trusted)"			\
+	" AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM tlsrpt.policy p"\
+	"  WHERE p.report_key = r.report_key"				\
+	"  AND p.policy_domain = ANY ($3::text[])))"
+
+#define SQL_TOTAL_REPORTS						\
+	"SELECT pg_catalog.count(*) FROM tlsrpt.report r WHERE" SQL_RWINDOW
+
+#define SQL_TOTAL_DOMAINS						\
+	"SELECT pg_catalog.count(DISTINCT p.policy_domain)"		\
+	" FROM tlsrpt.report r JOIN tlsrpt.policy p"			\
+	"  ON p.report_key = r.report_key WHERE" SQL_RWINDOW		\
+	" AND ($3::text[] IS NULL OR p.policy_domain = ANY ($3::text[]))"
+
+#define SQL_TOTAL_CONFLICTS						\
+	"SELECT pg_catalog.count(*) FROM tlsrpt.arrival a"		\
+	" JOIN tlsrpt.report r ON r.report_key = a.report_key"		\
+	" WHERE a.note = 'conflicting copy' AND" SQL_RWINDOW
+
 static int64_t	 getint(const PGresult *, int, int);
 static int64_t	 clamp_time(int64_t);
 
@@ -233,4 +259,59 @@ clamp_time(int64_t t)
 	if (t > STORE_TIME_MAX)
 		return STORE_TIME_MAX;
 	return t;
+}
+
+int
+store_totals(struct store *st, const struct store_window *w,
+    struct store_totals *t)
+{
+	static const char *const sql[] = { SQL_TOTAL_REPORTS,
+	    SQL_TOTAL_DOMAINS, SQL_TOTAL_CONFLICTS };
+	int64_t		*dst[3];
+	PGresult	*res;
+	char		 since[UTIL_TIME_BUFSZ], until[UTIL_TIME_BUFSZ];
+	struct sarray	 doms;
+	const char	*pv[4];
+	size_t		 k;
+	int		 intx = 0, rc = -1;
+
+	memset(t, 0, sizeof(*t));
+	dst[0] = &t->reports;
+	dst[1] = &t->domains;
+	dst[2] = &t->conflicting;
+	store_sarray_init(&doms);
+	util_format_datetime(clamp_time(w->since), since, sizeof(since));
+	util_format_datetime(clamp_time(w->until), until, sizeof(until));
+	pv[0] = since;
+	pv[1] = until;
+	pv[2] = NULL;
+	pv[3] = w->trusted_only ? "true" : "false";
+	if (w->domains != NULL && w->ndomains > 0) {
+		for (k = 0; k < w->ndomains; k++)
+			store_sarray_add(&doms, w->domains[k]);
+		if ((pv[2] = store_sarray_end(&doms)) == NULL) {
+			store_seterrx(st, "totals: out of memory");
+			goto out;
+		}
+	}
+	if (store_cmd(st, "totals failed", "BEGIN ISOLATION LEVEL"
+	    " REPEATABLE READ READ ONLY", 0, NULL) == -1)
+		goto out;
+	intx = 1;
+	for (k = 0; k < 3; k++) {
+		if ((res = store_exec(st, "totals failed", sql[k], 4, pv,
+		    PGRES_TUPLES_OK)) == NULL)
+			goto out;
+		*dst[k] = PQntuples(res) == 1 ? getint(res, 0, 0) : 0;
+		PQclear(res);
+	}
+	if (store_cmd(st, "totals failed", "COMMIT", 0, NULL) == -1)
+		goto out;
+	intx = 0;
+	rc = 0;
+ out:
+	if (intx)
+		store_rollback(st);
+	store_sarray_free(&doms);
+	return rc;
 }
