@@ -89,6 +89,7 @@ ALIBS	= $(LIBSTORE) $(LIBINGEST) $(LIBCOMMON)
 # tests.  Link before $(ALIBS), with -pthread.
 COLLECT	= collector/spool.c collector/worker.c collector/conf.c \
 	  collector/daemon.c
+COLLECT	+= collector/submit.c
 LIBCOLLECT = $(B)/libcollect.a
 $(LIBCOLLECT): $(call obj,$(COLLECT))
 	$(AR) rcs $@ $^

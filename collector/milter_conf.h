@@ -36,6 +36,8 @@ struct milt_conf {
 	char			*authserv_id;	/* NULL: the MTA's {j} */
 	int			 require_dkim;
 	unsigned		 timeout;	/* MTA silence, seconds */
+	unsigned		 rejects_keep;	/* files in SPOOL/bad; 0 no cap */
+	unsigned		 max_inflight;	/* messages at EOM at once */
 	char			*user;
 	int			 syslog;
 	int			 verbose;

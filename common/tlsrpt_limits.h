@@ -38,4 +38,9 @@
 #define LIM_HTTP_HEADER_VALUE_BYTES	256	/* peer header text we keep */
 #define LIM_HTTP_RETRY_AFTER_SEC	60	/* Retry-After of a 503 */
 
+/* refused payloads and the fronts' verdict (collector/submit.c, spool.c) */
+#define LIM_SPOOL_BAD_FILES		1000	/* --rejects-keep: files in bad/ */
+#define LIM_SPOOL_BAD_BYTES		(256ULL * 1024 * 1024) /* bytes in bad/ */
+#define LIM_MILTER_INFLIGHT_MAX		32	/* --max-inflight: messages */
+
 #endif

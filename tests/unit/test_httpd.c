@@ -302,7 +302,7 @@ Test(httpd, statuses)
 	    "2") != NULL, "%s", out);
 	free(out);
 	/* the rejected bodies are kept for inspection */
-	out = dtu_run("ls %s/spool/rejects | grep -c reason", tdir);
+	out = dtu_run("ls %s/spool/bad | grep -c reason", tdir);
 	i = atoi(out);
 	free(out);
 	cr_expect_geq(i, 3, "rejects kept: %d", i);
