@@ -90,9 +90,14 @@ mk_tdir(void)
 	cr_assert_eq(chmod(tdir, 0755), 0);
 }
 
+static int	 spool_mounted;		/* a tmpfs on tdir/spool */
+
 static void
 rm_tdir(void)
 {
+	if (spool_mounted)
+		(void)!system(dtu_S("umount %s/spool", tdir));
+	spool_mounted = 0;
 	if (tdir[0] != '\0') {
 		(void)!system(dtu_S("chattr -R -i %s >/dev/null 2>&1; "
 		    "rm -rf %s", tdir, tdir));
@@ -1252,6 +1257,62 @@ Test(milter_postfix, spool_unwritable_tempfails_then_retry_stores)
 	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 1), 1);
 	cr_expect_eq(wait_delivered("tlsrpt", 1), 1);
 	free(f);
+}
+
+/*
+ * The spool on a 2 MiB tmpfs filled to ENOSPC: 451 (the sender keeps
+ * the mail), never a 250 that is lost; with space back the retry is
+ * stored.
+ */
+Test(milter_postfix, disk_full_tempfails_then_retry_stores)
+{
+	char	*list, *files[64], *save = NULL, *p;
+	int	 codes[4], n = 0, i, acked = 0, failed = -1;
+
+	make_db("m_pf_full");
+	dtu_sh("mkdir -p %s/spool", tdir);
+	if (system(dtu_S("mount -t tmpfs -o size=2m tmpfs %s/spool", tdir)) !=
+	    0)
+		cr_skip_test("mount -t tmpfs not permitted here");
+	spool_mounted = 1;
+	milter_start("");
+	pf_start();
+	/* the report mails of the corpus, each a distinct report */
+	list = dtu_run("ls %s/*.eml | grep -v empty_", tu_corpus_dir());
+	for (p = strtok_r(list, "\n", &save); p != NULL && n < 64;
+	    p = strtok_r(NULL, "\n", &save))
+		files[n++] = p;
+	cr_assert_gt(n, 8);
+	for (i = 0; i < 3; i++) {
+		cr_expect_eq(send_files(RUA, "", files[i], codes, 1), 1);
+		cr_expect_eq(codes[0], 250);
+		acked += codes[0] == 250;
+	}
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.arrival", 3), 3);
+	(void)!system(dtu_S("dd if=/dev/zero of=%s/spool/fill bs=4096 "
+	    "2>/dev/null", tdir));
+	dtu_sh("test -s %s/spool/fill", tdir);
+	/* stored files' space may take a few more, then 451 */
+	for (i = 3; i < n && failed == -1; i++) {
+		cr_expect_eq(send_files(RUA, "", files[i], codes, 1), 1);
+		cr_expect(codes[0] == 250 || (codes[0] >= 400 &&
+		    codes[0] < 500), "%s: %d", files[i], codes[0]);
+		if (codes[0] == 250)
+			acked++;
+		else
+			failed = i;
+	}
+	cr_assert_neq(failed, -1, "a full spool tempfails");
+	dtu_sh("rm -f %s/spool/fill", tdir);
+	cr_expect_eq(send_files(RUA, "", files[failed], codes, 1), 1);
+	cr_expect_eq(codes[0], 250, "space is back: the retry is taken");
+	acked += codes[0] == 250;
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.arrival",
+	    acked), acked);
+	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.arrival"),
+	    acked, "each acknowledged mail once");
+	cr_expect_eq(wait_delivered("tlsrpt", acked), acked);
+	free(list);
 }
 
 Test(milter_postfix, discard_only_stored_reports)
