@@ -393,6 +393,10 @@ finish(struct http_req *r, struct MHD_Connection *conn)
 	switch (submit_verdict(&fr->sub, &in, &v)) {
 	case SUBMIT_STORED:
 		atomic_store(&co->spool_failing, 0);
+		if (v.foreign > 0)
+			log_info("%llx http foreign-policies=%zu of %zu: "
+			    "stored whole, flagged", (unsigned long long)r->id,
+			    v.foreign, v.npolicies);
 		return answer(r, conn, MHD_HTTP_CREATED,
 		    "stored: the report is safe on disk", NULL, 0);
 	case SUBMIT_DUPLICATE:

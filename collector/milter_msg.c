@@ -532,9 +532,10 @@ reply(SMFICTX *ctx, struct milt_conn *mc, const struct submit_verdict *v,
 	if (v->trusted)
 		atomic_fetch_add(&front->st.trusted, 1);
 	log_info("%" PRIx64 " milter %s qid=%s peer=\"%s\" org=\"%s\" "
-	    "dkim=\"%s\"", mm->id, v->cls == SUBMIT_DUPLICATE ? "duplicate" :
-	    "spooled", qid, mc->peer, v->org, v->dkim[0] != '\0' ? v->dkim :
-	    "-");
+	    "dkim=\"%s\"%s", mm->id, v->cls == SUBMIT_DUPLICATE ?
+	    "duplicate" : "spooled", qid, mc->peer, v->org, v->dkim[0] !=
+	    '\0' ? v->dkim : "-", v->foreign > 0 ? " foreign-policies=yes" :
+	    "");
 	if (mc->conf->discard) {
 		atomic_fetch_add(&front->st.discarded, 1);
 		if (!mm->others)

@@ -281,6 +281,7 @@ put(const struct submit_ctx *ctx, const struct submit_in *in,
 	struct spool_meta	 sm;
 	struct lines		 l;
 	char			 reject[SUBMIT_REASON_MAX + 32], size[48];
+	char			 foreign[48];
 	size_t			 len = in->len;
 	int			 refused = v->cls != SUBMIT_STORED;
 
@@ -294,6 +295,13 @@ put(const struct submit_ctx *ctx, const struct submit_in *in,
 		line_kv(&l, "x-dkim", v->dkim[0] != '\0' ? v->dkim : NULL);
 	} else
 		line_kv(&l, "x-tls-report-domain", hdr_domain);
+	/* flagged, not dropped: a DANE policy domain may be an MX host
+	 * outside the list; the report is stored whole */
+	if (v->foreign > 0 && !refused) {
+		snprintf(foreign, sizeof(foreign), "%zu of %zu", v->foreign,
+		    v->npolicies);
+		line_kv(&l, "x-foreign-policies", foreign);
+	}
 	if (refused) {
 		snprintf(reject, sizeof(reject), "%s: %s", v->token,
 		    v->reason);

@@ -24,6 +24,11 @@
  *	SUBMIT_TEMPFAIL		503		451 (the spool failed)
  *	SUBMIT_NOMEM		503		451 (out of memory)
  *
+ * A report with one listed policy domain is accepted whole: the policies
+ * of unlisted domains are flagged (v->foreign, an "x-foreign-policies: N
+ * of M" spool line, the front's log line), not dropped, because a DANE
+ * policy domain may be an MX host name outside the list.
+ *
  * "kept": HTTPS keeps the first keep_max bytes directly in bad/ (no
  * database row); the milter spools its domain and dkim refusals, cut
  * to keep_max bytes, with an "x-reject" line, and the worker records

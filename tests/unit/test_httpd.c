@@ -661,6 +661,75 @@ Test(httpd, disk_full)
 	stop(d);
 }
 
+/* --- out of memory is ours: 503, not 400 ------------------------------ */
+
+/* VmData of process pid, bytes. */
+static size_t
+vm_data_of(pid_t pid)
+{
+	char	*out;
+	size_t	 kb;
+
+	out = dtu_run("awk '/^VmData:/ { print $2 }' /proc/%d/status",
+	    (int)pid);
+	kb = (size_t)strtoull(out, NULL, 10);
+	free(out);
+	return kb * 1024;
+}
+
+/*
+ * The running daemon under a data limit (prlimit(1) on its pid) a few
+ * MiB above what it holds: a gzip body of ~0.5 MB that unzips to 16 MiB
+ * is answered 503 with Retry-After (the sender retries), and with the
+ * limit lifted the same body gets its verdict (400: not a report).
+ */
+Test(httpd, out_of_memory_is_503)
+{
+	struct daemon	*d;
+	unsigned char	*json, *gz;
+	char		 f[512], *out;
+	size_t		 i, n = 16u << 20, gzlen;
+	uint32_t	 x = 2463534242u;
+
+#if defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("a data-limit test: runs in the plain pass only");
+#endif
+	make_db("h_nomem");
+	json = malloc(n);
+	cr_assert_not_null(json);
+	memcpy(json, "{\"x\":\"", 6);
+	for (i = 6; i < n - 2; i++) {		/* mostly repeats: ~30:1 */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		json[i] = (i % 64) == 0 ? "0123456789abcdef"[x & 15] :
+		    "abcdefgh"[i % 8];
+	}
+	memcpy(json + n - 2, "\"}", 2);
+	gz = tu_gzip(json, n, &gzlen);
+	free(json);
+	cr_assert_lt(gzlen, 1u << 20);
+	cr_assert_gt(n / gzlen, 2);
+	cr_assert_lt(n / gzlen, 1000, "within the ratio limit");
+	snprintf(f, sizeof(f), "%s/big.json.gz", tdir);
+	dtu_write_file(f, gz, gzlen);
+	free(gz);
+	d = start(NULL, 0, "");
+	/* the soft limit only: lifting it again needs no privilege */
+	dtu_sh("prlimit --pid %d --data=%zu:", (int)d->pid,
+	    vm_data_of(d->pid) + (6u << 20));
+	out = dtu_run("curl -sk -D - --data-binary @%s %s", f,
+	    url(d, "/v1/report"));
+	cr_expect(strncmp(out, "HTTP/1.1 503", 12) == 0, "%s", out);
+	cr_expect(strcasestr(out, "Retry-After: 60") != NULL, "%s", out);
+	cr_expect(strstr(out, "out of memory") != NULL, "%s", out);
+	free(out);
+	dtu_sh("prlimit --pid %d --data=unlimited:", (int)d->pid);
+	cr_expect_eq(post(d, f, NULL), 400, "the verdict, memory back");
+	cr_expect_eq(curl_code(url(d, "/healthz")), 200);
+	stop(d);
+}
+
 /* --- a single --domain names the policies that name none ------------- */
 
 Test(httpd, single_domain_fills_policy_domain)

@@ -13,6 +13,7 @@
  */
 
 #define _GNU_SOURCE
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -122,21 +123,15 @@ drop_db(void)
 static const char base64_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* An RFC 8460 §5.3 message with a gzipped report for domain. */
+/* An RFC 8460 §5.3 message with gz (gzipped JSON) attached. */
 static char *
-report_mail(const char *domain, const char *id, const char *extra_hdr)
+gz_mail(const char *domain, const char *id, const char *extra_hdr,
+    const unsigned char *gz, size_t gzlen)
 {
 	struct tu_str	 m = { 0 };
-	unsigned char	*gz;
-	char		*json, *pol, *det;
-	size_t		 gzlen, i, col = 0;
+	size_t		 i, col = 0;
 	unsigned	 v;
 
-	det = stu_detail("certificate-expired", "mx.example", 1);
-	pol = stu_policy("sts", domain, 10, 1, det);
-	free(det);
-	json = stu_report("Example Reporter", id, "2026-01-01", pol);
-	gz = tu_gzip(json, strlen(json), &gzlen);
 	tu_str_add(&m, "%sFrom: tlsrpt@reporter.test\r\n"
 	    "To: " RUA "\r\nSubject: Report Domain: %s Submitter: "
 	    "reporter.test Report-ID: <%s@reporter.test>\r\n"
@@ -166,10 +161,27 @@ report_mail(const char *domain, const char *id, const char *extra_hdr)
 		}
 	}
 	tu_str_add(&m, "\r\n--b1--\r\n");
+	return m.s;
+}
+
+/* An RFC 8460 §5.3 message with a gzipped report for domain. */
+static char *
+report_mail(const char *domain, const char *id, const char *extra_hdr)
+{
+	unsigned char	*gz;
+	char		*json, *pol, *det, *m;
+	size_t		 gzlen;
+
+	det = stu_detail("certificate-expired", "mx.example", 1);
+	pol = stu_policy("sts", domain, 10, 1, det);
+	free(det);
+	json = stu_report("Example Reporter", id, "2026-01-01", pol);
+	gz = tu_gzip(json, strlen(json), &gzlen);
+	m = gz_mail(domain, id, extra_hdr, gz, gzlen);
 	free(gz);
 	free(json);
 	free(pol);
-	return m.s;
+	return m;
 }
 
 /* --- the DKIM verdict --------------------------------------------------- */
@@ -586,6 +598,87 @@ Test(milter_cb, no_report_is_accepted_and_counted)
 	    "no-report: ", 39) == 0, "%s", f.added[0]);
 	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 0);
 	cr_expect_eq(atomic_load(&cfr.st.no_report), 1);
+	close_conn(&f);
+	free(m);
+}
+
+/* VmData of this process, bytes: what RLIMIT_DATA counts. */
+static size_t
+vm_data(void)
+{
+	FILE		*fp;
+	char		 line[256];
+	unsigned long	 kb = 0;
+
+	if ((fp = fopen("/proc/self/status", "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "VmData: %lu kB", &kb) == 1)
+			break;
+	fclose(fp);
+	return (size_t)kb * 1024;
+}
+
+/*
+ * Out of memory at end of message is ours: 451 (the MTA keeps the mail
+ * and retries), never "no report".  A child under a data limit a few MiB
+ * above what it holds gets a mail whose attachment unzips to 16 MiB.
+ */
+Test(milter_cb, out_of_memory_tempfails, .timeout = 60)
+{
+	struct fake	 f;
+	struct rlimit	 rl;
+	const char	*stage;
+	unsigned char	*json, *gz;
+	char		*m;
+	size_t		 i, n = 16u << 20, gzlen;
+	uint32_t	 x = 2463534242u;
+	sfsistat	 s;
+	pid_t		 pid;
+	int		 st;
+
+#if defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("a data-limit test: runs in the plain pass only");
+#endif
+	json = malloc(n);
+	cr_assert_not_null(json);
+	memcpy(json, "{\"x\":\"", 6);
+	for (i = 6; i < n - 2; i++) {		/* mostly repeats: ~30:1 */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		json[i] = (i % 64) == 0 ? "0123456789abcdef"[x & 15] :
+		    "abcdefgh"[i % 8];
+	}
+	memcpy(json + n - 2, "\"}", 2);
+	gz = tu_gzip(json, n, &gzlen);
+	free(json);
+	m = gz_mail("big.test", "big-1", NULL, gz, gzlen);
+	free(gz);
+	memset(&f, 0, sizeof(f));
+	front("");
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		rl.rlim_cur = vm_data() + strlen(m) * 4 + (4u << 20);
+		rl.rlim_max = RLIM_INFINITY;
+		if (setrlimit(RLIMIT_DATA, &rl) == -1)
+			_exit(2);
+		s = feed(&f, RUA, m, strlen(m), &stage);
+		if (s != SMFIS_TEMPFAIL)
+			fprintf(stderr, "answer %d at %s: %s\n", (int)s, stage,
+			    f.nadded > 0 ? f.added[0] : "-");
+		_exit(s == SMFIS_TEMPFAIL && strcmp(stage, "eom") == 0 &&
+		    strncmp(f.reply, "451 4.3.0 ", 10) == 0 ? 0 : 3);
+	}
+	cr_assert_gt(pid, 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d",
+	    WIFEXITED(st) ? WEXITSTATUS(st) : -1000 - WTERMSIG(st));
+	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 0);
+	/* with the memory: a verdict of its own (the JSON is no report) */
+	cr_expect_eq(feed(&f, RUA, m, strlen(m), &stage), SMFIS_CONTINUE);
+	cr_expect(strncmp(f.added[0], "X-TLSRPT-Collector: rejected ", 29) ==
+	    0, "%s", f.added[0]);
 	close_conn(&f);
 	free(m);
 }

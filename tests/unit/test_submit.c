@@ -8,11 +8,14 @@
 
 #define _GNU_SOURCE	/* nftw FTW_DEPTH | FTW_PHYS */
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,4 +436,122 @@ Test(submit, mail_refusal_cut_at_keep_max)
 	cr_expect(strstr(f, "x-reject") == NULL, "%s", f);
 	free(f);
 	free(m);
+}
+
+/* VmData of this process, bytes (/proc/self/status): what RLIMIT_DATA
+ * counts, the reserve of malloc arenas excluded until it is used. */
+static size_t
+vm_data(void)
+{
+	FILE		*fp;
+	char		 line[256];
+	unsigned long	 kb = 0;
+
+	if ((fp = fopen("/proc/self/status", "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "VmData: %lu kB", &kb) == 1)
+			break;
+	fclose(fp);
+	return (size_t)kb * 1024;
+}
+
+/*
+ * Out of memory is ours, not the sender's: 503 (temporary), never a 400.
+ * A child under a data limit (RLIMIT_DATA) 2 MiB above what it uses
+ * submits a gzip body (within every limit) that needs 16 MiB to unzip.
+ */
+Test(submit, out_of_memory_is_temporary, .timeout = 60)
+{
+	struct submit_ctx	 c;
+	struct submit_in	 in;
+	struct submit_verdict	 v;
+	struct rlimit		 rl;
+	unsigned char		*json, *gz;
+	size_t			 i, n = 16u << 20, gzlen;
+	uint32_t		 x = 2463534242u;
+	pid_t			 pid;
+	int			 st;
+
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan's allocator maps its own regions: a data limit breaks it */
+	cr_skip_test("an RLIMIT_DATA test: runs in the plain pass only");
+#endif
+	json = malloc(n);
+	cr_assert_not_null(json);
+	memcpy(json, "{\"x\":\"", 6);
+	for (i = 6; i < n - 2; i++) {		/* xorshift: not compressible */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		json[i] = "0123456789abcdef"[x & 15];
+	}
+	memcpy(json + n - 2, "\"}", 2);
+	gz = tu_gzip(json, n, &gzlen);
+	free(json);
+	cr_assert_lt(gzlen, (size_t)LIM_COMPRESSED_MAX_BYTES);
+	ctx_init(&c);
+	in_https(&in, gz, gzlen);
+	in.content_type = "application/tlsrpt+gzip";
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		/* big blocks from mmap(2), so that growing them needs room
+		 * under the limit (not the reserve of a malloc arena) */
+		mallopt(M_MMAP_THRESHOLD, 1 << 20);
+		malloc_trim(0);
+		rl.rlim_cur = rl.rlim_max = vm_data() + (2u << 20);
+		if (setrlimit(RLIMIT_DATA, &rl) == -1)
+			_exit(2);
+		submit_verdict(&c, &in, &v);
+		if (v.cls != SUBMIT_NOMEM)
+			fprintf(stderr, "verdict %s %s: %s (vm %zu lim %zu)\n",
+			    submit_class_str(v.cls), v.token, v.reason,
+			    vm_data(), (size_t)rl.rlim_cur);
+		_exit(v.cls == SUBMIT_NOMEM ? 0 : 10 + (int)v.cls);
+	}
+	cr_assert_gt(pid, 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d "
+	    "(10 + class)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	/* and with the memory: the same body is a verdict of its own */
+	cr_expect_neq(submit_verdict(&c, &in, &v), SUBMIT_NOMEM);
+	free(gz);
+}
+
+/* Policies of unlisted domains: the report is accepted whole, flagged. */
+Test(submit, foreign_policies_flagged)
+{
+	struct submit_ctx	 c;
+	struct submit_in	 in;
+	struct submit_verdict	 v;
+	char			*json, *f, name[256];
+	size_t			 len;
+
+	allow_add("allowed.example");
+	ctx_init(&c);
+	json = stu_report("Org", "mixed", "2026-01-05", stu_join(
+	    stu_policy("sts", "allowed.example", 1, 0, NULL),
+	    stu_policy("sts", "foreign1.example", 1, 0, NULL),
+	    stu_policy("tlsa", "foreign2.example", 1, 0, NULL), NULL));
+	in_https(&in, json, strlen(json));
+	cr_expect_eq(submit_verdict(&c, &in, &v), SUBMIT_STORED);
+	cr_expect_eq(v.npolicies, 3);
+	cr_expect_eq(v.foreign, 2);
+	f = only_file("new", name, sizeof(name), &len, NULL);
+	cr_expect(strstr(f, "\nx-foreign-policies: 2 of 3\n") != NULL, "%s",
+	    f);
+	free(f);
+	cr_expect_eq(spool_remove(sp, name), 0);
+	free(json);
+	/* all listed: no flag */
+	json = stu_report("Org", "listed", "2026-01-05", stu_join(
+	    stu_policy("sts", "allowed.example", 1, 0, NULL),
+	    stu_policy("tlsa", "mx.allowed.example", 1, 0, NULL), NULL));
+	in_https(&in, json, strlen(json));
+	cr_expect_eq(submit_verdict(&c, &in, &v), SUBMIT_STORED);
+	cr_expect_eq(v.foreign, 0);
+	f = only_file("new", name, sizeof(name), &len, NULL);
+	cr_expect(strstr(f, "x-foreign-policies") == NULL, "%s", f);
+	free(f);
+	free(json);
 }
