@@ -45,6 +45,7 @@
 #include "store.h"
 #include "store_testutil.h"
 #include "testutil.h"
+#include "tlsrpt_limits.h"
 #include "worker.h"
 
 #define PF	"tests/milter/postfix.sh"
@@ -1055,6 +1056,83 @@ Test(milter_worker, dkim_recorded_and_rejects_kept)
 	spool_close(sp);
 	free(m);
 	free(m2);
+}
+
+/*
+ * A refused mail (foreign domain) is spooled cut to LIM_REJECT_KEEP_BYTES,
+ * recorded by the worker, and bad/ keeps --rejects-keep of them, the
+ * oldest dropped.
+ */
+Test(milter_worker, refused_mail_cut_and_capped)
+{
+	struct fake		 f;
+	struct worker		*w;
+	struct worker_conf	 wc;
+	struct tu_str		 pad = { 0 };
+	struct stat		 sb;
+	const char		*stage;
+	char			*m, err[256], *out;
+	int			 i;
+
+	make_db("m_capped");
+	milt_shim_set(&fake_ops);
+	front("--domain example.com --rejects-keep 2");
+	for (i = 0; i < 1200; i++)		/* 84 KB of header */
+		tu_str_add(&pad, "%s%.68s\r\n", i ? "\t" : "X-Pad: ",
+		    "padpadpadpadpadpadpadpadpadpadpadpadpadpadpadpadpadpadpad"
+		    "padpadpadpad");
+	for (i = 0; i < 3; i++) {
+		memset(&f, 0, sizeof(f));
+		m = report_mail(dtu_S("d%d.test", i), dtu_S("cap-%d", i),
+		    i == 0 ? pad.s : NULL);
+		cr_expect_eq(feed(&f, RUA, m, strlen(m), &stage),
+		    SMFIS_CONTINUE);
+		cr_expect(strncmp(f.added[0], "X-TLSRPT-Collector: rejected "
+		    "domain: ", 37) == 0, "%s", f.added[0]);
+		close_conn(&f);
+		if (i == 0)
+			cr_expect_gt(strlen(m), LIM_REJECT_KEEP_BYTES + 4096);
+		free(m);
+		/* distinct mtimes: the oldest is the first */
+		dtu_sh("touch -d '@%d' %s/spool/new/*", 1767225600 + i, tdir);
+		if (i == 0) {
+			out = dtu_run("ls %s/spool/new", tdir);
+			out[strcspn(out, "\n")] = '\0';
+			cr_assert_eq(stat(dtu_S("%s/spool/new/%s", tdir, out),
+			    &sb), 0);
+			cr_expect_leq(sb.st_size, LIM_REJECT_KEEP_BYTES + 8192,
+			    "cut: %lld", (long long)sb.st_size);
+			free(out);
+		}
+		if (i < 2) {	/* one at a time through the worker */
+			memset(&wc, 0, sizeof(wc));
+			wc.conninfo = tdb.conninfo;
+			w = worker_start(csp, &wc, err, sizeof(err));
+			cr_assert_not_null(w, "%s", err);
+			cr_expect_eq(wait_count("SELECT count(*) FROM "
+			    "tlsrpt.rejection", i + 1), i + 1);
+			worker_stop(w);
+		}
+	}
+	memset(&wc, 0, sizeof(wc));
+	wc.conninfo = tdb.conninfo;
+	w = worker_start(csp, &wc, err, sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.rejection", 3),
+	    3);
+	worker_stop(w);
+	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.rejection "
+	    "WHERE raw_len > 65536 OR length(raw) > 65536"), 0,
+	    "the rows hold what was kept");
+	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 0);
+	cr_expect_eq(count_files(dtu_S("%s/spool/bad", tdir)), 4,
+	    "two files and their reasons");
+	out = dtu_run("cat %s/spool/bad/*.reason", tdir);
+	cr_expect(strstr(out, "d0.test") == NULL, "the oldest went: %s", out);
+	cr_expect(strstr(out, "d1.test") != NULL && strstr(out, "d2.test") !=
+	    NULL, "%s", out);
+	free(out);
+	free(pad.s);
 }
 
 Test(milter_worker, trusted_only_matches_the_rollup)
