@@ -345,7 +345,7 @@ stats_log(const char *what)
 
 	log_info("%s: messages=%llu spooled=%llu duplicates=%llu "
 	    "trusted=%llu rejected=%llu no-report=%llu too-big=%llu "
-	    "tempfail=%llu discarded=%llu", what,
+	    "tempfail=%llu discarded=%llu busy=%llu", what,
 	    (unsigned long long)atomic_load(&s->seen),
 	    (unsigned long long)atomic_load(&s->spooled),
 	    (unsigned long long)atomic_load(&s->duplicates),
@@ -354,5 +354,6 @@ stats_log(const char *what)
 	    (unsigned long long)atomic_load(&s->no_report),
 	    (unsigned long long)atomic_load(&s->too_big),
 	    (unsigned long long)atomic_load(&s->tempfail),
-	    (unsigned long long)atomic_load(&s->discarded));
+	    (unsigned long long)atomic_load(&s->discarded),
+	    (unsigned long long)atomic_load(&s->busy));
 }

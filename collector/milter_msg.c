@@ -54,6 +54,7 @@
 struct milt_msg {
 	uint64_t		 id;		/* log id */
 	int			 listed;	/* a --rcpt recipient */
+	int			 slot;		/* holds one of --max-inflight */
 	int			 others;	/* recipients not listed */
 	char			*rcpts[MILT_RCPT_MAX];	/* listed, as sent */
 	size_t			 nrcpts;
@@ -116,6 +117,7 @@ milt_front_init(struct milt_front *f, struct milt_conf *conf,
 		    LIM_SPOOL_BAD_BYTES);
 	atomic_init(&f->conns, 0);
 	atomic_init(&f->msgs, 0);
+	atomic_init(&f->inflight, 0);
 	atomic_init(&f->seq, 0);
 	front = f;
 	return 0;
@@ -205,6 +207,9 @@ msg_reset(struct milt_msg *mm)
 {
 	size_t	i;
 
+	if (mm->slot)
+		atomic_fetch_sub(&front->inflight, 1);
+	mm->slot = 0;
 	for (i = 0; i < mm->nrcpts; i++)
 		free(mm->rcpts[i]);
 	bbuf_reset(&mm->buf);
@@ -303,6 +308,22 @@ milt_envrcpt(SMFICTX *ctx, char **argv)
 	if (!rcpt_listed(mc->conf, argv[0])) {
 		mm->others = 1;
 		return SMFIS_CONTINUE;
+	}
+	/* a bounded number of messages buffered at once: the first listed
+	 * recipient takes a slot until the message ends; none left, 451 */
+	if (!mm->listed && mc->conf->max_inflight > 0) {
+		if (atomic_fetch_add(&front->inflight, 1) >=
+		    (int)mc->conf->max_inflight) {
+			atomic_fetch_sub(&front->inflight, 1);
+			atomic_fetch_add(&front->st.busy, 1);
+			log_warnx("%" PRIx64 " milter busy peer=\"%s\": %u "
+			    "messages in flight, recipient deferred", mm->id,
+			    mc->peer, mc->conf->max_inflight);
+			milt_setreply(ctx, "451", "4.3.2", "tlsrpt-milter: "
+			    "too many reports at once, try again later");
+			return SMFIS_TEMPFAIL;
+		}
+		mm->slot = 1;
 	}
 	if (!mm->listed)
 		atomic_fetch_add(&front->st.seen, 1);

@@ -684,6 +684,77 @@ Test(milter_cb, out_of_memory_tempfails, .timeout = 60)
 	free(m);
 }
 
+/* connect, MAIL, RCPT to the rua address: RCPT's answer. */
+static sfsistat
+open_msg(struct fake *f)
+{
+	struct sockaddr_in	 sin;
+	char			 from[] = "<reporter@sender.test>";
+	char			 rcpt[] = RUA;
+	char			*argv[2];
+
+	memset(f, 0, sizeof(*f));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f000001);
+	cr_assert_eq(milt_connect((SMFICTX *)(void *)f, (char *)"[127.0.0.1]",
+	    (struct sockaddr *)&sin), SMFIS_CONTINUE);
+	argv[0] = from;
+	argv[1] = NULL;
+	cr_assert_eq(milt_envfrom((SMFICTX *)(void *)f, argv), SMFIS_CONTINUE);
+	argv[0] = rcpt;
+	return milt_envrcpt((SMFICTX *)(void *)f, argv);
+}
+
+/*
+ * --max-inflight N: N messages for the rua address at once pass, the one
+ * over gets 451 at RCPT; a slot comes back at end of message, abort and
+ * close.
+ */
+Test(milter_cb, inflight_bounded)
+{
+	struct fake	 f[4];
+	const char	*stage;
+	unsigned char	*m;
+	size_t		 len;
+
+	front("--max-inflight 2");
+	cr_expect_eq(open_msg(&f[0]), SMFIS_CONTINUE);
+	cr_expect_eq(open_msg(&f[1]), SMFIS_CONTINUE, "at the limit");
+	cr_expect_eq(open_msg(&f[2]), SMFIS_TEMPFAIL, "one over");
+	cr_expect(strncmp(f[2].reply, "451 4.3.2 ", 10) == 0, "%s",
+	    f[2].reply);
+	cr_expect_eq(atomic_load(&cfr.st.busy), 1);
+	cr_expect_eq(atomic_load(&cfr.inflight), 2);
+	/* the deferred one holds nothing; its connection goes on */
+	close_conn(&f[2]);
+	cr_expect_eq(atomic_load(&cfr.inflight), 2);
+	/* abort gives a slot back */
+	cr_expect_eq(milt_abort((SMFICTX *)(void *)&f[0]), SMFIS_CONTINUE);
+	cr_expect_eq(atomic_load(&cfr.inflight), 1);
+	cr_expect_eq(open_msg(&f[2]), SMFIS_CONTINUE);
+	cr_expect_eq(open_msg(&f[3]), SMFIS_TEMPFAIL);
+	close_conn(&f[3]);
+	/* so does close, and end of message (a whole one, stored) */
+	close_conn(&f[1]);
+	close_conn(&f[2]);
+	close_conn(&f[0]);
+	cr_expect_eq(atomic_load(&cfr.inflight), 0);
+	m = tu_load("google_mox_1.eml", &len);
+	memset(&f[0], 0, sizeof(f[0]));
+	cr_expect_eq(feed(&f[0], RUA, (char *)m, len, &stage),
+	    SMFIS_CONTINUE);
+	cr_expect_str_eq(f[0].added[0], "X-TLSRPT-Collector: spooled");
+	cr_expect_eq(atomic_load(&cfr.inflight), 0);
+	memset(&f[1], 0, sizeof(f[1]));
+	cr_expect_eq(feed(&f[1], RUA, (char *)m, len, &stage),
+	    SMFIS_CONTINUE);
+	cr_expect_eq(atomic_load(&cfr.inflight), 0);
+	close_conn(&f[0]);
+	close_conn(&f[1]);
+	free(m);
+}
+
 Test(milter_cb, too_big_is_untouched)
 {
 	struct fake	 f;
