@@ -50,7 +50,7 @@ static const struct conf_opt opts[] = {
 	{ "rejects-keep", CONF_UINT, OFF(rejects_keep), "N",
 	    "files kept in SPOOL/bad, the oldest dropped (1000; 0: no cap)" },
 	{ "max-inflight", CONF_UINT, OFF(max_inflight), "N",
-	    "messages parsed at once; more get 451 (32)" },
+	    "messages for --rcpt received or parsed at once; more get 451 (16)" },
 	{ "user", CONF_STR, OFF(user), "USER",
 	    "drop root for USER after opening the socket" },
 	{ "syslog", CONF_FLAG, OFF(syslog), NULL, "log to syslog, not stderr" },
