@@ -1317,7 +1317,7 @@ bad_scan(const struct spool *sp, struct bad_ent **entp, size_t *np,
 	DIR		*d;
 	size_t		 n = 0, cap = 0, l;
 	uint64_t	 bytes = 0;
-	char		 rname[SPOOL_NAME_MAX];
+	char		 rname[SPOOL_NAME_MAX + 8];
 
 	if ((d = opendir_at(sp->badfd)) == NULL)
 		return -1;
@@ -1327,7 +1327,7 @@ bad_scan(const struct spool *sp, struct bad_ent **entp, size_t *np,
 			continue;
 		bytes += (uint64_t)sb.st_size;
 		if (is_reason(de->d_name) ||
-		    (l = strlen(de->d_name)) + 8 > sizeof(rname))
+		    (l = strlen(de->d_name)) >= SPOOL_NAME_MAX)
 			continue;
 		if (entp != NULL && n == cap) {
 			cap = cap ? 2 * cap : 256;
@@ -1400,7 +1400,7 @@ bad_prune(const struct spool *sp, const char *keep)
 {
 	struct spool_state	*ss = sp->st;
 	struct bad_ent		*v = NULL;
-	char			 rname[SPOOL_NAME_MAX];
+	char			 rname[SPOOL_NAME_MAX + 8];
 	size_t			 n, i, pass;
 	uint64_t		 bytes;
 

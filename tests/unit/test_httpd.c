@@ -471,7 +471,8 @@ Test(httpd, concurrent)
 #define KILL9_POSTS	1500
 #define KILL9_AFTER	10	/* reports stored before the kill */
 
-Test(httpd, kill9, .timeout = 180)	/* 1500 fsynced POSTs: slow on a loaded machine */
+/* 1500 fsynced POSTs: slow on a loaded machine, hence its own timeout */
+Test(httpd, kill9, .timeout = 180)
 {
 	struct daemon	*d;
 	char		 name[64], id[64], sql[256], line[64], cfg[512];

@@ -1066,7 +1066,7 @@ Test(spool, keep_format_mode_cut)
 /* The caps of bad/: at the cap nothing goes, one over drops the oldest. */
 Test(spool, bad_caps_drop_oldest)
 {
-	char			 base[256], dir[512], h[6][65], s[16], rn[80];
+	char			 base[256], dir[512], h[6][65], s[32], rn[80];
 	struct spool_meta	 meta = { .source = "https", .received = T0 };
 	struct spool_stats	 st;
 	struct spool		*sp;
