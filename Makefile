@@ -136,6 +136,7 @@ $(LIBDKIMV): $(call obj,$(DKIMV))
 # tests.  Link before $(ALIBS), with -pthread.
 COLLECT	= collector/spool.c collector/worker.c collector/conf.c \
 	  collector/daemon.c
+COLLECT	+= collector/submit.c
 LIBCOLLECT = $(B)/libcollect.a
 $(LIBCOLLECT): $(call obj,$(COLLECT))
 	$(AR) rcs $@ $^
@@ -339,3 +340,45 @@ fuzz: fuzz-build
 	    -artifact_prefix=tests/fuzz/crashers/ $(FUZZ_B)/corpus
 
 .PHONY: fuzz-build
+
+# The front-end targets (tests/fuzz/fuzz_submit.c: the verdict of both
+# front-ends; tests/fuzz/fuzz_spool.c: the spool file parser), built and
+# run by `make fuzz` after fuzz_ingest, FUZZ_SECONDS each, under
+# -rss_limit_mb/-malloc_limit_mb so that an amplification is a finding.
+# Crashers go to tests/fuzz/crashers/NAME-*; tests/unit/test_fuzz_fronts.c
+# replays them in `make check`.
+FUZZ_FRONTS	= submit spool
+FUZZ_MEM_FLAGS	?= -rss_limit_mb=1024 -malloc_limit_mb=256
+FUZZ_FRONT_LIBS	= $(LIBCOLLECT) $(LIBSTORE) $(LIBINGEST) $(LIBCOMMON)
+$(B)/fuzz/fuzz_submit $(B)/fuzz/fuzz_spool: $(B)/fuzz/fuzz_%: \
+    $(B)/tests/fuzz/fuzz_%.o $(FUZZ_FRONT_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $@ \
+	    $< $(FUZZ_FRONT_LIBS) $(PQ_LIBS) $(PC_LIBS)
+
+fuzz-build-fronts:
+	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=$(FUZZ_CC) \
+	    CFLAGS="-O1 -g" EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	    $(patsubst %,$(FUZZ_B)/fuzz/fuzz_%,$(FUZZ_FRONTS))
+
+fuzz: fuzz-fronts
+fuzz-fronts: fuzz-build-fronts
+	@mkdir -p tests/fuzz/crashers
+	@for t in $(FUZZ_FRONTS); do \
+		mkdir -p $(FUZZ_B)/corpus-$$t; \
+		for d in $(FUZZ_SEEDS); do \
+			[ -d "$$d" ] || continue; \
+			find "$$d" -type f ! -name '*.md' ! -name \
+			    'sha256sums.txt' | while read -r f; do \
+				cp "$$f" "$(FUZZ_B)/corpus-$$t/seed-$$(basename \
+				    "$$f")"; \
+			done; \
+		done; \
+		G_SLICE=always-malloc ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		    $(FUZZ_B)/fuzz/fuzz_$$t $(FUZZ_FLAGS) $(FUZZ_MEM_FLAGS) \
+		    -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/tlsrpt.dict \
+		    -artifact_prefix=tests/fuzz/crashers/$$t- \
+		    $(FUZZ_B)/corpus-$$t || exit 1; \
+	done
+.PHONY: fuzz-build-fronts fuzz-fronts

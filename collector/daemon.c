@@ -1,6 +1,6 @@
 /*
  * daemon.c -- what tlsrpt-httpd and tlsrpt-milter share around their
- * protocol: privilege drop, worker complaints, the domain allow list.
+ * protocol: privilege drop, the ingest worker and its complaints.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
@@ -23,24 +23,52 @@
 #include "worker.h"
 
 void
-daemon_drop_privileges(const char *user)
+daemon_user(const char *user, uid_t *uid, gid_t *gid)
 {
 	struct passwd	*pw;
+
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("--user %s: no such user", user);
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+}
+
+void
+daemon_drop_privileges(const char *user)
+{
+	uid_t	uid;
+	gid_t	gid;
 
 	if (user == NULL) {
 		if (geteuid() == 0)
 			log_warnx("running as root: use --user in production");
 		return;
 	}
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("--user %s: no such user", user);
-	if (setgroups(1, &pw->pw_gid) == -1 ||
-	    setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
+	daemon_user(user, &uid, &gid);
+	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
+	    setuid(uid) == -1)
 		fatal("cannot drop privileges to %s", user);
-	if (geteuid() == 0 && pw->pw_uid != 0)
+	if (geteuid() == 0 && uid != 0)
 		fatalx("still root after dropping privileges");
 	log_info("running as %s", user);
+}
+
+struct worker *
+daemon_worker_start(struct spool *sp, const char *conninfo,
+    const struct ingest_limits *lim)
+{
+	struct worker_conf	 wc;
+	struct worker		*w;
+	char			 err[512];
+
+	memset(&wc, 0, sizeof(wc));
+	wc.conninfo = conninfo;
+	wc.lim = *lim;
+	wc.batch_max = DAEMON_WORKER_BATCH;
+	wc.backoff_max_s = DAEMON_WORKER_BACKOFF_MAX_S;
+	if ((w = worker_start(sp, &wc, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	return w;
 }
 
 void
@@ -53,31 +81,6 @@ daemon_worker_log(struct worker *w, int64_t *seen)
 		*seen = ws.last_error_at;
 		log_warnx("worker: %s", ws.last_error);
 	}
-}
-
-int
-daemon_domain_listed(const struct conf_list *domains,
-    const struct tlsrpt_report *rep)
-{
-	const char	*d, *l;
-	size_t		 i, j, dl, ll;
-
-	if (domains->n == 0)
-		return 1;
-	for (i = 0; i < rep->npolicies; i++) {
-		d = rep->policies[i].domain;
-		dl = strlen(d);
-		for (j = 0; j < domains->n; j++) {
-			l = domains->v[j];
-			ll = strlen(l);
-			if (dl == ll && strcmp(d, l) == 0)
-				return 1;
-			if (dl > ll && d[dl - ll - 1] == '.' &&
-			    strcmp(d + dl - ll, l) == 0)
-				return 1;
-		}
-	}
-	return 0;
 }
 
 int

@@ -1,13 +1,15 @@
 /*
  * daemon.h -- what tlsrpt-httpd and tlsrpt-milter do the same way around
- * their protocol: dropping root, logging the ingest worker's complaints,
- * and the --domain allow list.
+ * their protocol: dropping root, starting the ingest worker and logging
+ * its complaints.  The --domain allow list is the verdict's (submit.h).
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #ifndef TLSRPT_DAEMON_H
 #define TLSRPT_DAEMON_H
+
+#include <sys/types.h>
 
 #include <stdint.h>
 
@@ -28,12 +30,22 @@ void	daemon_drop_privileges(const char *user);
 void	daemon_worker_log(struct worker *, int64_t *seen);
 
 /*
- * 1 when domains is empty or one of the policy domains of rep is a
- * listed domain or below one (a DANE policy domain can be an MX host
- * name); 0 otherwise.  Both stay owned by the caller.
+ * The user's ids (--user), for the privilege drop and the milter
+ * socket's owner.  Startup only: fatal when the user is unknown.
  */
-int	daemon_domain_listed(const struct conf_list *domains,
-	    const struct tlsrpt_report *rep);
+void	daemon_user(const char *user, uid_t *uid, gid_t *gid);
+
+/* What both daemons start their ingest worker with. */
+#define DAEMON_WORKER_BATCH		500	/* files per transaction */
+#define DAEMON_WORKER_BACKOFF_MAX_S	30	/* retry ceiling */
+
+/*
+ * Start the ingest worker on sp (borrowed) for database conninfo (NULL:
+ * TLSRPT_DB) with the limits lim (copied).  Startup only: fatal when
+ * the thread cannot start.
+ */
+struct worker	*daemon_worker_start(struct spool *sp, const char *conninfo,
+		    const struct ingest_limits *lim);
 
 /*
  * --requeue-bad: move the files of DIR/bad back to DIR/new (see

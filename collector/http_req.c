@@ -6,10 +6,11 @@
  * The first call of the access handler sees the headers only: the method,
  * the path and a declared Content-Length over the limit are refused there,
  * before a body byte is read.  The body then goes into a bounded buffer
- * (a chunked upload is counted as it streams).  The last call decides:
- * sniff (415), recent duplicate (200), bounded parse (413, 400), domain
- * allow-list (403), then the durable spool (201, 200, 503).  Nothing a
- * peer sends can reach fatal(): errors become a status and a log line.
+ * (a chunked upload is counted as it streams).  The last call hands the
+ * body to submit_verdict() (collector/submit.c, shared with the milter)
+ * and maps its class to a status: 415, 200, 413, 400, 403, 201, 503.
+ * Nothing a peer sends can reach fatal(): errors become a status and a
+ * log line.
  */
 
 #include <sys/socket.h>
@@ -18,7 +19,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
-#include <nettle/sha2.h>
 
 #include "bbuf.h"
 #include "daemon.h"
@@ -40,10 +39,10 @@
 #include "log.h"
 #include "metrics.h"
 #include "spool.h"
+#include "submit.h"
 #include "tlsrpt_limits.h"
 #include "worker.h"
 
-#define RECENT_WAYS	4
 #define PEER_MAX	(INET6_ADDRSTRLEN + 8)
 #define REASON_MAX	512
 
@@ -74,17 +73,6 @@ struct http_conn {
 	atomic_llong		 mark;		/* monotonic s: request start */
 };
 
-struct recent {
-	pthread_mutex_t	  mtx;
-	size_t		  nb;
-	unsigned char	(*slot)[RECENT_WAYS][32];
-	unsigned char	 *used;		/* round-robin way per bucket */
-};
-
-static const char *const report_types[] = {
-	"application/tlsrpt+gzip", "application/tlsrpt+json",
-};
-
 static enum MHD_Result	 first_call(struct http_front *,
 			    struct MHD_Connection *, const char *,
 			    const char *, struct http_req *);
@@ -94,59 +82,30 @@ static enum MHD_Result	 answer(struct http_req *, struct MHD_Connection *,
 static enum MHD_Result	 answer_health(struct http_req *,
 			    struct MHD_Connection *, int);
 static void		 set_peer(struct http_req *, struct MHD_Connection *);
-static int		 domain_allowed(const struct httpd_conf *,
-			    const struct tlsrpt_report *, char *, size_t);
-static void		 keep_reject(struct http_req *, const char *,
-			    const char *);
-static int		 sniff(const unsigned char *, size_t);
 static int		 spool_writable(const struct collector *);
 static double		 elapsed(const struct timespec *);
 static long long	 mono_s(void);
-static struct recent	*recent_new(size_t);
-static void		 recent_free(struct recent *);
-static int		 recent_has(struct recent *, const unsigned char *);
-static void		 recent_add(struct recent *, const unsigned char *);
 
 int
 collector_init(struct collector *co, struct spool *sp, struct worker *w,
     char *err, size_t errsz)
 {
-	DIR		*d = NULL;
-	struct dirent	*de;
-	unsigned	 n = 0;
-
 	memset(co, 0, sizeof(*co));
 	co->spool = sp;
 	co->worker = w;
 	pthread_mutex_init(&co->conn_mtx, NULL);
-	if ((co->recent = recent_new(LIM_HTTP_RECENT_DIGESTS)) == NULL) {
+	if ((co->recent = submit_recent_new(LIM_HTTP_RECENT_DIGESTS)) ==
+	    NULL) {
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
-	if ((size_t)snprintf(co->rejects, sizeof(co->rejects), "%s/rejects",
-	    spool_dir(sp)) >= sizeof(co->rejects)) {
-		snprintf(err, errsz, "spool path too long");
-		return -1;
-	}
-	if (mkdir(co->rejects, 0750) == -1 && errno != EEXIST) {
-		snprintf(err, errsz, "cannot create %s: %s", co->rejects,
-		    strerror(errno));
-		return -1;
-	}
-	if ((d = opendir(co->rejects)) != NULL) {
-		while ((de = readdir(d)) != NULL)
-			if (strstr(de->d_name, ".reason") != NULL)
-				n++;
-		closedir(d);
-	}
-	atomic_store(&co->rejects_n, n);
 	return 0;
 }
 
 void
 collector_fini(struct collector *co)
 {
-	recent_free(co->recent);
+	submit_recent_free(co->recent);
 	co->recent = NULL;
 	pthread_mutex_destroy(&co->conn_mtx);
 }
@@ -161,6 +120,17 @@ http_front_init(struct http_front *fr, struct collector *co,
 	ingest_limits_default(&fr->lim);
 	fr->lim.compressed_max = conf->body_max;
 	fr->lim.json_max = conf->json_max;
+	fr->sub.spool = co->spool;
+	fr->sub.worker = co->worker;
+	fr->sub.recent = co->recent;
+	fr->sub.domains = &conf->domain;
+	fr->sub.lim = fr->lim;
+	/* --rejects-keep 0: refused bodies are not kept, bad/ stays at
+	 * its default caps */
+	fr->sub.keep_max = conf->rejects_keep > 0 ? LIM_REJECT_KEEP_BYTES : 0;
+	if (co->spool != NULL && conf->rejects_keep > 0)
+		spool_set_bad_limits(co->spool, conf->rejects_keep,
+		    LIM_SPOOL_BAD_BYTES);
 	atomic_init(&fr->inflight, 0);
 	atomic_init(&fr->draining, 0);
 }
@@ -377,135 +347,102 @@ finish(struct http_req *r, struct MHD_Connection *conn)
 {
 	struct http_front	*fr = r->fr;
 	struct collector	*co = fr->co;
-	struct tlsrpt_report	*rep = NULL;
-	struct ingest_err	 ierr;
-	struct ingest_meta	 imeta;
-	struct spool_meta	 smeta;
-	struct sha256_ctx	 h;
-	enum ingest_status	 st;
-	enum spool_put_result	 pr;
-	enum MHD_Result		 ret;
+	const struct httpd_conf	*cf = fr->conf;
+	struct submit_in	 in;
+	struct submit_verdict	 v;
 	const char		*ct, *ua;
-	char			 reason[REASON_MAX], ctbuf[LIM_HTTP_HEADER_VALUE_BYTES];
+	char			 reason[SUBMIT_REASON_MAX + 64];
+	char			 ctbuf[LIM_HTTP_HEADER_VALUE_BYTES];
 	char			 uabuf[LIM_HTTP_HEADER_VALUE_BYTES];
 	char			 xct[LIM_HTTP_HEADER_VALUE_BYTES + 32];
 	char			 xua[LIM_HTTP_HEADER_VALUE_BYTES + 32];
 	char			 xvia[PEER_MAX + 32];
-	unsigned char		 digest[SHA256_DIGEST_SIZE];
-	size_t			 i, nx = 0;
-	int			 kind, saved;
+	size_t			 nx = 0;
+	unsigned		 status;
 
 	if (r->verdict != 0)
 		return answer(r, conn, r->verdict, r->why, NULL, 0);
-	if (r->body.len == 0) {
-		metrics_reject(MR_EMPTY);
-		return answer(r, conn, MHD_HTTP_BAD_REQUEST,
-		    "empty body: POST the report, gzip or JSON", NULL, 0);
-	}
-	if ((kind = sniff(r->body.data, r->body.len)) == 0) {
-		metrics_reject(MR_MEDIA_TYPE);
-		keep_reject(r, "media-type", "neither gzip nor JSON");
-		return answer(r, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-		    "body is neither gzip nor JSON (application/tlsrpt+gzip "
-		    "or application/tlsrpt+json)", NULL, 0);
-	}
-
-	sha256_init(&h);
-	sha256_update(&h, r->body.len, r->body.data);
-	sha256_digest(&h, sizeof(digest), digest);
-	if (recent_has(co->recent, digest)) {
-		metrics_http_duplicate();
-		return answer(r, conn, MHD_HTTP_OK,
-		    "duplicate: this report was received already", NULL, 0);
-	}
 
 	ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_USER_AGENT);
-	memset(&imeta, 0, sizeof(imeta));
-	if (ct == NULL || strncmp(ct, report_types[kind == 1 ? 0 : 1],
-	    strlen(report_types[0])) != 0)
-		imeta.flags |= INGEST_MF_MISLABELED;
-	st = ingest_payload(r->body.data, r->body.len, &imeta, &fr->lim, &rep,
-	    &ierr);
-	switch (st) {
-	case INGEST_OK:
-		break;
-	case INGEST_E_TOOBIG:
-		metrics_reject(MR_TOO_BIG);
-		keep_reject(r, ingest_status_str(st), ierr.msg);
-		return answer(r, conn, MHD_HTTP_CONTENT_TOO_LARGE, ierr.msg,
-		    NULL, 0);
-	case INGEST_E_NOMEM:
-		return answer(r, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-		    "out of memory", NULL, 0);
-	default:
-		metrics_reject(st == INGEST_E_GZIP ? MR_GZIP :
-		    st == INGEST_E_JSON ? MR_JSON :
-		    st == INGEST_E_SCHEMA ? MR_SCHEMA : MR_FORMAT);
-		keep_reject(r, ingest_status_str(st), ierr.msg);
-		snprintf(reason, sizeof(reason), "not a TLS report (%s): %s",
-		    ingest_status_str(st), ierr.msg);
-		return answer(r, conn, MHD_HTTP_BAD_REQUEST, reason, NULL, 0);
-	}
-	if (!domain_allowed(fr->conf, rep, reason, sizeof(reason))) {
-		tlsrpt_report_free(rep);
-		metrics_reject(MR_DOMAIN);
-		return answer(r, conn, MHD_HTTP_FORBIDDEN, reason, NULL, 0);
-	}
-	tlsrpt_report_free(rep);
-	rep = NULL;
-
-	memset(&smeta, 0, sizeof(smeta));
-	smeta.source = "https";
-	smeta.origin = r->peer;
-	smeta.received = (int64_t)time(NULL);
+	memset(&in, 0, sizeof(in));
+	in.transport = SUBMIT_HTTPS;
+	in.buf = r->body.data;
+	in.len = r->body.len;
+	in.peer = r->peer;
+	in.content_type = ct;
+	/* a single --domain: the domain of policies that name none */
+	in.report_domain = cf->domain.n == 1 ? cf->domain.v[0] : NULL;
 	if (ct != NULL) {
 		snprintf(xct, sizeof(xct), "content-type: %s", log_escape(
 		    ctbuf, sizeof(ctbuf), ct, strlen(ct)));
-		smeta.extra[nx++] = xct;
+		in.extra[nx++] = xct;
 	}
 	if (ua != NULL) {
 		snprintf(xua, sizeof(xua), "user-agent: %s", log_escape(
 		    uabuf, sizeof(uabuf), ua, strlen(ua)));
-		smeta.extra[nx++] = xua;
+		in.extra[nx++] = xua;
 	}
 	if (r->via[0] != '\0') {
 		snprintf(xvia, sizeof(xvia), "via-proxy: %s", r->via);
-		smeta.extra[nx++] = xvia;
+		in.extra[nx++] = xvia;
 	}
-	for (i = nx; i < SPOOL_HDR_MAX; i++)
-		smeta.extra[i] = NULL;
 
-	pr = spool_put(co->spool, r->body.data, r->body.len, &smeta);
-	saved = errno;
-	switch (pr) {
-	case SPOOL_STORED:
+	switch (submit_verdict(&fr->sub, &in, &v)) {
+	case SUBMIT_STORED:
 		atomic_store(&co->spool_failing, 0);
-		recent_add(co->recent, digest);
-		if (co->worker != NULL)
-			worker_kick(co->worker);
-		ret = answer(r, conn, MHD_HTTP_CREATED,
+		if (v.foreign > 0)
+			log_info("%llx http foreign-policies=%zu of %zu: "
+			    "stored whole, flagged", (unsigned long long)r->id,
+			    v.foreign, v.npolicies);
+		return answer(r, conn, MHD_HTTP_CREATED,
 		    "stored: the report is safe on disk", NULL, 0);
-		break;
-	case SPOOL_DUPLICATE:
-		atomic_store(&co->spool_failing, 0);
-		recent_add(co->recent, digest);
+	case SUBMIT_DUPLICATE:
+		if (v.spooled)
+			atomic_store(&co->spool_failing, 0);
 		metrics_http_duplicate();
-		ret = answer(r, conn, MHD_HTTP_OK,
+		return answer(r, conn, MHD_HTTP_OK,
 		    "duplicate: this report was received already", NULL, 0);
-		break;
-	default:
+	case SUBMIT_REFUSED_MEDIA:
+		metrics_reject(MR_MEDIA_TYPE);
+		return answer(r, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		    "body is neither gzip nor JSON (application/tlsrpt+gzip "
+		    "or application/tlsrpt+json)", NULL, 0);
+	case SUBMIT_TOO_BIG:
+		metrics_reject(MR_TOO_BIG);
+		return answer(r, conn, MHD_HTTP_CONTENT_TOO_LARGE, v.reason,
+		    NULL, 0);
+	case SUBMIT_NOT_A_REPORT:
+		if (v.ingest == INGEST_OK) {		/* empty */
+			metrics_reject(MR_EMPTY);
+			return answer(r, conn, MHD_HTTP_BAD_REQUEST, v.reason,
+			    NULL, 0);
+		}
+		metrics_reject(v.ingest == INGEST_E_GZIP ? MR_GZIP :
+		    v.ingest == INGEST_E_JSON ? MR_JSON :
+		    v.ingest == INGEST_E_SCHEMA ? MR_SCHEMA : MR_FORMAT);
+		snprintf(reason, sizeof(reason), "not a TLS report (%s): %s",
+		    v.token, v.reason);
+		return answer(r, conn, MHD_HTTP_BAD_REQUEST, reason, NULL, 0);
+	case SUBMIT_FORBIDDEN_DOMAIN:
+	case SUBMIT_UNTRUSTED:
+		metrics_reject(MR_DOMAIN);
+		return answer(r, conn, MHD_HTTP_FORBIDDEN, v.reason, NULL, 0);
+	case SUBMIT_TEMPFAIL:
 		atomic_store(&co->spool_failing, 1);
 		metrics_spool_failed();
-		errno = saved;
+		errno = v.spool_errno;
 		log_warn("%llx spool put failed", (unsigned long long)r->id);
-		ret = answer(r, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		return answer(r, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "the spool cannot take reports now; retry later", NULL, 0);
+	case SUBMIT_NOMEM:
+	default:
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		break;
 	}
-	return ret;
+	return answer(r, conn, status, "out of memory", NULL, 0);
 }
 
 /*
@@ -656,93 +593,6 @@ set_peer(struct http_req *r, struct MHD_Connection *conn)
 	snprintf(r->peer, sizeof(r->peer), "%s", tmp);
 }
 
-/*
- * A report is accepted when one of its policy domains is a listed domain
- * or below one (daemon_domain_listed()); else why lists its domains.
- */
-static int
-domain_allowed(const struct httpd_conf *cf, const struct tlsrpt_report *rep,
-    char *why, size_t whysz)
-{
-	const char	*d;
-	char		 esc[128];
-	size_t		 i, j, n;
-	int		 r;
-
-	if (daemon_domain_listed(&cf->domain, rep))
-		return 1;
-	n = (size_t)snprintf(why, whysz, "report is about");
-	for (i = 0; i < rep->npolicies && n < whysz; i++) {
-		d = rep->policies[i].domain;
-		for (j = 0; j < i; j++)		/* each domain once */
-			if (strcmp(rep->policies[j].domain, d) == 0)
-				break;
-		if (j < i)
-			continue;
-		r = snprintf(why + n, whysz - n, "%s %s", n > 15 ? "," : "",
-		    d[0] ? log_escape(esc, sizeof(esc), d, strlen(d)) :
-		    "(no policy domain)");
-		if (r < 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n < whysz)
-		snprintf(why + n, whysz - n, ", not a domain this collector "
-		    "accepts reports for");
-	return 0;
-}
-
-/*
- * Keep the first LIM_REJECT_KEEP_BYTES of a refused body in
- * SPOOL/rejects with a .reason file, up to --rejects-keep files.  Best
- * effort: for people to look at, never fsynced.
- */
-static void
-keep_reject(struct http_req *r, const char *token, const char *why)
-{
-	struct collector	*co = r->fr->co;
-	char			 path[PATH_MAX + 96], name[64];
-	FILE			*f;
-	size_t			 len;
-
-	if (atomic_fetch_add(&co->rejects_n, 1) >= r->fr->conf->rejects_keep) {
-		atomic_fetch_sub(&co->rejects_n, 1);
-		return;
-	}
-	snprintf(name, sizeof(name), "%lld-%llx", (long long)time(NULL),
-	    (unsigned long long)r->id);
-	len = r->body.len < LIM_REJECT_KEEP_BYTES ? r->body.len :
-	    LIM_REJECT_KEEP_BYTES;
-	snprintf(path, sizeof(path), "%s/%s", co->rejects, name);
-	if ((f = fopen(path, "wbx")) != NULL) {
-		if (len > 0)
-			fwrite(r->body.data, 1, len, f);
-		fclose(f);
-	}
-	snprintf(path, sizeof(path), "%s/%s.reason", co->rejects, name);
-	if ((f = fopen(path, "wx")) != NULL) {
-		fprintf(f, "status: %s\nreason: %s\npeer: %s\nbytes: %zu\n"
-		    "kept: %zu\n", token, why, r->peer, r->body.len, len);
-		fclose(f);
-	}
-}
-
-/* 1 gzip, 2 JSON (first non-blank byte '{' or '['), 0 neither. */
-static int
-sniff(const unsigned char *p, size_t len)
-{
-	size_t	i = 0;
-
-	if (ingest_is_gzip(p, len))
-		return 1;
-	if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
-		i = 3;				/* UTF-8 BOM: JSON says why */
-	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
-	    p[i] == '\n'))
-		i++;
-	return i < len && (p[i] == '{' || p[i] == '[') ? 2 : 0;
-}
-
 static int
 spool_writable(const struct collector *co)
 {
@@ -780,67 +630,4 @@ mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (long long)now.tv_sec;
-}
-
-/* --- recent digests: a lossy set of bodies acknowledged lately ------- */
-
-static struct recent *
-recent_new(size_t n)
-{
-	struct recent	*rc;
-
-	if ((rc = calloc(1, sizeof(*rc))) == NULL)
-		return NULL;
-	rc->nb = n / RECENT_WAYS > 0 ? n / RECENT_WAYS : 1;
-	rc->slot = calloc(rc->nb, sizeof(*rc->slot));
-	rc->used = calloc(rc->nb, 1);
-	if (rc->slot == NULL || rc->used == NULL) {
-		recent_free(rc);
-		return NULL;
-	}
-	pthread_mutex_init(&rc->mtx, NULL);
-	return rc;
-}
-
-static void
-recent_free(struct recent *rc)
-{
-	if (rc == NULL)
-		return;
-	free(rc->slot);
-	free(rc->used);
-	free(rc);
-}
-
-static size_t
-recent_bucket(const struct recent *rc, const unsigned char *d)
-{
-	size_t	h;
-
-	memcpy(&h, d, sizeof(h));
-	return h % rc->nb;
-}
-
-static int
-recent_has(struct recent *rc, const unsigned char *d)
-{
-	size_t	b = recent_bucket(rc, d), i;
-	int	found = 0;
-
-	pthread_mutex_lock(&rc->mtx);
-	for (i = 0; i < RECENT_WAYS && !found; i++)
-		found = memcmp(rc->slot[b][i], d, 32) == 0;
-	pthread_mutex_unlock(&rc->mtx);
-	return found;
-}
-
-static void
-recent_add(struct recent *rc, const unsigned char *d)
-{
-	size_t	b = recent_bucket(rc, d);
-
-	pthread_mutex_lock(&rc->mtx);
-	memcpy(rc->slot[b][rc->used[b] % RECENT_WAYS], d, 32);
-	rc->used[b]++;
-	pthread_mutex_unlock(&rc->mtx);
 }

@@ -24,19 +24,17 @@
 #include <microhttpd.h>
 
 #include "ingest.h"
+#include "submit.h"
 
 struct spool;
 struct worker;
 struct httpd_conf;
 struct http_conn;
-struct recent;
 
 struct collector {
 	struct spool		*spool;		/* borrowed */
 	struct worker		*worker;	/* borrowed; may be NULL */
-	struct recent		*recent;	/* acked body digests */
-	char			 rejects[PATH_MAX];	/* SPOOL/rejects */
-	atomic_uint		 rejects_n;	/* files kept there */
+	struct submit_recent	*recent;	/* acked body digests */
 	atomic_uint_fast64_t	 seq;		/* request ids */
 	atomic_int		 spool_failing;	/* last spool_put failed */
 	pthread_mutex_t		 conn_mtx;	/* guards the list below */
@@ -48,19 +46,22 @@ struct http_front {
 	struct collector	*co;		/* borrowed */
 	struct httpd_conf	*conf;		/* borrowed; outlives front */
 	struct ingest_limits	 lim;
+	struct submit_ctx	 sub;		/* the verdict's context */
 	atomic_int		 inflight;	/* requests begun, not done */
 	atomic_int		 draining;	/* answer with Connection: close */
 };
 
 /*
  * Set up co for spool sp and worker w (both borrowed; w may be NULL).
- * Creates SPOOL/rejects.  0, or -1 with a reason in err.
+ * 0, or -1 with a reason in err.
  */
 int	collector_init(struct collector *, struct spool *sp,
 	    struct worker *w, char *err, size_t errsz);
 void	collector_fini(struct collector *);
 
-/* A front for conf (borrowed); its limits come from conf. */
+/* A front for conf (borrowed); its limits, allow-list, report domain
+ * (a single --domain) and the cap of bad/ (--rejects-keep) come from
+ * conf. */
 void	http_front_init(struct http_front *, struct collector *,
 	    struct httpd_conf *);
 

@@ -52,8 +52,6 @@
 
 #define HTTPD_VERSION		"0.1"
 #define LISTEN_BACKLOG		1024
-#define WORKER_BATCH		500
-#define WORKER_BACKOFF_MAX_S	30
 #define OPT_ITEMS_MAX		24
 
 struct listener {
@@ -93,7 +91,7 @@ main(int argc, char *argv[])
 	struct httpd_conf	*conf;
 	struct spool		*sp;
 	struct worker		*w;
-	struct worker_conf	 wc;
+	struct ingest_limits	 lim;
 	struct gen		*cur, *draining = NULL, *g, **gp;
 	struct timespec		 tick = { 1, 0 };
 	sigset_t		 set;
@@ -148,15 +146,10 @@ main(int argc, char *argv[])
 
 	if ((sp = spool_open(conf->spool, err, sizeof(err))) == NULL)
 		fatalx("spool %s: %s", conf->spool, err);
-	memset(&wc, 0, sizeof(wc));
-	wc.conninfo = conf->db;
-	ingest_limits_default(&wc.lim);
-	wc.lim.compressed_max = conf->body_max;
-	wc.lim.json_max = conf->json_max;
-	wc.batch_max = WORKER_BATCH;
-	wc.backoff_max_s = WORKER_BACKOFF_MAX_S;
-	if ((w = worker_start(sp, &wc, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
+	ingest_limits_default(&lim);
+	lim.compressed_max = conf->body_max;
+	lim.json_max = conf->json_max;
+	w = daemon_worker_start(sp, conf->db, &lim);
 	if (collector_init(&co, sp, w, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if ((cur = gen_start(conf)) == NULL)

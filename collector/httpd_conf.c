@@ -66,7 +66,8 @@ static const struct conf_opt opts[] = {
 	{ "request-timeout", CONF_UINT, OFF(request_timeout), "SEC",
 	    "close a connection whose request takes longer (120)" },
 	{ "rejects-keep", CONF_UINT, OFF(rejects_keep), "N",
-	    "rejected bodies kept in SPOOL/rejects (1000)" },
+	    "files kept in SPOOL/bad, the oldest dropped (1000; 0: refused "
+	    "bodies are not kept)" },
 	{ "user", CONF_STR, OFF(user), "USER",
 	    "drop root for USER after binding" },
 	{ "syslog", CONF_FLAG, OFF(syslog), NULL, "log to syslog, not stderr" },

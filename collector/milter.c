@@ -34,7 +34,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -57,8 +56,6 @@
 
 #define MILTER_VERSION		"0.1"
 #define MILTER_NAME		"tlsrpt-milter"
-#define WORKER_BATCH		500
-#define WORKER_BACKOFF_MAX_S	30
 #define STOP_WAIT_S		30	/* for messages at end of data */
 
 static struct milt_front	 fr;
@@ -91,7 +88,7 @@ main(int argc, char *argv[])
 	struct smfiDesc		 desc;
 	struct spool		*sp;
 	struct worker		*w;
-	struct worker_conf	 wc;
+	struct ingest_limits	 lim;
 	struct sigaction	 sa;
 	struct pollfd		 pfd;
 	pthread_t		 mt, wt;
@@ -171,14 +168,9 @@ main(int argc, char *argv[])
 
 	if ((sp = spool_open(conf->spool, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	memset(&wc, 0, sizeof(wc));
-	wc.conninfo = conf->db;
-	ingest_limits_default(&wc.lim);
-	wc.lim.mail_max = conf->max_size;
-	wc.batch_max = WORKER_BATCH;
-	wc.backoff_max_s = WORKER_BACKOFF_MAX_S;
-	if ((w = worker_start(sp, &wc, err, sizeof(err))) == NULL)
-		fatalx("%s", err);
+	ingest_limits_default(&lim);
+	lim.mail_max = conf->max_size;
+	w = daemon_worker_start(sp, conf->db, &lim);
 	milt_shim_set(&libmilter_ops);
 	log_info("ready: socket %s, spool %s, %zu recipient(s), action %s%s",
 	    conf->socket, conf->spool, conf->rcpt.n, conf->action,
@@ -344,11 +336,11 @@ wake_listener(const char *spec)
 static void
 unix_socket_owner(const char *path, const char *user)
 {
-	struct passwd	*pw;
+	uid_t	uid;
+	gid_t	gid;
 
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("--user %s: no such user", user);
-	if (chown(path, pw->pw_uid, pw->pw_gid) == -1)
+	daemon_user(user, &uid, &gid);
+	if (chown(path, uid, gid) == -1)
 		log_warn("chown %s", path);
 }
 
@@ -359,7 +351,7 @@ stats_log(const char *what)
 
 	log_info("%s: messages=%llu spooled=%llu duplicates=%llu "
 	    "trusted=%llu rejected=%llu no-report=%llu too-big=%llu "
-	    "tempfail=%llu discarded=%llu", what,
+	    "tempfail=%llu discarded=%llu busy=%llu", what,
 	    (unsigned long long)atomic_load(&s->seen),
 	    (unsigned long long)atomic_load(&s->spooled),
 	    (unsigned long long)atomic_load(&s->duplicates),
@@ -368,5 +360,6 @@ stats_log(const char *what)
 	    (unsigned long long)atomic_load(&s->no_report),
 	    (unsigned long long)atomic_load(&s->too_big),
 	    (unsigned long long)atomic_load(&s->tempfail),
-	    (unsigned long long)atomic_load(&s->discarded));
+	    (unsigned long long)atomic_load(&s->discarded),
+	    (unsigned long long)atomic_load(&s->busy));
 }

@@ -51,6 +51,10 @@ static const struct conf_opt opts[] = {
 	    "\"SEL._domainkey.DOMAIN v=DKIM1;k=rsa;p=...\")" },
 	{ "timeout", CONF_UINT, OFF(timeout), "SEC",
 	    "give up on an MTA silent that long (600)" },
+	{ "rejects-keep", CONF_UINT, OFF(rejects_keep), "N",
+	    "files kept in SPOOL/bad, the oldest dropped (1000; 0: no cap)" },
+	{ "max-inflight", CONF_UINT, OFF(max_inflight), "N",
+	    "messages for --rcpt received or parsed at once; more get 451 (16)" },
 	{ "user", CONF_STR, OFF(user), "USER",
 	    "drop root for USER after opening the socket" },
 	{ "syslog", CONF_FLAG, OFF(syslog), NULL, "log to syslog, not stderr" },
@@ -83,6 +87,8 @@ mconf_load(int argc, char *const argv[], char *err, size_t errsz)
 	}
 	c->max_size = LIM_MAIL_MAX_BYTES;
 	c->timeout = MCONF_DEFAULT_TIMEOUT;
+	c->rejects_keep = LIM_SPOOL_BAD_FILES;
+	c->max_inflight = LIM_MILTER_INFLIGHT_MAX;
 
 	/* --help and --version: no checks, main() prints and exits */
 	if (conf_parse(opts, CONF_NOPTS(opts), c, argc, argv,

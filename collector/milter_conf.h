@@ -40,6 +40,8 @@ struct milt_conf {
 	char			*dkim_keys;	/* NULL: keys from DNS */
 	struct dkv		*dkv;		/* the verifier; owned */
 	unsigned		 timeout;	/* MTA silence, seconds */
+	unsigned		 rejects_keep;	/* files in SPOOL/bad; 0 no cap */
+	unsigned		 max_inflight;	/* messages at EOM at once */
 	char			*user;
 	int			 syslog;
 	int			 verbose;

@@ -39,6 +39,8 @@
 #include "milter_msg.h"
 #include "milter_shim.h"
 #include "spool.h"
+#include "submit.h"
+#include "tlsrpt_limits.h"
 #include "util.h"
 #include "worker.h"
 
@@ -47,11 +49,12 @@
 #define MILT_REASON_MAX		200	/* in the header */
 #define MILT_QID_MAX		64
 #define MILT_ESC_MAX		128	/* a peer string in a log line */
-#define MILT_EXTRA_MAX		512	/* one x-... spool line */
+#define MILT_EXTRA_MAX		(MILT_QID_MAX + 16)	/* x-queue-id line */
 
 struct milt_msg {
 	uint64_t		 id;		/* log id */
 	int			 listed;	/* a --rcpt recipient */
+	int			 slot;		/* holds one of --max-inflight */
 	int			 others;	/* recipients not listed */
 	char			*rcpts[MILT_RCPT_MAX];	/* listed, as sent */
 	size_t			 nrcpts;
@@ -84,12 +87,11 @@ static void		 append(struct milt_conn *, const void *, size_t);
 static void		 append_crlf(struct milt_conn *, const char *);
 static int		 rcpt_listed(const struct milt_conf *, const char *);
 static const char	*authserv_id(const struct milt_conn *);
-static int		 domain_allowed(const struct milt_conf *,
-			    const struct tlsrpt_report *, char *, size_t);
+static int		 milt_trust(void *, const struct tlsrpt_report *,
+			    char *, size_t);
+static sfsistat		 reply(SMFICTX *, struct milt_conn *,
+			    const struct submit_verdict *, const char *);
 static sfsistat		 finish(SMFICTX *, struct milt_conn *,
-			    const char *, const char *);
-static sfsistat		 spool_report(SMFICTX *, struct milt_conn *,
-			    const struct tlsrpt_report *, const char *,
 			    const char *, const char *);
 static void		 add_header(SMFICTX *, struct milt_conn *,
 			    const char *);
@@ -113,8 +115,12 @@ milt_front_init(struct milt_front *f, struct milt_conf *conf,
 	f->conf = conf;
 	f->spool = sp;
 	f->worker = w;
+	if (sp != NULL)
+		spool_set_bad_limits(sp, conf->rejects_keep,
+		    LIM_SPOOL_BAD_BYTES);
 	atomic_init(&f->conns, 0);
 	atomic_init(&f->msgs, 0);
+	atomic_init(&f->inflight, 0);
 	atomic_init(&f->seq, 0);
 	front = f;
 	return 0;
@@ -138,6 +144,9 @@ milt_front_swap(struct milt_front *f, struct milt_conf *conf)
 	struct milt_conf	*old;
 
 	conf->refs = 1;
+	if (f->spool != NULL)
+		spool_set_bad_limits(f->spool, conf->rejects_keep,
+		    LIM_SPOOL_BAD_BYTES);
 	pthread_mutex_lock(&f->mtx);
 	old = f->conf;
 	f->conf = conf;
@@ -201,6 +210,9 @@ msg_reset(struct milt_msg *mm)
 {
 	size_t	i;
 
+	if (mm->slot)
+		atomic_fetch_sub(&front->inflight, 1);
+	mm->slot = 0;
 	for (i = 0; i < mm->nrcpts; i++)
 		free(mm->rcpts[i]);
 	bbuf_reset(&mm->buf);
@@ -346,6 +358,22 @@ milt_envrcpt(SMFICTX *ctx, char **argv)
 		mm->others = 1;
 		return SMFIS_CONTINUE;
 	}
+	/* a bounded number of messages buffered at once: the first listed
+	 * recipient takes a slot until the message ends; none left, 451 */
+	if (!mm->listed && mc->conf->max_inflight > 0) {
+		if (atomic_fetch_add(&front->inflight, 1) >=
+		    (int)mc->conf->max_inflight) {
+			atomic_fetch_sub(&front->inflight, 1);
+			atomic_fetch_add(&front->st.busy, 1);
+			log_warnx("%" PRIx64 " milter busy peer=\"%s\": %u "
+			    "messages in flight, recipient deferred", mm->id,
+			    mc->peer, mc->conf->max_inflight);
+			milt_setreply(ctx, "451", "4.3.2", "tlsrpt-milter: "
+			    "too many reports at once, try again later");
+			return SMFIS_TEMPFAIL;
+		}
+		mm->slot = 1;
+	}
 	if (!mm->listed)
 		atomic_fetch_add(&front->st.seen, 1);
 	mm->listed = 1;
@@ -428,17 +456,12 @@ milt_eom(SMFICTX *ctx)
 {
 	struct milt_conn	*mc;
 	struct milt_msg		*mm;
-	struct tlsrpt_report	*rep = NULL;
-	struct ingest_limits	 lim;
-	struct ingest_err	 ierr;
-	enum ingest_status	 st;
-	char			 verdict[MILT_VERDICT_MAX];
-	char			 why[MILT_VERDICT_MAX + 128];
-	char			 reason[MILT_VERDICT_MAX + 160];
-	char			 esc[MILT_VERDICT_MAX + 160];
-	const char		*qid, *tok;
+	struct submit_ctx	 sc;
+	struct submit_in	 in;
+	struct submit_verdict	 v;
+	char			 xqid[MILT_EXTRA_MAX];
+	const char		*qid;
 	sfsistat		 rv;
-	int			 trusted;
 
 	if ((mc = milt_getpriv(ctx)) == NULL || !mc->msg.listed)
 		return SMFIS_CONTINUE;
@@ -454,53 +477,45 @@ milt_eom(SMFICTX *ctx)
 		return SMFIS_CONTINUE;
 	}
 	atomic_fetch_add(&front->msgs, 1);
-	ingest_limits_default(&lim);
-	lim.mail_max = mc->conf->max_size;
-	st = ingest_message(mm->buf.data, mm->buf.len, &lim, &rep, &ierr);
-	if (st == INGEST_E_NOMEM) {
-		/* our failure: the raw message goes to the spool as it is
-		 * and the worker parses it later */
-		log_warnx("%" PRIx64 " milter qid=%s out of memory parsing: "
-		    "spooled unparsed", mm->id, qid);
-		rv = spool_report(ctx, mc, NULL, qid, NULL, NULL);
-		goto out;
-	}
-	if (st != INGEST_OK) {
-		atomic_fetch_add(&front->st.no_report, 1);
-		clean_text(why, sizeof(why), ierr.msg);
-		snprintf(reason, sizeof(reason), "%s: %s",
-		    ingest_status_str(st), why);
-		log_info("%" PRIx64 " milter accepted qid=%s peer=\"%s\" "
-		    "reason=no-report detail=\"%s\"", mm->id, qid, mc->peer,
-		    log_escape(esc, sizeof(esc), reason, strlen(reason)));
-		rv = finish(ctx, mc, "rejected", reason);
-		goto out;
-	}
-
-	trusted = milt_dkim_check(mc->conf->dkv, mm->buf.data, mm->buf.len,
-	    mm->dkim, mm->ndkim, rep->hdr_submitter, rep->contact_info,
-	    verdict, sizeof(verdict));
-	if (!domain_allowed(mc->conf, rep, why, sizeof(why))) {
-		tok = "domain";
-	} else if (mc->conf->require_dkim && !trusted) {
-		tok = "dkim";
-		snprintf(why, sizeof(why), "no passing DKIM signature of the "
-		    "reporting domain (%s)", verdict);
-	} else
-		tok = NULL;
-	if (tok != NULL) {
-		snprintf(reason, sizeof(reason), "%s: %s", tok, why);
-		rv = spool_report(ctx, mc, rep, qid, verdict, reason);
-	} else {
-		rv = spool_report(ctx, mc, rep, qid, verdict, NULL);
-		if (trusted && rv != SMFIS_TEMPFAIL)
-			atomic_fetch_add(&front->st.trusted, 1);
-	}
- out:
-	tlsrpt_report_free(rep);
+	memset(&sc, 0, sizeof(sc));
+	sc.spool = front->spool;
+	sc.worker = front->worker;
+	sc.domains = &mc->conf->domain;
+	sc.require_dkim = mc->conf->require_dkim;
+	ingest_limits_default(&sc.lim);
+	sc.lim.mail_max = mc->conf->max_size;
+	sc.keep_max = LIM_REJECT_KEEP_BYTES;
+	memset(&in, 0, sizeof(in));
+	in.transport = SUBMIT_MAIL;
+	in.buf = mm->buf.data;
+	in.len = mm->buf.len;
+	in.peer = mc->peer;
+	snprintf(xqid, sizeof(xqid), "x-queue-id: %s", qid);
+	in.extra[0] = xqid;
+	in.trust = milt_trust;
+	in.trust_arg = mc;
+	(void)submit_verdict(&sc, &in, &v);
+	rv = reply(ctx, mc, &v, qid);
 	msg_reset(mm);
 	atomic_fetch_sub(&front->msgs, 1);
 	return rv;
+}
+
+/*
+ * The DKIM verdict of the message for its parsed report: "pass d=...
+ * aligned" and 1 when trusted (milt_dkim_check(): libopendkim over
+ * the message as received).  arg is the struct milt_conn: the whole
+ * message is in its msg.buf.
+ */
+static int
+milt_trust(void *arg, const struct tlsrpt_report *rep, char *out,
+    size_t outsz)
+{
+	struct milt_conn	*mc = arg;
+
+	return milt_dkim_check(mc->conf->dkv, mc->msg.buf.data,
+	    mc->msg.buf.len, mc->msg.dkim, mc->msg.ndkim, rep->hdr_submitter,
+	    rep->contact_info, out, outsz);
 }
 
 sfsistat
@@ -531,75 +546,69 @@ milt_close(SMFICTX *ctx)
 /* --- end of message --------------------------------------------------- */
 
 /*
- * Spool the raw message with what the milter learnt as x-... lines.
- * rep may be NULL (parsed later).  reject: kept in bad/ by the worker.
+ * The verdict as the MTA's answer: 451 when the spool (or memory) failed,
+ * else accept (or discard) with our header saying what became of it.
  */
 static sfsistat
-spool_report(SMFICTX *ctx, struct milt_conn *mc,
-    const struct tlsrpt_report *rep, const char *qid, const char *verdict,
-    const char *reject)
+reply(SMFICTX *ctx, struct milt_conn *mc, const struct submit_verdict *v,
+    const char *qid)
 {
 	struct milt_msg		*mm = &mc->msg;
-	struct spool_meta	 sm;
-	enum spool_put_result	 pr;
-	char			 x[8][MILT_EXTRA_MAX], esc[MILT_ESC_MAX];
-	size_t			 nx = 0;
-	int			 saved;
+	char			 esc[MILT_ESC_MAX], reason[SUBMIT_REASON_MAX + 32];
+	char			 desc[SUBMIT_REASON_MAX + 64];
+	size_t			 i;
 
-#define EXTRA(key, val)	do {						\
-	if ((val) != NULL && nx < 8) {					\
-		snprintf(x[nx], sizeof(x[nx]), "%s: %s", (key), (val));	\
-		sm.extra[nx] = x[nx];					\
-		nx++;							\
-	}								\
-} while (0)
-	memset(&sm, 0, sizeof(sm));
-	sm.source = "mail";
-	sm.origin = mc->peer;
-	sm.received = (int64_t)time(NULL);
-	if (rep != NULL) {
-		EXTRA("x-filename", rep->filename);
-		EXTRA("x-tls-report-domain", rep->hdr_domain);
-		EXTRA("x-tls-report-submitter", rep->hdr_submitter);
-		EXTRA("x-subject", rep->subject);
-	}
-	EXTRA("x-dkim", verdict);
-	EXTRA("x-queue-id", qid);
-	EXTRA("x-reject", reject);
-#undef EXTRA
-	pr = spool_put(front->spool, mm->buf.data, mm->buf.len, &sm);
-	saved = errno;
-	if (pr == SPOOL_FAILED) {
+	snprintf(reason, sizeof(reason), "%s: %s", v->token, v->reason);
+	switch (v->cls) {
+	case SUBMIT_TEMPFAIL:
+	case SUBMIT_NOMEM:
 		atomic_fetch_add(&front->st.tempfail, 1);
-		errno = saved;
-		log_warn("%" PRIx64 " milter tempfail qid=%s peer=\"%s\": "
-		    "cannot spool the report", mm->id, qid, mc->peer);
-		milt_setreply(ctx, "451", "4.3.0", "tlsrpt-milter: cannot "
-		    "store the report now, try again later");
+		errno = v->spool_errno;
+		if (v->cls == SUBMIT_TEMPFAIL)
+			log_warn("%" PRIx64 " milter tempfail qid=%s "
+			    "peer=\"%s\": cannot spool the report", mm->id,
+			    qid, mc->peer);
+		else
+			log_warnx("%" PRIx64 " milter tempfail qid=%s "
+			    "peer=\"%s\": out of memory", mm->id, qid,
+			    mc->peer);
+		milt_setreply(ctx, "451", "4.3.0", v->cls == SUBMIT_TEMPFAIL ?
+		    "tlsrpt-milter: cannot store the report now, try again "
+		    "later" : "tlsrpt-milter: out of memory, try again later");
 		return SMFIS_TEMPFAIL;
-	}
-	if (pr == SPOOL_STORED && front->worker != NULL)
-		worker_kick(front->worker);
-	if (reject != NULL) {
+	case SUBMIT_REFUSED_MEDIA:
+	case SUBMIT_TOO_BIG:
+	case SUBMIT_NOT_A_REPORT:
+		atomic_fetch_add(&front->st.no_report, 1);
+		log_info("%" PRIx64 " milter accepted qid=%s peer=\"%s\" "
+		    "reason=no-report detail=\"%s\"", mm->id, qid, mc->peer,
+		    log_escape(desc, sizeof(desc), reason, strlen(reason)));
+		return finish(ctx, mc, "rejected", reason);
+	case SUBMIT_FORBIDDEN_DOMAIN:
+	case SUBMIT_UNTRUSTED:
 		atomic_fetch_add(&front->st.rejected, 1);
 		log_info("%" PRIx64 " milter rejected qid=%s peer=\"%s\" "
 		    "reason=\"%s\": kept in bad/, delivered", mm->id, qid,
-		    mc->peer, log_escape(esc, sizeof(esc), reject,
-		    strlen(reject)));
-		return finish(ctx, mc, "rejected", reject);
+		    mc->peer, log_escape(esc, sizeof(esc), reason,
+		    strlen(reason)));
+		return finish(ctx, mc, "rejected", reason);
+	case SUBMIT_STORED:
+	case SUBMIT_DUPLICATE:
+	default:
+		break;
 	}
-	if (pr == SPOOL_DUPLICATE)
+	if (v->cls == SUBMIT_DUPLICATE)
 		atomic_fetch_add(&front->st.duplicates, 1);
 	else
 		atomic_fetch_add(&front->st.spooled, 1);
+	if (v->trusted)
+		atomic_fetch_add(&front->st.trusted, 1);
 	log_info("%" PRIx64 " milter %s qid=%s peer=\"%s\" org=\"%s\" "
-	    "dkim=\"%s\"", mm->id, pr == SPOOL_DUPLICATE ? "duplicate" :
-	    "spooled", qid, mc->peer, rep != NULL ? log_escape(esc,
-	    sizeof(esc), rep->org_name, strlen(rep->org_name)) : "-",
-	    verdict != NULL ? verdict : "-");
+	    "dkim=\"%s\"%s", mm->id, v->cls == SUBMIT_DUPLICATE ?
+	    "duplicate" : "spooled", qid, mc->peer, v->org, v->dkim[0] !=
+	    '\0' ? v->dkim : "-", v->foreign > 0 ? " foreign-policies=yes" :
+	    "");
 	if (mc->conf->discard) {
-		size_t	i;
-
 		atomic_fetch_add(&front->st.discarded, 1);
 		if (!mm->others)
 			return SMFIS_DISCARD;
@@ -609,7 +618,7 @@ spool_report(SMFICTX *ctx, struct milt_conn *mc,
 				log_warnx("%" PRIx64 " milter cannot remove a "
 				    "recipient", mm->id);
 	}
-	return finish(ctx, mc, pr == SPOOL_DUPLICATE ? "duplicate" :
+	return finish(ctx, mc, v->cls == SUBMIT_DUPLICATE ? "duplicate" :
 	    "spooled", NULL);
 }
 
@@ -681,25 +690,4 @@ authserv_id(const struct milt_conn *mc)
 	if (mc->conf->authserv_id != NULL)
 		return mc->conf->authserv_id;
 	return mc->mta[0] != '\0' ? mc->mta : NULL;
-}
-
-/*
- * As tlsrpt-httpd: a report is accepted when one of its policy domains
- * is a listed domain or below one (daemon_domain_listed()).
- */
-static int
-domain_allowed(const struct milt_conf *cf, const struct tlsrpt_report *rep,
-    char *why, size_t whysz)
-{
-	const char	*d;
-	char		 esc[MILT_ESC_MAX];
-
-	if (daemon_domain_listed(&cf->domain, rep))
-		return 1;
-	d = rep->npolicies > 0 ? rep->policies[0].domain : "";
-	snprintf(why, whysz, "report is about %s%s, not a domain this "
-	    "collector accepts reports for", d[0] != '\0' ? log_escape(esc,
-	    sizeof(esc), d, strlen(d)) : "(no policy domain)",
-	    rep->npolicies > 1 ? " and others" : "");
-	return 0;
 }

@@ -12,8 +12,11 @@
  * other message is accepted at DATA (or at its first header) and its
  * body never reaches us.  At end of message the buffered message is
  * parsed (ingest_message(), no database work) and spooled; only then is
- * the MTA answered.  A spool failure answers 451 (the sender retries);
- * nothing else of ours ever delays or refuses mail.
+ * the MTA answered.  A spool failure, or no memory, answers 451 (the
+ * sender retries); so does a listed recipient while --max-inflight
+ * messages for listed recipients are being received or parsed (451 at
+ * RCPT: that recipient only).  Nothing else of ours delays or refuses
+ * mail.
  *
  * The header added to a looked-at message (--action accept, or when the
  * report is not spooled as a report):
@@ -68,6 +71,7 @@ struct milt_stats {
 	atomic_uint_fast64_t	tempfail;	/* spool failed: 451 */
 	atomic_uint_fast64_t	discarded;
 	atomic_uint_fast64_t	trusted;	/* spooled with aligned DKIM */
+	atomic_uint_fast64_t	busy;		/* 451 at RCPT: --max-inflight */
 };
 
 struct milt_front {
@@ -77,6 +81,7 @@ struct milt_front {
 	struct worker		*worker;	/* borrowed; may be NULL */
 	atomic_int		 conns;		/* connection contexts */
 	atomic_int		 msgs;		/* messages at EOM now */
+	atomic_int		 inflight;	/* listed messages not ended */
 	atomic_uint_fast64_t	 seq;		/* log ids */
 	struct milt_stats	 st;
 };

@@ -44,6 +44,7 @@
 #include <nettle/sha2.h>
 
 #include "spool.h"
+#include "tlsrpt_limits.h"
 #include "util.h"
 
 #define SPOOL_MAGIC		"TLSRPT-SPOOL 1\n"
@@ -90,6 +91,15 @@ struct spool_state {
 	uint32_t	 pool_next;	/* next ID */
 	char		 token[17];	/* per spool_open(), in pool names */
 	uint64_t	 recycled;	/* puts that rewrote a pool file */
+	uint64_t	 pool_released;	/* freed for a full file system */
+
+	/* bad/ and its caps (spool_keep(), spool_reject()) */
+	pthread_mutex_t	 bad_mtx;	/* guards these; held while pruning */
+	size_t		 bad_files;	/* payloads (a .reason beside each) */
+	uint64_t	 bad_bytes;	/* of both */
+	size_t		 bad_files_max;	/* 0: no cap */
+	uint64_t	 bad_bytes_max;
+	uint64_t	 bad_pruned;
 };
 
 struct spool {
@@ -124,6 +134,15 @@ static void	pool_name(const struct spool *, uint32_t, char *, size_t);
 static int	pool_take(const struct spool *, char *, size_t, off_t *);
 static void	pool_drain(struct spool *);
 static int	parse_header(struct spool_file *, size_t, char *, size_t);
+static enum spool_put_result put_once(struct spool *, const void *, size_t,
+		    const struct hdrbuf *, const char *);
+static size_t	pool_release(struct spool *);
+static void	pool_clean_stale(struct spool *);
+static int	is_reason(const char *);
+static void	bad_count(struct spool *);
+static void	bad_added(const struct spool *, uint64_t, const char *);
+static size_t	reason_line(char *, const char *);
+static void	bad_prune(const struct spool *, const char *);
 
 struct spool *
 spool_open(const char *dir, char *err, size_t errsz)
@@ -162,6 +181,16 @@ spool_open(const char *dir, char *err, size_t errsz)
 		what = "cannot create a condition variable for";
 		goto fail;
 	}
+	if ((errno = pthread_mutex_init(&sp->st->bad_mtx, NULL)) != 0) {
+		pthread_cond_destroy(&sp->st->cond);
+		pthread_mutex_destroy(&sp->st->mtx);
+		free(sp->st);
+		sp->st = NULL;
+		what = "cannot create a mutex for";
+		goto fail;
+	}
+	sp->st->bad_files_max = LIM_SPOOL_BAD_FILES;
+	sp->st->bad_bytes_max = LIM_SPOOL_BAD_BYTES;
 	if (getentropy(rnd, sizeof(rnd)) == -1) {
 		what = "no entropy for";
 		goto fail;
@@ -193,6 +222,8 @@ spool_open(const char *dir, char *err, size_t errsz)
 		what = "cannot fsync";
 		goto fail;
 	}
+	pool_clean_stale(sp);
+	bad_count(sp);
 	return sp;
  fail:
 	if (err != NULL)
@@ -214,6 +245,7 @@ spool_close(struct spool *sp)
 			pool_drain(sp);
 		pthread_cond_destroy(&sp->st->cond);
 		pthread_mutex_destroy(&sp->st->mtx);
+		pthread_mutex_destroy(&sp->st->bad_mtx);
 		free(sp->st);
 	}
 	if (sp->badfd != -1)
@@ -563,7 +595,11 @@ spool_get_stats(const struct spool *sp, struct spool_stats *st)
 	st->dir_sync_calls = sp->st->waiters;
 	st->recycled = sp->st->recycled;
 	st->pooled = sp->st->pool_n;
+	st->pool_released = sp->st->pool_released;
 	pthread_mutex_unlock(&sp->st->mtx);
+	pthread_mutex_lock(&sp->st->bad_mtx);
+	st->bad_pruned = sp->st->bad_pruned;
+	pthread_mutex_unlock(&sp->st->bad_mtx);
 }
 
 /*
@@ -602,29 +638,49 @@ spool_put(struct spool *sp, const void *buf, size_t len,
 {
 	struct sha256_ctx	 ctx;
 	struct hdrbuf		*h = NULL;
-	struct stat		 sb;
-	struct iovec		 iov[2];
 	unsigned char		 digest[SHA256_DIGEST_SIZE];
 	char			 name[2 * SHA256_DIGEST_SIZE + 1];
-	char			 tmpname[SPOOL_NAME_MAX];
 	enum spool_put_result	 rv = SPOOL_FAILED;
-	off_t			 old = 0;
-	int			 fd = -1, save;
+	int			 save;
 
 	if (sp == NULL || meta == NULL || (buf == NULL && len > 0)) {
 		errno = EINVAL;
 		return SPOOL_FAILED;
 	}
-	tmpname[0] = '\0';
 	sha256_init(&ctx);
 	sha256_update(&ctx, len, buf);
 	sha256_digest(&ctx, sizeof(digest), digest);
 	util_hex(digest, sizeof(digest), name);
 
 	if ((h = malloc(sizeof(*h))) == NULL)
-		goto out;
+		return SPOOL_FAILED;
 	if (hdr_build(h, meta) == -1)
 		goto out;
+	rv = put_once(sp, buf, len, h, name);
+	/* a full file system: the pool's files hold blocks; free them */
+	if (rv == SPOOL_FAILED && (errno == ENOSPC || errno == EDQUOT) &&
+	    pool_release(sp) > 0)
+		rv = put_once(sp, buf, len, h, name);
+ out:
+	save = errno;
+	free(h);
+	errno = save;
+	return rv;
+}
+
+/* One attempt of spool_put() with the header built. */
+static enum spool_put_result
+put_once(struct spool *sp, const void *buf, size_t len,
+    const struct hdrbuf *h, const char *name)
+{
+	struct stat		 sb;
+	struct iovec		 iov[2];
+	char			 tmpname[SPOOL_NAME_MAX];
+	enum spool_put_result	 rv = SPOOL_FAILED;
+	off_t			 old = 0;
+	int			 fd = -1, save;
+
+	tmpname[0] = '\0';
 	if (fstatat(sp->newfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 		/* the twin that linked it may still wait for its fsync */
 		if (dir_sync(sp) == 0)
@@ -638,9 +694,9 @@ spool_put(struct spool *sp, const void *buf, size_t len,
 		tmpname[0] = '\0';
 		goto out;
 	}
-	iov[0].iov_base = h->buf;
+	iov[0].iov_base = (void *)(uintptr_t)h->buf;	/* not written to */
 	iov[0].iov_len = h->len;
-	iov[1].iov_base = (void *)(uintptr_t)buf;	/* not written to */
+	iov[1].iov_base = (void *)(uintptr_t)buf;
 	iov[1].iov_len = len;
 	if (writev_all(fd, iov, 2) == -1)
 		goto out;
@@ -671,7 +727,6 @@ spool_put(struct spool *sp, const void *buf, size_t len,
 		close(fd);
 	if (tmpname[0] != '\0')
 		(void)unlinkat(sp->tmpfd, tmpname, 0);
-	free(h);
 	errno = save;
 	return rv;
 }
@@ -1047,7 +1102,7 @@ spool_reject(const struct spool *sp, const char *name, const char *reason)
 	char		 line[SPOOL_REASON_MAX + 1];
 	char		 rname[SPOOL_NAME_MAX], tmpname[SPOOL_NAME_MAX];
 	struct stat	 sb;
-	size_t		 n, i;
+	size_t		 n;
 	int		 fd = -1, rc = -1, save, w, placed = 0;
 
 	tmpname[0] = '\0';
@@ -1059,13 +1114,7 @@ spool_reject(const struct spool *sp, const char *name, const char *reason)
 	/* gone already (another worker): leave bad/ alone */
 	if (fstatat(sp->newfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
 		goto out;
-	n = strnlen(reason, SPOOL_REASON_MAX - 1);
-	for (i = 0; i < n; i++) {
-		line[i] = reason[i];
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = ' ';
-	}
-	line[n++] = '\n';
+	n = reason_line(line, reason);
 	if ((fd = tmp_create(sp, rname, tmpname, sizeof(tmpname))) == -1) {
 		tmpname[0] = '\0';
 		goto out;
@@ -1087,6 +1136,7 @@ spool_reject(const struct spool *sp, const char *name, const char *reason)
 	if (fsync(sp->badfd) == -1 || fsync(sp->newfd) == -1)
 		goto out;
 	rc = 0;
+	bad_added(sp, (uint64_t)sb.st_size + n, name);
  out:
 	save = errno;
 	if (fd != -1)
@@ -1097,6 +1147,330 @@ spool_reject(const struct spool *sp, const char *name, const char *reason)
 		(void)unlinkat(sp->badfd, rname, 0);
 	errno = save;
 	return rc;
+}
+
+/* reason on one line into line (SPOOL_REASON_MAX + 1): its length. */
+static size_t
+reason_line(char *line, const char *reason)
+{
+	size_t	i, n;
+
+	n = strnlen(reason, SPOOL_REASON_MAX - 1);
+	for (i = 0; i < n; i++) {
+		line[i] = reason[i];
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = ' ';
+	}
+	line[n++] = '\n';
+	return n;
+}
+
+int
+spool_keep(struct spool *sp, const void *buf, size_t len, size_t keep_max,
+    const struct spool_meta *meta, const char *reason)
+{
+	struct sha256_ctx	 ctx;
+	struct spool_meta	 m;
+	struct hdrbuf		*h = NULL;
+	struct stat		 sb;
+	struct iovec		 iov[2];
+	unsigned char		 digest[SHA256_DIGEST_SIZE];
+	char			 name[2 * SHA256_DIGEST_SIZE + 1];
+	char			 rname[SPOOL_NAME_MAX], tmpname[SPOOL_NAME_MAX];
+	char			 rtmp[SPOOL_NAME_MAX], size[48];
+	char			 line[SPOOL_REASON_MAX + 1];
+	size_t			 kept, n, i;
+	int			 fd = -1, rc = -1, save, placed = 0;
+
+	tmpname[0] = rtmp[0] = '\0';
+	if (sp == NULL || meta == NULL || reason == NULL ||
+	    (buf == NULL && len > 0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	kept = len < keep_max ? len : keep_max;
+	sha256_init(&ctx);
+	sha256_update(&ctx, kept, buf);
+	sha256_digest(&ctx, sizeof(digest), digest);
+	util_hex(digest, sizeof(digest), name);
+	snprintf(rname, sizeof(rname), "%s.reason", name);
+	if (fstatat(sp->badfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;			/* kept before */
+	m = *meta;
+	if (kept < len) {
+		for (i = 0; i < SPOOL_HDR_MAX && m.extra[i] != NULL; i++)
+			;
+		snprintf(size, sizeof(size), "x-size: %zu", len);
+		if (i < SPOOL_HDR_MAX) {
+			m.extra[i] = size;
+			if (i + 1 < SPOOL_HDR_MAX)
+				m.extra[i + 1] = NULL;
+		}
+	}
+	if ((h = malloc(sizeof(*h))) == NULL || hdr_build(h, &m) == -1)
+		goto out;
+	if ((fd = tmp_create(sp, name, tmpname, sizeof(tmpname))) == -1) {
+		tmpname[0] = '\0';
+		goto out;
+	}
+	iov[0].iov_base = h->buf;
+	iov[0].iov_len = h->len;
+	iov[1].iov_base = (void *)(uintptr_t)buf;	/* not written to */
+	iov[1].iov_len = kept;
+	if (writev_all(fd, iov, 2) == -1)
+		goto out;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto out;
+	}
+	n = reason_line(line, reason);
+	if ((fd = tmp_create(sp, rname, rtmp, sizeof(rtmp))) == -1) {
+		rtmp[0] = '\0';
+		goto out;
+	}
+	if (write_all(fd, line, n) == -1)
+		goto out;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (renameat(sp->tmpfd, rtmp, sp->badfd, rname) == -1)
+		goto out;
+	rtmp[0] = '\0';
+	placed = 1;
+	if (renameat(sp->tmpfd, tmpname, sp->badfd, name) == -1)
+		goto out;
+	tmpname[0] = '\0';
+	placed = 0;
+	rc = 0;
+	bad_added(sp, (uint64_t)(h->len + kept + n), name);
+ out:
+	save = errno;
+	if (fd != -1)
+		close(fd);
+	if (tmpname[0] != '\0')
+		(void)unlinkat(sp->tmpfd, tmpname, 0);
+	if (rtmp[0] != '\0')
+		(void)unlinkat(sp->tmpfd, rtmp, 0);
+	if (placed)
+		(void)unlinkat(sp->badfd, rname, 0);
+	free(h);
+	errno = save;
+	return rc;
+}
+
+void
+spool_set_bad_limits(struct spool *sp, size_t files, uint64_t bytes)
+{
+	pthread_mutex_lock(&sp->st->bad_mtx);
+	sp->st->bad_files_max = files;
+	sp->st->bad_bytes_max = bytes;
+	pthread_mutex_unlock(&sp->st->bad_mtx);
+}
+
+void
+spool_bad_usage(const struct spool *sp, size_t *files, uint64_t *bytes)
+{
+	pthread_mutex_lock(&sp->st->bad_mtx);
+	*files = sp->st->bad_files;
+	*bytes = sp->st->bad_bytes;
+	pthread_mutex_unlock(&sp->st->bad_mtx);
+}
+
+static int
+is_reason(const char *name)
+{
+	size_t	n = strlen(name);
+
+	return n > 7 && strcmp(name + n - 7, ".reason") == 0;
+}
+
+/* A file of bad/ with its reason, for bad_prune(). */
+struct bad_ent {
+	char		name[SPOOL_NAME_MAX];
+	int64_t		mtime_ns;
+	uint64_t	bytes;		/* with its .reason */
+};
+
+static int
+bad_cmp(const void *a, const void *b)
+{
+	const struct bad_ent	*x = a, *y = b;
+
+	if (x->mtime_ns != y->mtime_ns)
+		return x->mtime_ns < y->mtime_ns ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * Scan bad/: its payload files into *entp (NULL: count only), and the
+ * totals.  0, or -1 (out of memory, unreadable).
+ */
+static int
+bad_scan(const struct spool *sp, struct bad_ent **entp, size_t *np,
+    uint64_t *bytesp)
+{
+	struct bad_ent	*v = NULL, *nv;
+	struct dirent	*de;
+	struct stat	 sb;
+	DIR		*d;
+	size_t		 n = 0, cap = 0, l;
+	uint64_t	 bytes = 0;
+	char		 rname[SPOOL_NAME_MAX + 8];
+
+	if ((d = opendir_at(sp->badfd)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || fstatat(sp->badfd, de->d_name, &sb,
+		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(sb.st_mode))
+			continue;
+		bytes += (uint64_t)sb.st_size;
+		if (is_reason(de->d_name) ||
+		    (l = strlen(de->d_name)) >= SPOOL_NAME_MAX)
+			continue;
+		if (entp != NULL && n == cap) {
+			cap = cap ? 2 * cap : 256;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				free(v);
+				closedir(d);
+				return -1;
+			}
+			v = nv;
+		}
+		if (entp != NULL) {
+			memcpy(v[n].name, de->d_name, l + 1);
+			v[n].mtime_ns = (int64_t)sb.st_mtim.tv_sec *
+			    1000000000 + sb.st_mtim.tv_nsec;
+			v[n].bytes = (uint64_t)sb.st_size;
+			snprintf(rname, sizeof(rname), "%s.reason", de->d_name);
+			if (fstatat(sp->badfd, rname, &sb,
+			    AT_SYMLINK_NOFOLLOW) == 0)
+				v[n].bytes += (uint64_t)sb.st_size;
+		}
+		n++;
+	}
+	closedir(d);
+	if (entp != NULL)
+		*entp = v;
+	*np = n;
+	*bytesp = bytes;
+	return 0;
+}
+
+static void
+bad_count(struct spool *sp)
+{
+	size_t		n;
+	uint64_t	bytes;
+
+	if (bad_scan(sp, NULL, &n, &bytes) == -1)
+		return;
+	sp->st->bad_files = n;
+	sp->st->bad_bytes = bytes;
+}
+
+static int
+bad_over(const struct spool_state *ss)
+{
+	return (ss->bad_files_max > 0 && ss->bad_files > ss->bad_files_max) ||
+	    (ss->bad_bytes_max > 0 && ss->bad_bytes > ss->bad_bytes_max);
+}
+
+/* bytes more in bad/, for name (just put there): prune when over. */
+static void
+bad_added(const struct spool *sp, uint64_t bytes, const char *name)
+{
+	struct spool_state	*ss = sp->st;
+
+	pthread_mutex_lock(&ss->bad_mtx);
+	ss->bad_files++;
+	ss->bad_bytes += bytes;
+	if (bad_over(ss))
+		bad_prune(sp, name);
+	pthread_mutex_unlock(&ss->bad_mtx);
+}
+
+/*
+ * With bad_mtx held: recount bad/ and remove its oldest files (and their
+ * reasons) until it is within its caps; keep goes last.
+ */
+static void
+bad_prune(const struct spool *sp, const char *keep)
+{
+	struct spool_state	*ss = sp->st;
+	struct bad_ent		*v = NULL;
+	char			 rname[SPOOL_NAME_MAX + 8];
+	size_t			 n, i, pass;
+	uint64_t		 bytes;
+
+	if (bad_scan(sp, &v, &n, &bytes) == -1)
+		return;
+	ss->bad_files = n;
+	ss->bad_bytes = bytes;
+	qsort(v, n, sizeof(*v), bad_cmp);
+	for (pass = 0; pass < 2 && bad_over(ss); pass++)
+		for (i = 0; i < n && bad_over(ss); i++) {
+			if (v[i].name[0] == '\0' ||
+			    (pass == 0 && strcmp(v[i].name, keep) == 0))
+				continue;
+			if (unlinkat(sp->badfd, v[i].name, 0) == -1 &&
+			    errno != ENOENT)
+				continue;
+			snprintf(rname, sizeof(rname), "%s.reason", v[i].name);
+			(void)unlinkat(sp->badfd, rname, 0);
+			ss->bad_files--;
+			ss->bad_bytes -= v[i].bytes < ss->bad_bytes ?
+			    v[i].bytes : ss->bad_bytes;
+			ss->bad_pruned++;
+			v[i].name[0] = '\0';
+		}
+	free(v);
+}
+
+/* Unlink every file of the pool: the file system is full.  How many. */
+static size_t
+pool_release(struct spool *sp)
+{
+	struct spool_state	*ss = sp->st;
+	char			 name[SPOOL_NAME_MAX];
+	uint32_t		 id;
+	size_t			 n = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&ss->mtx);
+		if (ss->pool_n == 0) {
+			ss->pool_released += n;
+			pthread_mutex_unlock(&ss->mtx);
+			return n;
+		}
+		id = ss->pool[ss->pool_head].id;
+		ss->pool_head = (ss->pool_head + 1) % SPOOL_POOL_MAX;
+		ss->pool_n--;
+		pthread_mutex_unlock(&ss->mtx);
+		pool_name(sp, id, name, sizeof(name));
+		if (unlinkat(sp->tmpfd, name, 0) == 0)
+			n++;
+	}
+}
+
+/*
+ * At open: the pool files of an earlier process (.pool.TOKEN.ID in tmp/;
+ * a kill -9 skipped spool_close()).  Their removal from new/ was made
+ * durable or not; either way nobody needs them.
+ */
+static void
+pool_clean_stale(struct spool *sp)
+{
+	struct dirent	*de;
+	DIR		*d;
+
+	if ((d = opendir_at(sp->tmpfd)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, ".pool.", 6) == 0)
+			(void)unlinkat(sp->tmpfd, de->d_name, 0);
+	closedir(d);
 }
 
 int

@@ -42,8 +42,10 @@ struct spool_meta {
 
 /*
  * Open (creating when missing, mode 0750) DIR/tmp, DIR/new, DIR/bad.
- * Returns a new spool owned by the caller, or NULL with a one-line reason
- * in err.
+ * Files of the inode pool an earlier process left in tmp/ (.pool.*, a
+ * kill -9 before spool_close()) are removed, and bad/ is counted for
+ * its caps.  Returns a new spool owned by the caller, or NULL with a
+ * one-line reason in err.
  */
 struct spool	*spool_open(const char *dir, char *err, size_t errsz);
 void		 spool_close(struct spool *);
@@ -59,7 +61,9 @@ enum spool_put_result {
  * Write buf durably: tmp file, fdatasync, link into new/, fsync of new/
  * (shared with concurrent callers).  Returns when the bytes survive a
  * crash; SPOOL_DUPLICATE too returns only once the twin's name in new/
- * is durable.  buf and meta are borrowed.
+ * is durable.  buf and meta are borrowed.  A full file system (ENOSPC,
+ * EDQUOT) first frees the inode pool and tries once more; SPOOL_FAILED
+ * leaves nothing behind.
  */
 enum spool_put_result	 spool_put(struct spool *, const void *buf,
 			    size_t len, const struct spool_meta *meta);
@@ -142,6 +146,8 @@ struct spool_stats {
 	uint64_t	dir_sync_calls;	/* callers that needed one */
 	uint64_t	recycled;	/* puts that rewrote a removed file */
 	uint64_t	pooled;		/* removed files kept for that now */
+	uint64_t	pool_released;	/* pool files freed for a full disk */
+	uint64_t	bad_pruned;	/* old files removed from bad/ (caps) */
 };
 void	spool_get_stats(const struct spool *, struct spool_stats *);
 
@@ -152,6 +158,34 @@ void	spool_get_stats(const struct spool *, struct spool_stats *);
  */
 int	spool_reject(const struct spool *, const char *name,
 	    const char *reason);
+
+/*
+ * Keep a refused payload for people to look at, in the one format of
+ * bad/: bad/NAME is a spool file (the header of meta, plus "x-size: LEN"
+ * when bytes were cut) holding at most keep_max bytes of buf, beside
+ * bad/NAME.reason with reason on one line.  NAME is the sha256 of the
+ * kept bytes: the same refused bytes are kept once.  Written in tmp/ and
+ * renamed, so bad/ never holds a partial file; not fsynced (it is not an
+ * acknowledged report).  bad/ then stays under its caps (below).  buf,
+ * meta and reason are borrowed.  0 (kept now or before), or -1 with
+ * errno (ENOSPC, ...): nothing is left behind.
+ */
+int	spool_keep(struct spool *, const void *buf, size_t len,
+	    size_t keep_max, const struct spool_meta *meta, const char *reason);
+
+/*
+ * The caps of bad/, in files (a payload and its .reason count one) and
+ * in bytes (both counted).  When spool_keep() or spool_reject() puts a
+ * file there that takes bad/ over either cap, the oldest files (mtime)
+ * are removed with their reasons until it is within both again; the one
+ * just put is the last to go.  0 means no cap.  spool_open() sets
+ * LIM_SPOOL_BAD_FILES and LIM_SPOOL_BAD_BYTES.  Thread-safe; other
+ * processes sharing the spool are seen at the next removal.
+ */
+void	spool_set_bad_limits(struct spool *, size_t files, uint64_t bytes);
+
+/* What bad/ holds now, as this process counts it. */
+void	spool_bad_usage(const struct spool *, size_t *files, uint64_t *bytes);
 
 /* Remove the files of tmp/ last modified before now - max_age seconds:
  * leftovers of a crash before rename.  Returns how many, or -1. */

@@ -43,4 +43,9 @@
 						   later ones are not looked at */
 #define LIM_DKIM_DNS_TIMEOUT_SEC	10	/* one key lookup */
 
+/* refused payloads and the fronts' verdict (collector/submit.c, spool.c) */
+#define LIM_SPOOL_BAD_FILES		1000	/* --rejects-keep: files in bad/ */
+#define LIM_SPOOL_BAD_BYTES		(256ULL * 1024 * 1024) /* bytes in bad/ */
+#define LIM_MILTER_INFLIGHT_MAX		16	/* --max-inflight: messages */
+
 #endif

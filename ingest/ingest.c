@@ -365,3 +365,15 @@ looks_like_mail(const unsigned char *p, size_t len)
 	}
 	return 0;
 }
+
+enum ingest_kind
+ingest_sniff(const unsigned char *buf, size_t len)
+{
+	if (ingest_is_gzip(buf, len))
+		return INGEST_KIND_GZIP;
+	if (looks_like_json(buf, len))
+		return INGEST_KIND_JSON;
+	if (looks_like_mail(buf, len))
+		return INGEST_KIND_MAIL;
+	return INGEST_KIND_NONE;
+}

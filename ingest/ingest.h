@@ -260,6 +260,17 @@ enum ingest_status	 ingest_gunzip(const unsigned char *in, size_t inlen,
 /* 1 when buf starts with the gzip magic 1f 8b. */
 int	ingest_is_gzip(const unsigned char *buf, size_t len);
 
+/* What a payload is, by its bytes alone (ingest_sniff()). */
+enum ingest_kind {
+	INGEST_KIND_NONE = 0,	/* neither of the below */
+	INGEST_KIND_GZIP,	/* the gzip magic 1f 8b */
+	INGEST_KIND_JSON,	/* '{' or '[' after a BOM and white space */
+	INGEST_KIND_MAIL,	/* a header field (or "From ") first */
+};
+
+/* The sniff ingest_any() dispatches on, for the front-ends. */
+enum ingest_kind	 ingest_sniff(const unsigned char *buf, size_t len);
+
 /*
  * Parse an RFC 8461 policy from policy-string lines into pol, whose
  * strings are allocated in a.  Never fails on content: problems are

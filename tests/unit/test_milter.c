@@ -15,6 +15,7 @@
  */
 
 #define _GNU_SOURCE
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -48,6 +49,7 @@
 #include "store.h"
 #include "store_testutil.h"
 #include "testutil.h"
+#include "tlsrpt_limits.h"
 #include "worker.h"
 
 #define PF	"tests/milter/postfix.sh"
@@ -94,9 +96,14 @@ mk_tdir(void)
 	cr_assert_eq(chmod(tdir, 0755), 0);
 }
 
+static int	 spool_mounted;		/* a tmpfs on tdir/spool */
+
 static void
 rm_tdir(void)
 {
+	if (spool_mounted)
+		(void)!system(dtu_S("umount %s/spool", tdir));
+	spool_mounted = 0;
 	if (tdir[0] != '\0') {
 		(void)!system(dtu_S("chattr -R -i %s >/dev/null 2>&1; "
 		    "rm -rf %s", tdir, tdir));
@@ -121,21 +128,15 @@ drop_db(void)
 static const char base64_chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* An RFC 8460 §5.3 message with a gzipped report for domain. */
+/* An RFC 8460 §5.3 message with gz (gzipped JSON) attached. */
 static char *
-report_mail(const char *domain, const char *id, const char *extra_hdr)
+gz_mail(const char *domain, const char *id, const char *extra_hdr,
+    const unsigned char *gz, size_t gzlen)
 {
 	struct tu_str	 m = { 0 };
-	unsigned char	*gz;
-	char		*json, *pol, *det;
-	size_t		 gzlen, i, col = 0;
+	size_t		 i, col = 0;
 	unsigned	 v;
 
-	det = stu_detail("certificate-expired", "mx.example", 1);
-	pol = stu_policy("sts", domain, 10, 1, det);
-	free(det);
-	json = stu_report("Example Reporter", id, "2026-01-01", pol);
-	gz = tu_gzip(json, strlen(json), &gzlen);
 	tu_str_add(&m, "%sFrom: tlsrpt@reporter.test\r\n"
 	    "To: " RUA "\r\nSubject: Report Domain: %s Submitter: "
 	    "reporter.test Report-ID: <%s@reporter.test>\r\n"
@@ -165,10 +166,27 @@ report_mail(const char *domain, const char *id, const char *extra_hdr)
 		}
 	}
 	tu_str_add(&m, "\r\n--b1--\r\n");
+	return m.s;
+}
+
+/* An RFC 8460 §5.3 message with a gzipped report for domain. */
+static char *
+report_mail(const char *domain, const char *id, const char *extra_hdr)
+{
+	unsigned char	*gz;
+	char		*json, *pol, *det, *m;
+	size_t		 gzlen;
+
+	det = stu_detail("certificate-expired", "mx.example", 1);
+	pol = stu_policy("sts", domain, 10, 1, det);
+	free(det);
+	json = stu_report("Example Reporter", id, "2026-01-01", pol);
+	gz = tu_gzip(json, strlen(json), &gzlen);
+	m = gz_mail(domain, id, extra_hdr, gz, gzlen);
 	free(gz);
 	free(json);
 	free(pol);
-	return m.s;
+	return m;
 }
 
 /* --- Authentication-Results: recorded, never trusted ------------------- */
@@ -606,6 +624,158 @@ Test(milter_cb, no_report_is_accepted_and_counted)
 	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 0);
 	cr_expect_eq(atomic_load(&cfr.st.no_report), 1);
 	close_conn(&f);
+	free(m);
+}
+
+/* VmData of this process, bytes: what RLIMIT_DATA counts. */
+static size_t
+vm_data(void)
+{
+	FILE		*fp;
+	char		 line[256];
+	unsigned long	 kb = 0;
+
+	if ((fp = fopen("/proc/self/status", "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "VmData: %lu kB", &kb) == 1)
+			break;
+	fclose(fp);
+	return (size_t)kb * 1024;
+}
+
+/*
+ * Out of memory at end of message is ours: 451 (the MTA keeps the mail
+ * and retries), never "no report".  A child under a data limit a few MiB
+ * above what it holds gets a mail whose attachment unzips to 16 MiB.
+ */
+Test(milter_cb, out_of_memory_tempfails, .timeout = 60)
+{
+	struct fake	 f;
+	struct rlimit	 rl;
+	const char	*stage;
+	unsigned char	*json, *gz;
+	char		*m;
+	size_t		 i, n = 16u << 20, gzlen;
+	uint32_t	 x = 2463534242u;
+	sfsistat	 s;
+	pid_t		 pid;
+	int		 st;
+
+#if defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("a data-limit test: runs in the plain pass only");
+#endif
+	json = malloc(n);
+	cr_assert_not_null(json);
+	memcpy(json, "{\"x\":\"", 6);
+	for (i = 6; i < n - 2; i++) {		/* mostly repeats: ~30:1 */
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		json[i] = (i % 64) == 0 ? "0123456789abcdef"[x & 15] :
+		    "abcdefgh"[i % 8];
+	}
+	memcpy(json + n - 2, "\"}", 2);
+	gz = tu_gzip(json, n, &gzlen);
+	free(json);
+	m = gz_mail("big.test", "big-1", NULL, gz, gzlen);
+	free(gz);
+	memset(&f, 0, sizeof(f));
+	front("");
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		rl.rlim_cur = vm_data() + strlen(m) * 4 + (4u << 20);
+		rl.rlim_max = RLIM_INFINITY;
+		if (setrlimit(RLIMIT_DATA, &rl) == -1)
+			_exit(2);
+		s = feed(&f, RUA, m, strlen(m), &stage);
+		if (s != SMFIS_TEMPFAIL)
+			fprintf(stderr, "answer %d at %s: %s\n", (int)s, stage,
+			    f.nadded > 0 ? f.added[0] : "-");
+		_exit(s == SMFIS_TEMPFAIL && strcmp(stage, "eom") == 0 &&
+		    strncmp(f.reply, "451 4.3.0 ", 10) == 0 ? 0 : 3);
+	}
+	cr_assert_gt(pid, 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d",
+	    WIFEXITED(st) ? WEXITSTATUS(st) : -1000 - WTERMSIG(st));
+	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 0);
+	/* with the memory: a verdict of its own (the JSON is no report) */
+	cr_expect_eq(feed(&f, RUA, m, strlen(m), &stage), SMFIS_CONTINUE);
+	cr_expect(strncmp(f.added[0], "X-TLSRPT-Collector: rejected ", 29) ==
+	    0, "%s", f.added[0]);
+	close_conn(&f);
+	free(m);
+}
+
+/* connect, MAIL, RCPT to the rua address: RCPT's answer. */
+static sfsistat
+open_msg(struct fake *f)
+{
+	struct sockaddr_in	 sin;
+	char			 from[] = "<reporter@sender.test>";
+	char			 rcpt[] = RUA;
+	char			*argv[2];
+
+	memset(f, 0, sizeof(*f));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f000001);
+	cr_assert_eq(milt_connect((SMFICTX *)(void *)f, (char *)"[127.0.0.1]",
+	    (struct sockaddr *)&sin), SMFIS_CONTINUE);
+	argv[0] = from;
+	argv[1] = NULL;
+	cr_assert_eq(milt_envfrom((SMFICTX *)(void *)f, argv), SMFIS_CONTINUE);
+	argv[0] = rcpt;
+	return milt_envrcpt((SMFICTX *)(void *)f, argv);
+}
+
+/*
+ * --max-inflight N: N messages for the rua address at once pass, the one
+ * over gets 451 at RCPT; a slot comes back at end of message, abort and
+ * close.
+ */
+Test(milter_cb, inflight_bounded)
+{
+	struct fake	 f[4];
+	const char	*stage;
+	unsigned char	*m;
+	size_t		 len;
+
+	front("--max-inflight 2");
+	cr_expect_eq(open_msg(&f[0]), SMFIS_CONTINUE);
+	cr_expect_eq(open_msg(&f[1]), SMFIS_CONTINUE, "at the limit");
+	cr_expect_eq(open_msg(&f[2]), SMFIS_TEMPFAIL, "one over");
+	cr_expect(strncmp(f[2].reply, "451 4.3.2 ", 10) == 0, "%s",
+	    f[2].reply);
+	cr_expect_eq(atomic_load(&cfr.st.busy), 1);
+	cr_expect_eq(atomic_load(&cfr.inflight), 2);
+	/* the deferred one holds nothing; its connection goes on */
+	close_conn(&f[2]);
+	cr_expect_eq(atomic_load(&cfr.inflight), 2);
+	/* abort gives a slot back */
+	cr_expect_eq(milt_abort((SMFICTX *)(void *)&f[0]), SMFIS_CONTINUE);
+	cr_expect_eq(atomic_load(&cfr.inflight), 1);
+	cr_expect_eq(open_msg(&f[2]), SMFIS_CONTINUE);
+	cr_expect_eq(open_msg(&f[3]), SMFIS_TEMPFAIL);
+	close_conn(&f[3]);
+	/* so does close, and end of message (a whole one, stored) */
+	close_conn(&f[1]);
+	close_conn(&f[2]);
+	close_conn(&f[0]);
+	cr_expect_eq(atomic_load(&cfr.inflight), 0);
+	m = tu_load("google_mox_1.eml", &len);
+	memset(&f[0], 0, sizeof(f[0]));
+	cr_expect_eq(feed(&f[0], RUA, (char *)m, len, &stage),
+	    SMFIS_CONTINUE);
+	cr_expect_str_eq(f[0].added[0], "X-TLSRPT-Collector: spooled");
+	cr_expect_eq(atomic_load(&cfr.inflight), 0);
+	memset(&f[1], 0, sizeof(f[1]));
+	cr_expect_eq(feed(&f[1], RUA, (char *)m, len, &stage),
+	    SMFIS_CONTINUE);
+	cr_expect_eq(atomic_load(&cfr.inflight), 0);
+	close_conn(&f[0]);
+	close_conn(&f[1]);
 	free(m);
 }
 
@@ -1071,6 +1241,83 @@ Test(milter_worker, dkim_recorded_and_rejects_kept)
 	free(m2);
 }
 
+/*
+ * A refused mail (foreign domain) is spooled cut to LIM_REJECT_KEEP_BYTES,
+ * recorded by the worker, and bad/ keeps --rejects-keep of them, the
+ * oldest dropped.
+ */
+Test(milter_worker, refused_mail_cut_and_capped)
+{
+	struct fake		 f;
+	struct worker		*w;
+	struct worker_conf	 wc;
+	struct tu_str		 pad = { 0 };
+	struct stat		 sb;
+	const char		*stage;
+	char			*m, err[256], *out;
+	int			 i;
+
+	make_db("m_capped");
+	milt_shim_set(&fake_ops);
+	front("--domain example.com --rejects-keep 2");
+	for (i = 0; i < 1200; i++)		/* 84 KB of header */
+		tu_str_add(&pad, "%s%.68s\r\n", i ? "\t" : "X-Pad: ",
+		    "padpadpadpadpadpadpadpadpadpadpadpadpadpadpadpadpadpadpad"
+		    "padpadpadpad");
+	for (i = 0; i < 3; i++) {
+		memset(&f, 0, sizeof(f));
+		m = report_mail(dtu_S("d%d.test", i), dtu_S("cap-%d", i),
+		    i == 0 ? pad.s : NULL);
+		cr_expect_eq(feed(&f, RUA, m, strlen(m), &stage),
+		    SMFIS_CONTINUE);
+		cr_expect(strncmp(f.added[0], "X-TLSRPT-Collector: rejected "
+		    "domain: ", 37) == 0, "%s", f.added[0]);
+		close_conn(&f);
+		if (i == 0)
+			cr_expect_gt(strlen(m), LIM_REJECT_KEEP_BYTES + 4096);
+		free(m);
+		/* distinct mtimes: the oldest is the first */
+		dtu_sh("touch -d '@%d' %s/spool/new/*", 1767225600 + i, tdir);
+		if (i == 0) {
+			out = dtu_run("ls %s/spool/new", tdir);
+			out[strcspn(out, "\n")] = '\0';
+			cr_assert_eq(stat(dtu_S("%s/spool/new/%s", tdir, out),
+			    &sb), 0);
+			cr_expect_leq(sb.st_size, LIM_REJECT_KEEP_BYTES + 8192,
+			    "cut: %lld", (long long)sb.st_size);
+			free(out);
+		}
+		if (i < 2) {	/* one at a time through the worker */
+			memset(&wc, 0, sizeof(wc));
+			wc.conninfo = tdb.conninfo;
+			w = worker_start(csp, &wc, err, sizeof(err));
+			cr_assert_not_null(w, "%s", err);
+			cr_expect_eq(wait_count("SELECT count(*) FROM "
+			    "tlsrpt.rejection", i + 1), i + 1);
+			worker_stop(w);
+		}
+	}
+	memset(&wc, 0, sizeof(wc));
+	wc.conninfo = tdb.conninfo;
+	w = worker_start(csp, &wc, err, sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.rejection", 3),
+	    3);
+	worker_stop(w);
+	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.rejection "
+	    "WHERE raw_len > 65536 OR length(raw) > 65536"), 0,
+	    "the rows hold what was kept");
+	cr_expect_eq(count_files(dtu_S("%s/spool/new", tdir)), 0);
+	cr_expect_eq(count_files(dtu_S("%s/spool/bad", tdir)), 4,
+	    "two files and their reasons");
+	out = dtu_run("cat %s/spool/bad/*.reason", tdir);
+	cr_expect(strstr(out, "d0.test") == NULL, "the oldest went: %s", out);
+	cr_expect(strstr(out, "d1.test") != NULL && strstr(out, "d2.test") !=
+	    NULL, "%s", out);
+	free(out);
+	free(pad.s);
+}
+
 Test(milter_worker, trusted_only_matches_the_rollup)
 {
 	struct store		*st;
@@ -1367,6 +1614,62 @@ Test(milter_postfix, spool_unwritable_tempfails_then_retry_stores)
 	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 1), 1);
 	cr_expect_eq(wait_delivered("tlsrpt", 1), 1);
 	free(f);
+}
+
+/*
+ * The spool on a 2 MiB tmpfs filled to ENOSPC: 451 (the sender keeps
+ * the mail), never a 250 that is lost; with space back the retry is
+ * stored.
+ */
+Test(milter_postfix, disk_full_tempfails_then_retry_stores)
+{
+	char	*list, *files[64], *save = NULL, *p;
+	int	 codes[4], n = 0, i, acked = 0, failed = -1;
+
+	make_db("m_pf_full");
+	dtu_sh("mkdir -p %s/spool", tdir);
+	if (system(dtu_S("mount -t tmpfs -o size=2m tmpfs %s/spool", tdir)) !=
+	    0)
+		cr_skip_test("mount -t tmpfs not permitted here");
+	spool_mounted = 1;
+	milter_start("");
+	pf_start();
+	/* the report mails of the corpus, each a distinct report */
+	list = dtu_run("ls %s/*.eml | grep -v empty_", tu_corpus_dir());
+	for (p = strtok_r(list, "\n", &save); p != NULL && n < 64;
+	    p = strtok_r(NULL, "\n", &save))
+		files[n++] = p;
+	cr_assert_gt(n, 8);
+	for (i = 0; i < 3; i++) {
+		cr_expect_eq(send_files(RUA, "", files[i], codes, 1), 1);
+		cr_expect_eq(codes[0], 250);
+		acked += codes[0] == 250;
+	}
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.arrival", 3), 3);
+	(void)!system(dtu_S("dd if=/dev/zero of=%s/spool/fill bs=4096 "
+	    "2>/dev/null", tdir));
+	dtu_sh("test -s %s/spool/fill", tdir);
+	/* stored files' space may take a few more, then 451 */
+	for (i = 3; i < n && failed == -1; i++) {
+		cr_expect_eq(send_files(RUA, "", files[i], codes, 1), 1);
+		cr_expect(codes[0] == 250 || (codes[0] >= 400 &&
+		    codes[0] < 500), "%s: %d", files[i], codes[0]);
+		if (codes[0] == 250)
+			acked++;
+		else
+			failed = i;
+	}
+	cr_assert_neq(failed, -1, "a full spool tempfails");
+	dtu_sh("rm -f %s/spool/fill", tdir);
+	cr_expect_eq(send_files(RUA, "", files[failed], codes, 1), 1);
+	cr_expect_eq(codes[0], 250, "space is back: the retry is taken");
+	acked += codes[0] == 250;
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.arrival",
+	    acked), acked);
+	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.arrival"),
+	    acked, "each acknowledged mail once");
+	cr_expect_eq(wait_delivered("tlsrpt", acked), acked);
+	free(list);
 }
 
 Test(milter_postfix, discard_only_stored_reports)

@@ -9,11 +9,13 @@
 #define _GNU_SOURCE	/* nftw FTW_DEPTH | FTW_PHYS */
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -905,5 +907,209 @@ Test(spool, pool_reuse_after_sync)
 			dots++;
 	closedir(d);
 	cr_expect_eq(dots, 0, "pool files left after spool_close()");
+	rm_rf(base);
+}
+
+/* --- stale pool files, refused bytes kept, the caps of bad/ -------------- */
+
+static int
+pool_files(const char *dir)
+{
+	char		 path[1024];
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+
+	snprintf(path, sizeof(path), "%s/tmp", dir);
+	cr_assert((d = opendir(path)) != NULL);
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, ".pool.", 6) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* A process killed with SIGKILL leaves its pool; the next open removes it. */
+Test(spool, stale_pool_removed_after_kill9)
+{
+	char		 base[256], dir[512], h[65], hs[3][65], s[32], c;
+	struct spool	*sp;
+	pid_t		 pid;
+	int		 fds[2], st, i;
+
+	tmpdir(base, sizeof(base));
+	sp = open_in(base, dir, sizeof(dir));
+	spool_close(sp);
+	cr_assert_eq(pipe(fds), 0);
+	if ((pid = fork()) == 0) {
+		close(fds[0]);
+		if ((sp = spool_open(dir, NULL, 0)) == NULL)
+			_exit(1);
+		for (i = 0; i < 3; i++) {
+			snprintf(s, sizeof(s), "{\"n\":%d}", i);
+			put_str(sp, s, T0, hs[i]);
+		}
+		for (i = 0; i < 3; i++)
+			if (spool_remove(sp, hs[i]) == -1)
+				_exit(1);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(1);
+		pause();			/* until SIGKILL */
+		_exit(1);
+	}
+	cr_assert_gt(pid, 0);
+	close(fds[1]);
+	cr_assert_eq(read(fds[0], &c, 1), 1, "the child did not get ready");
+	close(fds[0]);
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	cr_expect_eq(pool_files(dir), 3, "the killed process's pool");
+	cr_expect_eq(count_files(dir, "new"), 0);
+	sp = open_in(base, dir, sizeof(dir));
+	cr_expect_eq(pool_files(dir), 0, "removed at open");
+	put_str(sp, "{\"after\":1}", T0, h);
+	cr_expect_eq(count_files(dir, "new"), 1);
+	spool_close(sp);
+	rm_rf(base);
+}
+
+static void
+mtime_bad(const char *dir, const char *name, time_t t)
+{
+	struct timespec	ts[2];
+	char		path[1024];
+
+	snprintf(path, sizeof(path), "%s/bad/%s", dir, name);
+	ts[0].tv_sec = ts[1].tv_sec = t;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	cr_assert(utimensat(AT_FDCWD, path, ts, 0) == 0, "%s", path);
+}
+
+static int
+bad_has(const char *dir, const char *name)
+{
+	char		path[1024];
+	struct stat	sb;
+
+	snprintf(path, sizeof(path), "%s/bad/%s", dir, name);
+	return stat(path, &sb) == 0;
+}
+
+static void
+touch_file(const char *path)
+{
+	FILE	*fp;
+
+	cr_assert((fp = fopen(path, "w")) != NULL);
+	fclose(fp);
+}
+
+/* spool_keep: one format (a spool file), 0640, cut at keep_max, once. */
+Test(spool, keep_format_mode_cut)
+{
+	char			 base[256], dir[512], h[65], path[1024];
+	struct spool_meta	 meta = { .source = "https", .origin = "p",
+				    .received = T0 };
+	struct stat		 sb;
+	struct spool		*sp;
+	unsigned char		*got;
+	size_t			 len, files;
+	uint64_t		 bytes;
+
+	tmpdir(base, sizeof(base));
+	sp = open_in(base, dir, sizeof(dir));
+	/* at keep_max: whole, no x-size */
+	cr_assert_eq(spool_keep(sp, "abcdef", 6, 6, &meta, "json: bad"), 0);
+	sha_hex("abcdef", 6, h);
+	snprintf(path, sizeof(path), "%s/bad/%s", dir, h);
+	got = slurp(path, &len);
+	cr_expect_str_eq((char *)got, "TLSRPT-SPOOL 1\nsource: https\norigin: "
+	    "p\nreceived: 1763900000\n\nabcdef");
+	free(got);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_expect_eq(sb.st_mode & 07777, 0640, "%o", (unsigned)sb.st_mode);
+	snprintf(path, sizeof(path), "%s/bad/%s.reason", dir, h);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_expect_eq(sb.st_mode & 07777, 0640, "%o", (unsigned)sb.st_mode);
+	got = slurp(path, &len);
+	cr_expect_str_eq((char *)got, "json: bad\n");
+	free(got);
+	/* one over: cut, with the size */
+	cr_assert_eq(spool_keep(sp, "abcdefg", 7, 6, &meta, "json: bad"), 0);
+	cr_expect_eq(count_files(dir, "bad"), 2, "the same kept bytes: once");
+	cr_assert_eq(spool_keep(sp, "abcdeXg", 7, 6, &meta, "json: bad"), 0);
+	sha_hex("abcdeX", 6, h);
+	snprintf(path, sizeof(path), "%s/bad/%s", dir, h);
+	got = slurp(path, &len);
+	cr_expect_str_eq((char *)got, "TLSRPT-SPOOL 1\nsource: https\norigin: "
+	    "p\nreceived: 1763900000\nx-size: 7\n\nabcdeX");
+	free(got);
+	spool_bad_usage(sp, &files, &bytes);
+	cr_expect_eq(files, 2);
+	spool_close(sp);
+	/* reopened: counted again */
+	sp = open_in(base, dir, sizeof(dir));
+	spool_bad_usage(sp, &files, &bytes);
+	cr_expect_eq(files, 2);
+	cr_expect_gt(bytes, 100);
+	/* a spool that cannot write: -1, nothing left behind */
+	snprintf(path, sizeof(path), "%s/tmp", dir);
+	rm_rf(path);
+	touch_file(path);
+	cr_expect_eq(spool_keep(sp, "zzz", 3, 6, &meta, "x: y"), -1);
+	cr_expect_eq(count_files(dir, "bad"), 4);
+	spool_close(sp);
+	rm_rf(base);
+}
+
+/* The caps of bad/: at the cap nothing goes, one over drops the oldest. */
+Test(spool, bad_caps_drop_oldest)
+{
+	char			 base[256], dir[512], h[6][65], s[32], rn[80];
+	struct spool_meta	 meta = { .source = "https", .received = T0 };
+	struct spool_stats	 st;
+	struct spool		*sp;
+	size_t			 files;
+	uint64_t		 bytes, one;
+	int			 i;
+
+	tmpdir(base, sizeof(base));
+	sp = open_in(base, dir, sizeof(dir));
+	spool_set_bad_limits(sp, 3, 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(s, sizeof(s), "body-%d", i);
+		cr_assert_eq(spool_keep(sp, s, strlen(s), 100, &meta, "r: x"),
+		    0);
+		sha_hex(s, strlen(s), h[i]);
+		mtime_bad(dir, h[i], (time_t)(T0 + i));	/* 0 oldest */
+	}
+	cr_expect_eq(count_files(dir, "bad"), 6, "at the cap: all kept");
+	/* one over: through spool_reject too */
+	put_str(sp, "body-3", T0, h[3]);
+	cr_assert_eq(spool_reject(sp, h[3], "r: y"), 0);
+	cr_expect_eq(count_files(dir, "bad"), 6);
+	cr_expect(!bad_has(dir, h[0]), "the oldest went");
+	snprintf(rn, sizeof(rn), "%s.reason", h[0]);
+	cr_expect(!bad_has(dir, rn));
+	cr_expect(bad_has(dir, h[1]) && bad_has(dir, h[2]) &&
+	    bad_has(dir, h[3]));
+	spool_get_stats(sp, &st);
+	cr_expect_eq(st.bad_pruned, 1);
+
+	/* bytes: the cap is what the three files hold now */
+	spool_bad_usage(sp, &files, &bytes);
+	cr_expect_eq(files, 3);
+	one = bytes / 3;		/* the same sizes: "body-N", "r: x" */
+	spool_set_bad_limits(sp, 0, bytes);
+	mtime_bad(dir, h[3], (time_t)(T0 + 3));
+	cr_assert_eq(spool_keep(sp, "body-4", 6, 100, &meta, "r: x"), 0);
+	sha_hex("body-4", 6, h[4]);
+	spool_bad_usage(sp, &files, &bytes);
+	cr_expect_eq(files, 3, "one over in bytes: one dropped");
+	cr_expect_leq(bytes, 3 * one + 2);
+	cr_expect(!bad_has(dir, h[1]));
+	cr_expect(bad_has(dir, h[4]));
+	spool_close(sp);
 	rm_rf(base);
 }
