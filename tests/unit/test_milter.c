@@ -1258,6 +1258,7 @@ Test(milter_worker, refused_mail_cut_and_capped)
 	int			 i;
 
 	make_db("m_capped");
+	keys_init();
 	milt_shim_set(&fake_ops);
 	front("--domain example.com --rejects-keep 2");
 	for (i = 0; i < 1200; i++)		/* 84 KB of header */
