@@ -292,3 +292,104 @@ fuzz: fuzz-build
 	    -artifact_prefix=tests/fuzz/crashers/ $(FUZZ_B)/corpus
 
 .PHONY: fuzz-build
+
+# --- install, uninstall (README "Install") -------------------------------
+#
+# make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=$(PREFIX)/etc]
+#   tlsrpt in BINDIR, the daemons in SBINDIR, the man pages in MANDIR,
+#   the systemd units in UNITDIR, README, LICENSE and contrib/ in DOCDIR,
+#   and the two config files in SYSCONFDIR/tlsrpt unless they exist (an
+#   operator's edits are never overwritten).  The units and examples are
+#   installed with their paths rewritten to the installed ones.
+# make uninstall removes what install put there; a config file only when
+#   it is still the one installed.
+
+PREFIX		?= /usr/local
+DESTDIR		?=
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+SYSCONFDIR	?= $(PREFIX)/etc
+DATAROOTDIR	?= $(PREFIX)/share
+MANDIR		?= $(DATAROOTDIR)/man
+DOCDIR		?= $(DATAROOTDIR)/doc/tlsrpt-collector
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+INSTALL		?= install
+
+MAN_PAGES	= $(wildcard man/*.[1-8])
+UNITS		= $(wildcard contrib/*.service contrib/*.timer)
+CONTRIB		= $(filter-out %~,$(wildcard contrib/*))
+CONFS		= tlsrpt-httpd.conf tlsrpt-milter.conf
+
+# The paths the contrib files name, as installed.
+INST_SED	= -e 's|/usr/local/bin/tlsrpt-httpd|$(SBINDIR)/tlsrpt-httpd|g' \
+		  -e 's|/usr/local/bin/tlsrpt-milter|$(SBINDIR)/tlsrpt-milter|g' \
+		  -e 's|/usr/local/bin/tlsrpt|$(BINDIR)/tlsrpt|g' \
+		  -e 's|/usr/local/share/doc/tlsrpt/|$(DOCDIR)/|g' \
+		  -e 's|/etc/tlsrpt|$(SYSCONFDIR)/tlsrpt|g'
+INST_B		= $(B)/install
+
+inst-files: $(CONTRIB)
+	@rm -rf $(INST_B) && mkdir -p $(INST_B)/contrib
+	@for f in $(CONTRIB); do \
+		sed $(INST_SED) "$$f" > $(INST_B)/$$f || exit 1; \
+	done
+	@cp $(INST_B)/contrib/tlsrpt-httpd.conf.example \
+	    $(INST_B)/tlsrpt-httpd.conf
+	@cp $(INST_B)/contrib/tlsrpt-milter.conf.example \
+	    $(INST_B)/tlsrpt-milter.conf
+
+install: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter inst-files
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(DOCDIR)/contrib $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/tlsrpt
+	$(INSTALL) -m 755 bin/tlsrpt $(DESTDIR)$(BINDIR)/tlsrpt
+	$(INSTALL) -m 755 bin/tlsrpt-httpd bin/tlsrpt-milter \
+	    $(DESTDIR)$(SBINDIR)/
+	@for p in $(MAN_PAGES); do \
+		s=$${p##*.}; \
+		echo "$(INSTALL) -m 644 $$p $(DESTDIR)$(MANDIR)/man$$s/"; \
+		$(INSTALL) -d $(DESTDIR)$(MANDIR)/man$$s && \
+		$(INSTALL) -m 644 $$p $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; \
+	done
+	$(INSTALL) -m 644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 $(addprefix $(INST_B)/,$(CONTRIB)) \
+	    $(DESTDIR)$(DOCDIR)/contrib/
+	$(INSTALL) -m 644 $(addprefix $(INST_B)/,$(UNITS)) \
+	    $(DESTDIR)$(UNITDIR)/
+	@for c in $(CONFS); do \
+		t=$(DESTDIR)$(SYSCONFDIR)/tlsrpt/$$c; \
+		if [ -e "$$t" ]; then \
+			echo "install: $$t exists, kept"; \
+		else \
+			echo "$(INSTALL) -m 640 $(INST_B)/$$c $$t"; \
+			$(INSTALL) -m 640 $(INST_B)/$$c "$$t" || exit 1; \
+		fi; \
+	done
+
+uninstall: inst-files
+	rm -f $(DESTDIR)$(BINDIR)/tlsrpt $(DESTDIR)$(SBINDIR)/tlsrpt-httpd \
+	    $(DESTDIR)$(SBINDIR)/tlsrpt-milter
+	rm -f $(foreach p,$(MAN_PAGES),\
+	    $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
+	rm -rf $(DESTDIR)$(DOCDIR)
+	@for c in $(CONFS); do \
+		t=$(DESTDIR)$(SYSCONFDIR)/tlsrpt/$$c; \
+		[ -e "$$t" ] || continue; \
+		if cmp -s $(INST_B)/$$c "$$t"; then rm -f "$$t"; \
+		else echo "uninstall: $$t was edited, kept"; fi; \
+	done
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/tlsrpt 2>/dev/null
+
+# make check first installs into a temporary DESTDIR and checks the tree
+check-install: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter
+	tests/install.sh
+check: check-install
+
+# ... and checks the man pages: mandoc -Tlint clean, every option of each
+# program's --help in its page (tests/man.sh; Debian package mandoc)
+check-man: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter | deps-test
+	tests/man.sh bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter
+check: check-man
+
+.PHONY: install uninstall inst-files check-install check-man
