@@ -5,7 +5,8 @@
 #   build   compilers and -dev libraries: what `make` needs, nothing else
 #   run     what `make run` needs: the PostgreSQL server, certtool
 #   test    what `make check` needs: PostgreSQL, Criterion, curl, Postfix,
-#           miltertest, clang and its sanitizer runtime, python3
+#           miltertest, clang and its sanitizer runtime, python3, mandoc
+#           (the man page checks)
 #   bench   what `make bench` needs besides test: wrk
 #
 # Run by make before each step.  As root it installs what is missing with
@@ -18,6 +19,7 @@ libgmime-3.0-dev libmicrohttpd-dev libgnutls28-dev libmilter-dev"
 RUN="postgresql postgresql-client gnutls-bin curl"
 TEST="$RUN libcriterion-dev clang libclang-rt-14-dev postfix miltertest
 python3"
+TEST="$TEST mandoc"
 BENCH="$TEST wrk"
 
 want=""
