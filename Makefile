@@ -48,6 +48,7 @@ INGEST	= ingest/ingest.c ingest/gunzip.c ingest/report_json.c \
 STORE	= store/store.c store/migrate.c store/store_put.c \
 	  store/store_query.c
 STORE	+= store/store_report.c
+STORE	+= store/store_prune.c
 CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
 	  report-cli/cmd_import.c report-cli/cmd_summary.c \
 	  report-cli/output.c report-cli/window.c
@@ -55,6 +56,7 @@ CLI	+= report-cli/cmd_failures.c report-cli/cmd_readiness.c \
 	  report-cli/readiness.c report-cli/cmd_digest.c
 CLI	+= report-cli/digest.c report-cli/digest_text.c \
 	  report-cli/digest_html.c report-cli/digest_mime.c
+CLI	+= report-cli/cmd_prune.c
 UNIT	= $(wildcard tests/unit/*.c)
 SCHEMA	= $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
 

@@ -45,6 +45,7 @@ int	cmd_summary(int, char **);
 int	cmd_failures(int, char **);
 int	cmd_readiness(int, char **);
 int	cmd_digest(int, char **);
+int	cmd_prune(int, char **);
 
 /* Prints "tlsrpt: <msg>" to stderr; returns EXIT_NORUN. */
 int	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -22,6 +22,7 @@ static const struct {
 	{ "readiness", cmd_readiness, "can a domain switch MTA-STS to "
 	    "enforce?" },
 	{ "digest", cmd_digest, "a daily mail for cron: | sendmail -t" },
+	{ "prune", cmd_prune, "remove reports older than N days" },
 };
 
 static void
