@@ -316,6 +316,8 @@ MANDIR		?= $(DATAROOTDIR)/man
 DOCDIR		?= $(DATAROOTDIR)/doc/tlsrpt-collector
 UNITDIR		?= $(PREFIX)/lib/systemd/system
 INSTALL		?= install
+# the system user the units run the daemons as (Debian: _tlsrpt)
+TLSRPT_USER	?= tlsrpt
 
 MAN_PAGES	= $(wildcard man/*.[1-8])
 UNITS		= $(wildcard contrib/*.service contrib/*.timer)
@@ -327,7 +329,9 @@ INST_SED	= -e 's|/usr/local/bin/tlsrpt-httpd|$(SBINDIR)/tlsrpt-httpd|g' \
 		  -e 's|/usr/local/bin/tlsrpt-milter|$(SBINDIR)/tlsrpt-milter|g' \
 		  -e 's|/usr/local/bin/tlsrpt|$(BINDIR)/tlsrpt|g' \
 		  -e 's|/usr/local/share/doc/tlsrpt/|$(DOCDIR)/|g' \
-		  -e 's|/etc/tlsrpt|$(SYSCONFDIR)/tlsrpt|g'
+		  -e 's|/etc/tlsrpt|$(SYSCONFDIR)/tlsrpt|g' \
+		  -e 's|^User=tlsrpt$$|User=$(TLSRPT_USER)|' \
+		  -e 's|^Group=tlsrpt$$|Group=$(TLSRPT_USER)|'
 INST_B		= $(B)/install
 
 inst-files: $(CONTRIB)
@@ -395,3 +399,24 @@ check-man: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter | deps-test
 check: check-man
 
 .PHONY: install uninstall inst-files check-install check-man
+
+# --- make deb (debian/, README "Install") --------------------------------
+#
+# Builds tlsrpt-collector_VERSION_ARCH.deb here from a copy of the tree in
+# $(B)/deb (dpkg-buildpackage writes beside its source directory, and the
+# tree stays clean), then runs lintian on it: an error fails the target.
+DEB_VERSION	= $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+DEB_ARCH	= $(shell dpkg-architecture -qDEB_HOST_ARCH)
+DEB_SRC		= $(B)/deb/tlsrpt-collector-$(DEB_VERSION)
+
+deb: | deps
+	@scripts/deps.sh deb
+	rm -rf $(B)/deb && mkdir -p $(DEB_SRC)
+	tar -cf - --exclude=./build --exclude=./build-san \
+	    --exclude=./build-fuzz --exclude=./bin --exclude=./var \
+	    --exclude=./.git --exclude='./*.deb' . | tar -C $(DEB_SRC) -xf -
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
+	cp $(B)/deb/tlsrpt-collector_$(DEB_VERSION)_$(DEB_ARCH).deb .
+	lintian --fail-on error \
+	    tlsrpt-collector_$(DEB_VERSION)_$(DEB_ARCH).deb
+.PHONY: deb

@@ -8,6 +8,8 @@
 #           miltertest, clang and its sanitizer runtime, python3, mandoc
 #           (the man page checks)
 #   bench   what `make bench` needs besides test: wrk
+#   deb     what `make deb` needs besides build: debhelper, devscripts,
+#           lintian, fakeroot, dpkg-dev
 #
 # Run by make before each step.  As root it installs what is missing with
 # apt-get; otherwise it prints the exact command and fails.  Quiet when
@@ -21,6 +23,7 @@ TEST="$RUN libcriterion-dev clang libclang-rt-14-dev postfix miltertest
 python3"
 TEST="$TEST mandoc"
 BENCH="$TEST wrk"
+DEB="debhelper devscripts lintian fakeroot dpkg-dev"
 
 want=""
 for set in "${@:-build}"; do
@@ -29,7 +32,8 @@ for set in "${@:-build}"; do
 	run)	want="$want $RUN" ;;
 	test)	want="$want $TEST" ;;
 	bench)	want="$want $BENCH" ;;
-	*)	echo "deps: unknown set '$set' (build, run, test, bench)" >&2
+	deb)	want="$want $DEB" ;;
+	*)	echo "deps: unknown set '$set' (build, run, test, bench, deb)" >&2
 		exit 2 ;;
 	esac
 done
