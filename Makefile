@@ -420,3 +420,9 @@ deb: | deps
 	lintian --fail-on error \
 	    tlsrpt-collector_$(DEB_VERSION)_$(DEB_ARCH).deb
 .PHONY: deb
+
+# make check-deb: build the package, then install it here, use it, purge
+# it (tests/deb.sh; root, and the package not installed already)
+check-deb: deb | deps-test
+	tests/with-pg.sh tests/deb.sh
+.PHONY: check-deb
