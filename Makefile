@@ -421,6 +421,14 @@ deb: | deps
 	    tlsrpt-collector_$(DEB_VERSION)_$(DEB_ARCH).deb
 .PHONY: deb
 
+# make bench also times `tlsrpt prune` of 30 of 100 days out of 1,000,000
+# reports (BENCH_PRUNE_REPORTS to scale) and checks that summary and
+# failures of the days kept are unchanged (tests/bench/bench_prune.sh)
+bench: bench-prune
+bench-prune: $(B)/bin/tlsrpt | deps-bench
+	tests/with-pg.sh tests/bench/bench_prune.sh $(B)/bin/tlsrpt
+.PHONY: bench-prune
+
 # make check-deb: build the package, then install it here, use it, purge
 # it (tests/deb.sh; root, and the package not installed already)
 check-deb: deb | deps-test
