@@ -1,5 +1,7 @@
 # Makefile -- tlsrpt-collector.  GNU make, one file, no recursion.
 #
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+#
 #   make             build bin/ (as root, installs missing compilers and
 #                    -dev libraries; never a server or an MTA)
 #   make run         also installs and starts PostgreSQL and the daemons

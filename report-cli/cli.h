@@ -1,6 +1,8 @@
 /*
  * cli.h -- shared by the tlsrpt subcommands: option plumbing, windows,
  * output helpers, exit codes.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #ifndef TLSRPT_CLI_H

@@ -1,5 +1,7 @@
 /*
  * tlsrpt.c -- main() of the tlsrpt command: dispatch to subcommands.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <stdarg.h>

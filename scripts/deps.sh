@@ -1,6 +1,8 @@
 #!/bin/sh
 # deps.sh -- install the Debian packages one step of the build needs.
 #
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+#
 # Usage: scripts/deps.sh SET...   where SET is
 #   build   compilers and -dev libraries: what `make` needs, nothing else
 #   run     what `make run` needs: the PostgreSQL server, certtool

@@ -1,6 +1,8 @@
 /*
  * store.h -- the public API of store/: PostgreSQL behind plain C types.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * store/ is the only code that includes libpq-fe.h.  A struct store is one
  * connection; use it from one thread at a time.  Every function returns
  * 0 on success and -1 on failure with store_errstr() set, unless it says

@@ -3,6 +3,8 @@
 # (make check-deb: builds the package first, runs this under
 # tests/with-pg.sh; needs root, and tlsrpt-collector not installed).
 #
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+#
 # Installs ./tlsrpt-collector_VERSION_ARCH.deb with apt, checks the system
 # user, the spools and their modes, the conffiles, the man pages and the
 # units (systemd-analyze verify); edits the installed tlsrpt-httpd.conf to

@@ -2,6 +2,8 @@
 # install.sh -- `make install` and `make uninstall` into a temporary
 # DESTDIR, checked file by file (run by `make check` before the suite).
 #
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+#
 # Checks, for PREFIX=/usr SYSCONFDIR=/etc (a packager's) and for the
 # defaults (PREFIX=/usr/local): the exact tree (no file missing, none
 # extra), the modes, that the installed programs run, that the installed

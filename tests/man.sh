@@ -3,6 +3,8 @@
 # program's --help shows is documented in its page (run by `make check`
 # before the suite).
 #
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+#
 # Usage: tests/man.sh [TLSRPT TLSRPT-HTTPD TLSRPT-MILTER]  (default bin/*)
 #
 # Options are taken from each --help: the "usage:" lines and the option
