@@ -119,7 +119,7 @@ col(struct store_prune_counts *c, int i)
 	return cols[i];
 }
 
-/* The steps of a prune, in order: each repeated until a batch is short. */
+/* The steps of a prune, in order: each repeated until a batch is empty. */
 static const struct step {
 	const char	*sql;
 	const char	*what;
@@ -210,8 +210,14 @@ store_prune(struct store *st, int64_t cutoff, size_t batch,
 				return -1;
 			}
 			PQclear(res);
-			if (n < limit)
-				break;		/* a short batch: the last */
+			/*
+			 * Not n < limit: a row ingest updated during the
+			 * statement is left by it (its new version is not
+			 * in the statement's snapshot), and the next
+			 * statement takes it.
+			 */
+			if (n == 0)
+				break;
 		}
 	}
 	return 0;
