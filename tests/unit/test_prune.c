@@ -447,7 +447,7 @@ Test(prune, while_httpd_stores)
 {
 	struct store	*st;
 	char		*batch[50], *out, *pol, *json, path[512];
-	char		 id[64], day[16];
+	char		 id[64], day[32];
 	pid_t		 posters[POSTERS];
 	struct run	 r;
 	int		 port, i, k, wst;
