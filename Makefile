@@ -1,5 +1,7 @@
 # Makefile -- tlsrpt-collector.  GNU make, one file, no recursion.
 #
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+#
 #   make             build bin/ (as root, installs missing compilers and
 #                    -dev libraries; never a server or an MTA)
 #   make run         also installs and starts PostgreSQL and the daemons
@@ -74,6 +76,7 @@ INGEST	= ingest/ingest.c ingest/gunzip.c ingest/report_json.c \
 STORE	= store/store.c store/migrate.c store/store_put.c \
 	  store/store_query.c
 STORE	+= store/store_report.c
+STORE	+= store/store_prune.c
 CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
 	  report-cli/cmd_import.c report-cli/cmd_summary.c \
 	  report-cli/output.c report-cli/window.c
@@ -81,6 +84,7 @@ CLI	+= report-cli/cmd_failures.c report-cli/cmd_readiness.c \
 	  report-cli/readiness.c report-cli/cmd_digest.c
 CLI	+= report-cli/digest.c report-cli/digest_text.c \
 	  report-cli/digest_html.c report-cli/digest_mime.c
+CLI	+= report-cli/cmd_prune.c
 UNIT	= $(wildcard tests/unit/*.c)
 SCHEMA	= $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
 
@@ -382,3 +386,143 @@ fuzz-fronts: fuzz-build-fronts
 		    $(FUZZ_B)/corpus-$$t || exit 1; \
 	done
 .PHONY: fuzz-build-fronts fuzz-fronts
+
+# --- install, uninstall (README "Install") -------------------------------
+#
+# make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=$(PREFIX)/etc]
+#   tlsrpt in BINDIR, the daemons in SBINDIR, the man pages in MANDIR,
+#   the systemd units in UNITDIR, README, LICENSE and contrib/ in DOCDIR,
+#   and the two config files in SYSCONFDIR/tlsrpt unless they exist (an
+#   operator's edits are never overwritten).  The units and examples are
+#   installed with their paths rewritten to the installed ones.
+# make uninstall removes what install put there; a config file only when
+#   it is still the one installed.
+
+PREFIX		?= /usr/local
+DESTDIR		?=
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+SYSCONFDIR	?= $(PREFIX)/etc
+DATAROOTDIR	?= $(PREFIX)/share
+MANDIR		?= $(DATAROOTDIR)/man
+DOCDIR		?= $(DATAROOTDIR)/doc/tlsrpt-collector
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+INSTALL		?= install
+# the system user the units run the daemons as (Debian: _tlsrpt)
+TLSRPT_USER	?= tlsrpt
+
+MAN_PAGES	= $(wildcard man/*.[1-8])
+UNITS		= $(wildcard contrib/*.service contrib/*.timer)
+CONTRIB		= $(filter-out %~,$(wildcard contrib/*))
+CONFS		= tlsrpt-httpd.conf tlsrpt-milter.conf
+
+# The paths the contrib files name, as installed.
+INST_SED	= -e 's|/usr/local/bin/tlsrpt-httpd|$(SBINDIR)/tlsrpt-httpd|g' \
+		  -e 's|/usr/local/bin/tlsrpt-milter|$(SBINDIR)/tlsrpt-milter|g' \
+		  -e 's|/usr/local/bin/tlsrpt|$(BINDIR)/tlsrpt|g' \
+		  -e 's|/usr/local/share/doc/tlsrpt/|$(DOCDIR)/|g' \
+		  -e 's|/etc/tlsrpt|$(SYSCONFDIR)/tlsrpt|g' \
+		  -e 's|^User=tlsrpt$$|User=$(TLSRPT_USER)|' \
+		  -e 's|^Group=tlsrpt$$|Group=$(TLSRPT_USER)|'
+INST_B		= $(B)/install
+
+inst-files: $(CONTRIB)
+	@rm -rf $(INST_B) && mkdir -p $(INST_B)/contrib
+	@for f in $(CONTRIB); do \
+		sed $(INST_SED) "$$f" > $(INST_B)/$$f || exit 1; \
+	done
+	@cp $(INST_B)/contrib/tlsrpt-httpd.conf.example \
+	    $(INST_B)/tlsrpt-httpd.conf
+	@cp $(INST_B)/contrib/tlsrpt-milter.conf.example \
+	    $(INST_B)/tlsrpt-milter.conf
+
+install: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter inst-files
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(DOCDIR)/contrib $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/tlsrpt
+	$(INSTALL) -m 755 bin/tlsrpt $(DESTDIR)$(BINDIR)/tlsrpt
+	$(INSTALL) -m 755 bin/tlsrpt-httpd bin/tlsrpt-milter \
+	    $(DESTDIR)$(SBINDIR)/
+	@for p in $(MAN_PAGES); do \
+		s=$${p##*.}; \
+		echo "$(INSTALL) -m 644 $$p $(DESTDIR)$(MANDIR)/man$$s/"; \
+		$(INSTALL) -d $(DESTDIR)$(MANDIR)/man$$s && \
+		$(INSTALL) -m 644 $$p $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; \
+	done
+	$(INSTALL) -m 644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 $(addprefix $(INST_B)/,$(CONTRIB)) \
+	    $(DESTDIR)$(DOCDIR)/contrib/
+	$(INSTALL) -m 644 $(addprefix $(INST_B)/,$(UNITS)) \
+	    $(DESTDIR)$(UNITDIR)/
+	@for c in $(CONFS); do \
+		t=$(DESTDIR)$(SYSCONFDIR)/tlsrpt/$$c; \
+		if [ -e "$$t" ]; then \
+			echo "install: $$t exists, kept"; \
+		else \
+			echo "$(INSTALL) -m 640 $(INST_B)/$$c $$t"; \
+			$(INSTALL) -m 640 $(INST_B)/$$c "$$t" || exit 1; \
+		fi; \
+	done
+
+uninstall: inst-files
+	rm -f $(DESTDIR)$(BINDIR)/tlsrpt $(DESTDIR)$(SBINDIR)/tlsrpt-httpd \
+	    $(DESTDIR)$(SBINDIR)/tlsrpt-milter
+	rm -f $(foreach p,$(MAN_PAGES),\
+	    $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
+	rm -rf $(DESTDIR)$(DOCDIR)
+	@for c in $(CONFS); do \
+		t=$(DESTDIR)$(SYSCONFDIR)/tlsrpt/$$c; \
+		[ -e "$$t" ] || continue; \
+		if cmp -s $(INST_B)/$$c "$$t"; then rm -f "$$t"; \
+		else echo "uninstall: $$t was edited, kept"; fi; \
+	done
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/tlsrpt 2>/dev/null
+
+# make check first installs into a temporary DESTDIR and checks the tree
+check-install: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter
+	tests/install.sh
+check: check-install
+
+# ... and checks the man pages: mandoc -Tlint clean, every option of each
+# program's --help in its page (tests/man.sh; Debian package mandoc)
+check-man: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter | deps-test
+	tests/man.sh bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter
+check: check-man
+
+.PHONY: install uninstall inst-files check-install check-man
+
+# --- make deb (debian/, README "Install") --------------------------------
+#
+# Builds tlsrpt-collector_VERSION_ARCH.deb here from a copy of the tree in
+# $(B)/deb (dpkg-buildpackage writes beside its source directory, and the
+# tree stays clean), then runs lintian on it: an error fails the target.
+DEB_VERSION	= $(shell dpkg-parsechangelog -l debian/changelog -S Version)
+DEB_ARCH	= $(shell dpkg-architecture -qDEB_HOST_ARCH)
+DEB_SRC		= $(B)/deb/tlsrpt-collector-$(DEB_VERSION)
+
+deb: | deps
+	@scripts/deps.sh deb
+	rm -rf $(B)/deb && mkdir -p $(DEB_SRC)
+	tar -cf - --exclude=./build --exclude=./build-san \
+	    --exclude=./build-fuzz --exclude=./bin --exclude=./var \
+	    --exclude=./.git --exclude='./*.deb' . | tar -C $(DEB_SRC) -xf -
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
+	cp $(B)/deb/tlsrpt-collector_$(DEB_VERSION)_$(DEB_ARCH).deb .
+	lintian --fail-on error \
+	    tlsrpt-collector_$(DEB_VERSION)_$(DEB_ARCH).deb
+.PHONY: deb
+
+# make bench also times `tlsrpt prune` of 30 of 100 days out of 1,000,000
+# reports (BENCH_PRUNE_REPORTS to scale) and checks that summary and
+# failures of the days kept are unchanged (tests/bench/bench_prune.sh)
+bench: bench-prune
+bench-prune: $(B)/bin/tlsrpt | deps-bench
+	tests/with-pg.sh tests/bench/bench_prune.sh $(B)/bin/tlsrpt
+.PHONY: bench-prune
+
+# make check-deb: build the package, then install it here, use it, purge
+# it (tests/deb.sh; root, and the package not installed already)
+check-deb: deb | deps-test
+	tests/with-pg.sh tests/deb.sh
+.PHONY: check-deb

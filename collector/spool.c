@@ -1,6 +1,8 @@
 /*
  * spool.c -- the durable spool: Maildir-style tmp/, new/ and bad/.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Writing: the payload goes to tmp/NAME.PID.RANDOM (O_EXCL), is fsynced,
  * then hard-linked to new/NAME and new/ is fsynced before spool_put()
  * returns.  link() rather than rename() so that a second copy of the

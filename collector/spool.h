@@ -1,6 +1,8 @@
 /*
  * spool.h -- the durable spool between the front-ends and the database.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Maildir discipline (DESIGN.md): a payload is written to tmp/, fsynced,
  * renamed into new/ and the directory fsynced before a front-end
  * acknowledges it.  The ingest worker stores what is in new/ and removes

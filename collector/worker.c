@@ -1,6 +1,8 @@
 /*
  * worker.c -- the ingest worker thread: spool new/ into PostgreSQL.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * A round lists the oldest files of new/, parses them one by one and
  * stores the reports in batches with store_put_reports() (as `tlsrpt
  * import` does).  A file is removed only after the call that stored it

@@ -1,6 +1,8 @@
 /*
  * worker.h -- the ingest worker: drains a spool into PostgreSQL.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * One thread per daemon.  It stores the files of new/ in batches through
  * store_put_reports() (the code path `tlsrpt import` uses), removes each
  * file only after its transaction committed, moves what can never be

@@ -1,5 +1,7 @@
 /*
  * arena.c -- a region allocator: many small allocations, one free.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <stdalign.h>

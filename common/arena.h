@@ -1,6 +1,8 @@
 /*
  * arena.h -- a region allocator: many small allocations, one free.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * A parsed report keeps all its strings and arrays in one arena, so it is
  * freed in one call and parsing does few mallocs.  Not thread-safe: one
  * arena belongs to one object.

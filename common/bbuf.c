@@ -1,5 +1,7 @@
 /*
  * bbuf.c -- a byte buffer with a hard maximum fixed at creation.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <errno.h>

@@ -1,6 +1,8 @@
 /*
  * bbuf.h -- a byte buffer with a hard maximum fixed at creation.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Every buffer that a peer can fill is a bbuf: appending past max fails
  * with ERANGE and the allocation never exceeds max.
  */

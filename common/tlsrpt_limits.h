@@ -2,6 +2,8 @@
  * tlsrpt_limits.h -- every bound an outside party can push against, with
  * its unit.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * These are the defaults; programs take overrides from options or config.
  * The README's "Limits" table lists each with its default.
  */

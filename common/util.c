@@ -1,5 +1,7 @@
 /*
  * util.c -- small pure helpers: time, numbers, hex, text.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <errno.h>

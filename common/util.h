@@ -1,5 +1,7 @@
 /*
  * util.h -- small pure helpers: time, numbers, hex, text.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #ifndef TLSRPT_UTIL_H

@@ -2,6 +2,8 @@
  * filename.c -- the RFC 8460 §5.1 report file name:
  *   sender "!" policy-domain "!" begin "!" end [ "!" unique-id ] "." ext
  * Only metadata: the report body is authoritative (§5.6).
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <ctype.h>

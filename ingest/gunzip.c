@@ -1,6 +1,8 @@
 /*
  * gunzip.c -- bounded gzip decompression of report payloads.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Output is bounded by the buffer's max (a bomb stops there), input by
  * compressed_max, and the ratio between them by ratio_max.  Every member
  * of a multi-member stream is inflated (RFC 1952 allows several).

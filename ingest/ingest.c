@@ -1,5 +1,7 @@
 /*
  * ingest.c -- the entry points of ingest/: limits, sniffing, dispatch.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <stdio.h>

@@ -1,6 +1,8 @@
 /*
  * ingest.h -- the public API of ingest/: bytes in, a parsed TLS report out.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * ingest/ is pure: no sockets, no files, no database, no logging, no
  * global mutable state.  Every function here is thread-safe.  The report
  * model below is read-only outside ingest/.

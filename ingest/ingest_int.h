@@ -1,6 +1,8 @@
 /*
  * ingest_int.h -- private to ingest/: the parse context shared by the
  * JSON walk and the report post-processing.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #ifndef TLSRPT_INGEST_INT_H

@@ -1,6 +1,8 @@
 /*
  * mime.c -- take the TLS report out of an RFC 5322 mail message (GMime 3).
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * The report is the part whose type says tlsrpt (application/tlsrpt+gzip,
  * +json, bare application/tlsrpt, ...) or, failing that, any other
  * non-text leaf part whose decoded bytes are gzip or JSON.  The

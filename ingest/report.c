@@ -1,6 +1,8 @@
 /*
  * report.c -- the parsed report after the JSON walk: the policy-domain
  * fallback, the session accounting rule, the dedup key and the warnings.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <ctype.h>

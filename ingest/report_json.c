@@ -1,6 +1,8 @@
 /*
  * report_json.c -- RFC 8460 JSON to struct tlsrpt_report with json-c.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Strict syntax (I-JSON: UTF-8, no duplicate keys, integers up to 2^53),
  * bounded depth, lengths and counts; lenient schema: every deviation that
  * real senders make (QUIRKS.md) is accepted with a warning.  Strings are

@@ -1,6 +1,8 @@
 /*
  * result_type.c -- the RFC 8460 §4.3 result types: which are known, how
  * severe each is (DESIGN.md flag severity), and what each means.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <stddef.h>

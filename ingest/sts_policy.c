@@ -2,6 +2,8 @@
  * sts_policy.c -- RFC 8461 §3.2 policy text, as senders copy it into
  * policy-string (one line per element), and the §4.1 MX matching rule.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Lenient like the senders themselves: "key:value" with or without space,
  * trailing CR and spaces, any line order; every deviation from the RFC is
  * a problem bit, never a failure.

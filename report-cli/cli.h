@@ -1,6 +1,8 @@
 /*
  * cli.h -- shared by the tlsrpt subcommands: option plumbing, windows,
  * output helpers, exit codes.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #ifndef TLSRPT_CLI_H
@@ -45,6 +47,7 @@ int	cmd_summary(int, char **);
 int	cmd_failures(int, char **);
 int	cmd_readiness(int, char **);
 int	cmd_digest(int, char **);
+int	cmd_prune(int, char **);
 
 /* Prints "tlsrpt: <msg>" to stderr; returns EXIT_NORUN. */
 int	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

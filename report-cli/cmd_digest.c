@@ -3,6 +3,8 @@
  * model (digest.c), the two views (digest_text.c, digest_html.c) and the
  * message (digest_mime.c), for cron:
  * `tlsrpt digest --to admin@example.com | /usr/sbin/sendmail -t`.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <getopt.h>

@@ -3,6 +3,8 @@
  * type, MX, reporter, sending or receiving IP (any combination), with
  * their share of the domain's sessions, reporters, first and last day
  * seen and the most frequent failure-reason-codes.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <getopt.h>

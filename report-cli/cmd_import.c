@@ -2,6 +2,8 @@
  * cmd_import.c -- tlsrpt import: reports from files, Maildir folders and
  * stdin into the database, one line of outcome per input.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Inputs are parsed one by one and stored in batches (one transaction for
  * many reports: see store_put_reports); the lines are printed in input
  * order once their batch is committed, so "stored" always means stored.

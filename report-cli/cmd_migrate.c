@@ -1,5 +1,7 @@
 /*
  * cmd_migrate.c -- tlsrpt migrate: apply pending schema migrations.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <getopt.h>

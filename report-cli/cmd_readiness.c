@@ -3,6 +3,8 @@
  * its MTA-STS policy from mode testing to enforce?  A verdict, READY,
  * NOT READY or INSUFFICIENT DATA, with the reasons behind it and what to
  * do next (readiness.c weighs them).
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <getopt.h>

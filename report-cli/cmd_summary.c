@@ -2,6 +2,8 @@
  * cmd_summary.c -- tlsrpt summary: per policy domain over a window,
  * reports, reporters, sessions, failure rate, failed sessions per result
  * type, and flags with severity and meaning.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <getopt.h>

@@ -3,6 +3,8 @@
  * domain for this period and the previous one, what is new, who went
  * silent, the readiness verdict of testing domains, and a status each.
  * Nothing here prints; digest_text.c and digest_html.c render it.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <stdlib.h>

@@ -3,6 +3,8 @@
  * period against the previous one of the same length, with a status.
  * Computed once here (digest.c); rendered by digest_text.c and
  * digest_html.c, and put in a mail message by digest_mime.c.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #ifndef TLSRPT_DIGEST_H

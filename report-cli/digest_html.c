@@ -2,6 +2,8 @@
  * digest_html.c -- the text/html view of the digest model (digest.h):
  * the same sections as the text view, inline styles only (mail clients
  * drop style sheets), everything a report sent escaped by out_html_str().
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <inttypes.h>

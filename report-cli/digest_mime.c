@@ -5,6 +5,8 @@
  * Date, Message-ID, an RFC 2047 Subject when it is not plain ASCII,
  * Auto-Submitted and X-TLSRPT-Status.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * The message goes to `sendmail -t`, which without -i ends it at a line
  * that is a lone ".", and an mbox writer turns "From " at a line start
  * into ">From ".  Only quoted-printable body lines can start so (headers,

@@ -3,6 +3,8 @@
  * notable domains first, each with its figures, what is new, the top
  * failures, who went silent and the readiness verdict; then one line per
  * quiet OK domain.  A sender's strings pass through out_shown().
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <inttypes.h>

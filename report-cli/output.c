@@ -1,5 +1,7 @@
 /*
  * output.c -- writers for the json and csv formats and for times.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <stdio.h>

@@ -3,6 +3,8 @@
  * policies senders applied, sessions enforce would refuse, MX hosts the
  * policy does not cover, problems of the policy string.  Each check
  * gives one sentence and one next step.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <stdarg.h>

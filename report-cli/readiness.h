@@ -1,6 +1,8 @@
 /*
  * readiness.h -- the MTA-STS testing -> enforce verdict, shared by
  * `tlsrpt readiness` and `tlsrpt digest`.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #ifndef TLSRPT_READINESS_H

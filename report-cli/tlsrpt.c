@@ -1,5 +1,7 @@
 /*
  * tlsrpt.c -- main() of the tlsrpt command: dispatch to subcommands.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <stdarg.h>
@@ -22,6 +24,7 @@ static const struct {
 	{ "readiness", cmd_readiness, "can a domain switch MTA-STS to "
 	    "enforce?" },
 	{ "digest", cmd_digest, "a daily mail for cron: | sendmail -t" },
+	{ "prune", cmd_prune, "remove reports older than N days" },
 };
 
 static void

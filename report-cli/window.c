@@ -1,6 +1,8 @@
 /*
  * window.c -- the window and format options the query commands share
  * (DESIGN.md: --since, --until, --days, --domain, --format).
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <stdio.h>

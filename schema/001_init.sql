@@ -1,5 +1,7 @@
 -- 001_init.sql -- the first schema of tlsrpt-collector.
 --
+-- Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+--
 -- Applied by store_migrate() inside one transaction that holds an advisory
 -- lock; recorded in tlsrpt.schema_migration (created here).
 --

@@ -1,5 +1,7 @@
 -- 002_report_dkim.sql -- the DKIM verdict of a mailed report (tlsrpt-milter).
 --
+-- Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+--
 -- RFC 8460 §3: reports sent by mail without a valid DKIM signature of the
 -- reporting domain must be ignored.  tlsrpt-milter reads the verdict from
 -- the Authentication-Results header its own MTA wrote (--authserv-id) and

@@ -2,6 +2,8 @@
 -- `digest` need to answer in under a second over a million reports
 -- (make bench: tests/bench/bench_query.sh).
 --
+-- Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+--
 -- The digest reads the rollup's failure rows of one period for every
 -- domain, twice (this period and the previous one).  Without an index
 -- that is a scan of the whole rollup each time (0.15 s per million

@@ -2,6 +2,8 @@
 -- from the index alone (issue 5: `tlsrpt digest` in under a second over
 -- a million reports; make bench-query).
 --
+-- Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+--
 -- The digest asks which domains had a policy in mode testing applied
 -- over its period: the window's reports (report_date_start_idx) hashed
 -- against the policies in testing.  003's policy_testing_idx found those

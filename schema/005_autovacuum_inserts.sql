@@ -1,6 +1,8 @@
 -- 005_autovacuum_inserts.sql -- keep the visibility map of the report
 -- tables current as reports are inserted.
 --
+-- Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+--
 -- The readiness and digest queries (store/store_report.c) read the policy
 -- and report tables by index-only scans, which only skip the heap for
 -- pages marked all-visible.  Reports are only ever inserted, so the pages

@@ -1,12 +1,17 @@
 #!/bin/sh
 # deps.sh -- install the Debian packages one step of the build needs.
 #
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+#
 # Usage: scripts/deps.sh SET...   where SET is
 #   build   compilers and -dev libraries: what `make` needs, nothing else
 #   run     what `make run` needs: the PostgreSQL server, certtool
 #   test    what `make check` needs: PostgreSQL, Criterion, curl, Postfix,
-#           miltertest, clang and its sanitizer runtime, python3
+#           miltertest, clang and its sanitizer runtime, python3, mandoc
+#           (the man page checks)
 #   bench   what `make bench` needs besides test: wrk
+#   deb     what `make deb` needs besides build: debhelper, devscripts,
+#           lintian, fakeroot, dpkg-dev
 #
 # Run by make before each step.  As root it installs what is missing with
 # apt-get; otherwise it prints the exact command and fails.  Quiet when
@@ -19,7 +24,9 @@ libopendkim-dev"
 RUN="postgresql postgresql-client gnutls-bin curl"
 TEST="$RUN libcriterion-dev clang libclang-rt-14-dev postfix miltertest
 python3 openssl"
+TEST="$TEST mandoc"
 BENCH="$TEST wrk"
+DEB="debhelper devscripts lintian fakeroot dpkg-dev"
 
 want=""
 for set in "${@:-build}"; do
@@ -28,7 +35,8 @@ for set in "${@:-build}"; do
 	run)	want="$want $RUN" ;;
 	test)	want="$want $TEST" ;;
 	bench)	want="$want $BENCH" ;;
-	*)	echo "deps: unknown set '$set' (build, run, test, bench)" >&2
+	deb)	want="$want $DEB" ;;
+	*)	echo "deps: unknown set '$set' (build, run, test, bench, deb)" >&2
 		exit 2 ;;
 	esac
 done

@@ -1,6 +1,8 @@
 #!/bin/sh
 # devdb.sh -- a private PostgreSQL under ./var/pg for trying tlsrpt out.
 #
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+#
 # Usage: scripts/devdb.sh start | stop | status | env
 #
 # start   initdb on first use (unix socket in ./var/pg, no TCP), start the

@@ -1,6 +1,8 @@
 #!/bin/sh
 # run.sh -- `make run`: try tlsrpt-httpd on this machine.
 #
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+#
 # Starts the private PostgreSQL under ./var/pg (scripts/devdb.sh: initdb on
 # first use, migrations applied), makes a self-signed certificate in
 # ./var/tls on first use, then runs tlsrpt-httpd on https://127.0.0.1:8443

@@ -1,6 +1,8 @@
 /*
  * store.h -- the public API of store/: PostgreSQL behind plain C types.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * store/ is the only code that includes libpq-fe.h.  A struct store is one
  * connection; use it from one thread at a time.  Every function returns
  * 0 on success and -1 on failure with store_errstr() set, unless it says
@@ -333,5 +335,46 @@ struct store_digest_data {
 int	store_digest_data(struct store *, const struct store_window *,
 	    int want_testing, struct store_digest_data *out);
 void	store_digest_data_free(struct store_digest_data *);
+
+
+/* --- retention (store_prune.c) -------------------------------------- */
+
+/* Reports per transaction of store_prune(), by default; rollup,
+ * rejection and arrival rows go STORE_PRUNE_ROWS_PER_REPORT times as
+ * many per transaction. */
+#define STORE_PRUNE_BATCH		1000
+#define STORE_PRUNE_ROWS_PER_REPORT	10
+
+/* Rows removed (or, for a dry run, that would be), per table. */
+struct store_prune_counts {
+	int64_t		 reports;	/* tlsrpt.report */
+	int64_t		 policies;	/* tlsrpt.policy */
+	int64_t		 details;	/* tlsrpt.failure_detail */
+	int64_t		 raws;		/* tlsrpt.report_raw: bodies, variants */
+	int64_t		 arrivals;	/* tlsrpt.arrival of those reports */
+	int64_t		 rollup;	/* tlsrpt.rollup */
+	int64_t		 rejections;	/* tlsrpt.rejection */
+	int64_t		 other_arrivals; /* tlsrpt.arrival of rejections and
+					 * of no stored report */
+};
+
+/*
+ * What is older than cutoff (Unix seconds): the reports whose date
+ * range ended at or before it, with their policies, failure details, raw
+ * bodies and arrivals; the rollup rows of periods starting before it;
+ * rejections received before it, and the arrivals before it that belong
+ * to no stored report.
+ *
+ * store_prune_count() counts them into *c and changes nothing.
+ * store_prune() removes them in transactions of at most batch reports
+ * (0: STORE_PRUNE_BATCH), or batch * STORE_PRUNE_ROWS_PER_REPORT rows of
+ * the other tables, so that ingest goes on meanwhile; *c gets what was
+ * removed.  On -1, *c holds what was committed before the failure (whole
+ * reports only); running it again finishes the work.
+ */
+int	store_prune_count(struct store *, int64_t cutoff,
+	    struct store_prune_counts *c);
+int	store_prune(struct store *, int64_t cutoff, size_t batch,
+	    struct store_prune_counts *c);
 
 #endif

@@ -1,5 +1,7 @@
 /*
  * store_int.h -- what the files of store/ share; not for other directories.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #ifndef TLSRPT_STORE_INT_H

@@ -3,6 +3,8 @@
 # sanitizer report, leaks included.  Criterion runs each test in a child
 # process and does not turn LeakSanitizer's exit status into a failure, so
 # the reports are looked for in the output.
+#
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
 set -u
 log=$(mktemp "${TMPDIR:-/tmp}/tlsrpt-san.XXXXXX")
 trap 'rm -f "$log"' EXIT

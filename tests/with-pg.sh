@@ -1,6 +1,8 @@
 #!/bin/sh
 # with-pg.sh -- run a command against a throw-away PostgreSQL server.
 #
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+#
 # Usage: tests/with-pg.sh COMMAND [ARG...]
 #
 # Creates a cluster with initdb in a fresh temporary directory (fsync off,

@@ -1,6 +1,8 @@
 /*
  * bench.c -- ingest and import throughput of tlsrpt-collector.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Usage: bench [-n typical] [-l large] [-r repeats] [-g dir]
  *
  * Generates a corpus (gen.c), then measures on the same input:

@@ -2,6 +2,8 @@
 # bench_query.sh -- how fast `tlsrpt summary`, `failures`, `readiness` and
 # `digest` answer over 1,000,000 reports for 10,000 domains.
 #
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+#
 # Usage (make bench runs it): TLSRPT_DB=... bench_query.sh TLSRPT_BIN
 #
 # Generates the database with SQL (generate_series straight into

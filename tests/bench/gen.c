@@ -1,6 +1,8 @@
 /*
  * gen.c -- a deterministic corpus of TLS reports for the benchmark.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * The typical report looks like what Google sends: compact JSON, an sts
  * policy with its policy-string in policy-file order and an mx-host
  * array, then either a tlsa policy (odd reports) or a second sts policy

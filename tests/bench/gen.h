@@ -1,5 +1,7 @@
 /*
  * gen.h -- a deterministic corpus of TLS reports for the benchmark.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #ifndef TLSRPT_BENCH_GEN_H

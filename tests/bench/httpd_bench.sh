@@ -2,6 +2,8 @@
 # httpd_bench.sh -- tlsrpt-httpd under load on loopback, run by `make bench`
 # inside tests/with-pg.sh (TLSRPT_DB is a throw-away server).
 #
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+#
 # 1. keep-alive: CONC senders POST N distinct typical gzip reports, each
 #    on one kept connection: reports/s from the first POST to the last row
 #    stored in PostgreSQL, request latency p50/p99;

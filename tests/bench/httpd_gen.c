@@ -3,6 +3,8 @@
  * deterministic corpus as `make bench`) as one file of records
  * "LEN\n" + LEN bytes, for httpd_load.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * usage: httpd_gen N OUT
  */
 

@@ -2,6 +2,8 @@
  * httpd_load.c -- a small HTTPS load generator for tlsrpt-httpd (GnuTLS
  * client, one thread per simulated sender), used by httpd_bench.sh.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * usage: httpd_load MODE HOST PORT CONCURRENCY COUNT BODIES [PATH]
  *
  * MODE keepalive  each thread keeps one connection and POSTs on it

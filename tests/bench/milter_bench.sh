@@ -3,6 +3,8 @@
 # into PostgreSQL, run by `make bench` inside tests/with-pg.sh (TLSRPT_DB
 # is a throw-away server).  Needs root and Postfix (skips otherwise).
 #
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+#
 # N distinct RFC 8460 report mails (gzip attachment, ~2 KB each, DKIM
 # signed by tests/bench/dkim_sign with a key made at run time) are sent
 # by CONC parallel SMTP sessions (tests/milter/smtp_send.py, one session

@@ -1,6 +1,8 @@
 /*
  * fuzz_ingest.c -- libFuzzer target over the three ingest entry points.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Every input goes through ingest_any(), ingest_payload() (with a file
  * name, so that the §5.1 domain fallback runs) and ingest_message(), so
  * that seeds from the corpus need no selector byte: .eml seeds reach GMime

@@ -4,6 +4,8 @@
 # DIR, smtpd on 127.0.0.1:PORT with smtpd_milters = MILTER, delivery of
 # the domain tlsrpt.test to one Maildir per recipient under DIR/mail.
 #
+# Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+#
 # Usage: tests/milter/postfix.sh start DIR PORT MILTER [ACTION]
 #        tests/milter/postfix.sh stop DIR
 #        tests/milter/postfix.sh flush DIR	(retry the deferred mail now)

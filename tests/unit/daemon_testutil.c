@@ -1,6 +1,8 @@
 /*
  * daemon_testutil.c -- helpers for the tests that run the real daemons:
  * see daemon_testutil.h.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #define _GNU_SOURCE

@@ -3,6 +3,8 @@
  * (test_httpd.c, test_milter.c): shell commands, files, free ports, a
  * daemon started and stopped as a child, a fresh database.  They fail
  * the calling test (cr_assert) when something they need does not work.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #ifndef TLSRPT_DAEMON_TESTUTIL_H

@@ -1,6 +1,8 @@
 /*
  * report_testutil.c -- see report_testutil.h.  Runs bin/tlsrpt the way
  * test_cli.c does: popen with --db appended, TLSRPT_BIN naming the binary.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #define _GNU_SOURCE

@@ -2,6 +2,8 @@
  * report_testutil.h -- helpers for the failures, readiness and digest
  * tests: report JSON with chosen policy strings, IPs and reason codes,
  * storing reports through store_put_reports(), and running bin/tlsrpt.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #ifndef TLSRPT_REPORT_TESTUTIL_H

@@ -1,5 +1,7 @@
 /*
  * store_testutil.c -- helpers for the store/ tests, see store_testutil.h.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <stdarg.h>

@@ -2,6 +2,8 @@
  * store_testutil.h -- helpers for the store/ tests: a fresh database per
  * test in the PostgreSQL that tests/with-pg.sh starts, reports parsed
  * from JSON written in the test, and counting queries.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #ifndef TLSRPT_STORE_TESTUTIL_H

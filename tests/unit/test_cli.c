@@ -2,6 +2,8 @@
  * test_cli.c -- the tlsrpt program end to end: files on disk, `tlsrpt
  * migrate`, `tlsrpt import`, `tlsrpt summary` against a real PostgreSQL,
  * with the expected figures worked out by hand below.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #define _GNU_SOURCE

@@ -3,6 +3,8 @@
  * (headers, both parts, the Subject's status), its "new" and "gone
  * silent" sections, HTML escaping, exit codes.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Now is 2026-03-10T06:00:00Z and --days 3: this period is 03-07..03-09,
  * the previous one 03-04..03-06.
  *  ok.example      Alpha every day, clean, mode enforce.

@@ -3,6 +3,8 @@
  * figures are worked out below: every --by grouping, alone and combined,
  * the accounting rule (an sts entry left out for its tlsa twin), the
  * window, formats and exit codes.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <stdio.h>

@@ -1,6 +1,8 @@
 /*
  * test_fuzz_replay.c -- every fuzzer crasher and regression input, again.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Replays each file of tests/fuzz/crashers/ (written by `make fuzz`) and
  * tests/fuzz/regress/ through ingest_any(), ingest_payload() and
  * ingest_message(), with the fuzzer's tight limits and with the defaults.

@@ -3,6 +3,8 @@
  * $TLSRPT_HTTPD_BIN), real HTTPS with curl, a real PostgreSQL (a fresh
  * database per test on the server of tests/with-pg.sh).
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Every daemon a test starts is killed on every path: SIGTERM in the
  * test's own teardown (.fini, which also runs after a failed assertion),
  * and PR_SET_PDEATHSIG as the last resort.

@@ -1,5 +1,7 @@
 /*
  * test_ingest.c -- ingest/ over the shared corpus and at every limit.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #define _GNU_SOURCE

@@ -8,6 +8,8 @@
  * (tests/milter/smtp_send.py) and a real PostgreSQL (a fresh database
  * per test on the server of tests/with-pg.sh).
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Every Postfix and milter a test starts is stopped in the test's own
  * teardown (.fini, which also runs after a failed assertion); the milter
  * also gets PR_SET_PDEATHSIG.  The Postfix tests are skipped, loudly,

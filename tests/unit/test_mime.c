@@ -1,6 +1,8 @@
 /*
  * test_mime.c -- ingest_message(): the report out of real and crafted mail.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * The corpus is read from $TLSRPT_CORPUS, else tests/data/corpus (tests
  * run from the repository root).
  */

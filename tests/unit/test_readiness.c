@@ -2,6 +2,8 @@
  * test_readiness.c -- `tlsrpt readiness`: each reason and verdict on
  * generated reports with known figures.  "Now" is 2026-03-15T12:00:00Z
  * (TLSRPT_NOW), so the default 14 days are [2026-03-01, 2026-03-15).
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <stdio.h>

@@ -3,6 +3,8 @@
  * duplicates, failures (that also fail as root), concurrency, and the
  * reading side the worker uses.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Every test works in its own directory under $TMPDIR (or /tmp).
  */
 

@@ -2,6 +2,8 @@
  * test_store.c -- store/ against a real PostgreSQL: migrations, dedup,
  * batches, rejections, and summary figures worked out by hand.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Run through tests/with-pg.sh, which sets TLSRPT_TEST_DB.  Every test
  * creates its own database (Criterion runs tests in parallel processes)
  * and drops it at the end.  Without TLSRPT_TEST_DB the tests fail.

@@ -3,6 +3,8 @@
  * spool drained into the store, bad files, duplicates, an unreachable or
  * unmigrated database, and a stop in the middle of a stream.
  *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
  * Run through tests/with-pg.sh (TLSRPT_TEST_DB).  Every test has its own
  * database and its own spool directory.
  */

@@ -1,5 +1,7 @@
 /*
  * testutil.c -- helpers shared by the Criterion tests.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <stdarg.h>

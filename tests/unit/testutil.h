@@ -1,6 +1,8 @@
 /*
  * testutil.h -- helpers shared by the Criterion tests: corpus files,
  * gzip, report JSON builders.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #ifndef TLSRPT_TESTUTIL_H
