@@ -79,7 +79,7 @@ static const struct conf_opt opts[] = {
 	    "503 over it" },
 	{ "parse-budget", CONF_SIZE, OFF(parse_budget), "BYTES",
 	    "report text being parsed at once, reckoned from each body's "
-	    "bound (2 x json-max)" },
+	    "bound (1 x json-max)" },
 	{ "header-timeout", CONF_UINT, OFF(header_timeout), "SEC",
 	    "close a connection whose TLS handshake and request headers "
 	    "take longer (10)" },

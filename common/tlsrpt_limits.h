@@ -40,7 +40,7 @@
 
 /* tlsrpt-httpd at the connection level (issue 8 items 2, 7, 8) */
 #define LIM_HTTP_BODY_BUDGET_BODIES	8	/* --body-budget: 8 x --body-max */
-#define LIM_HTTP_PARSE_BUDGET_INPUTS	2	/* --parse-budget: 2 x --json-max */
+#define LIM_HTTP_PARSE_BUDGET_INPUTS	1	/* --parse-budget: 1 x --json-max */
 #define LIM_HTTP_PARSE_WAIT_SEC		10	/* wait for parse room, then 503 */
 #define LIM_HTTP_HEADER_TIMEOUT_SEC	10	/* --header-timeout: handshake + headers */
 #define LIM_HTTP_EVICT_GRACE_MS		1000	/* a connection this young is not evicted */

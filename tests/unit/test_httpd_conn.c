@@ -554,6 +554,7 @@ Test(httpd_conn, per_address)
 	dtu_make_db(&tdb, &have_db, "hc_perip");
 	/* IPv6 addresses of one /64 on lo, and one of another /64 */
 	v6_added = 1;
+	v6_del();			/* left by a killed run */
 	for (i = 1; i <= 10; i++)
 		v6 += system(dtu_S("ip -6 addr add %s::%x/64 dev lo nodad "
 		    "2>/dev/null", V6_NET, i)) == 0;
