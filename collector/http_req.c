@@ -80,6 +80,7 @@ enum conn_phase {
 };
 
 #define ADDR_KEY_BYTES	9	/* family, then 4 (IPv4) or 8 (IPv6 /64) */
+#define BODY_FIRST_BYTES 4096	/* bbuf's first allocation (bbuf.c) */
 
 struct http_conn {
 	struct http_conn	*next, *prev;
@@ -498,10 +499,9 @@ first_call(struct http_front *fr, struct MHD_Connection *conn,
 	const struct httpd_conf	*cf = fr->conf;
 	const char		*cl;
 	char			 why[128];
+	struct http_conn	*hc;
 	unsigned long long	 declared;
 	char			*end, m[16], u[64];
-
-	struct http_conn	*hc;
 	int			 health;
 
 	snprintf(r->what, sizeof(r->what), "%s %s",
@@ -553,12 +553,16 @@ first_call(struct http_front *fr, struct MHD_Connection *conn,
 		/* the whole declared body is reserved now, and no more */
 		r->body.max = (size_t)declared;
 		r->declared = 1;
-		if (body_take(r, (size_t)declared) == -1) {
-			r->kind = RK_ANSWERED;
-			return answer(r, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		/*
+		 * Over the budget: decided now, answered once the body has
+		 * been read and dropped (no memory): an answer sent while the
+		 * sender still sends is often lost to the TCP reset of the
+		 * close.
+		 */
+		if (body_take(r, (size_t)declared) == -1)
+			refuse_body(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 			    "busy: too many report bodies in transit; retry "
-			    "later", NULL, 0);
-		}
+			    "later");
 	}
 	r->kind = RK_REPORT;
 	return MHD_YES;
@@ -581,19 +585,21 @@ body_take(struct http_req *r, size_t n)
 	if (r->declared)
 		want = r->body.max;		/* exactly what was declared */
 	else {
-		want = r->reserved != 0 ? r->reserved : 4096;
+		want = r->reserved != 0 ? r->reserved : BODY_FIRST_BYTES;
 		while (want < need)
 			want = want > r->body.max / 2 ? r->body.max : want * 2;
 		if (want > r->body.max)
 			want = r->body.max;
 	}
 	more = want - r->reserved;
-	held = atomic_fetch_add(&co->body_held, more);
-	if (held + more > r->fr->conf->body_budget) {
-		atomic_fetch_sub(&co->body_held, more);
-		metrics_conn(MC_BODY_BUDGET);
-		return -1;
-	}
+	held = atomic_load(&co->body_held);
+	do {
+		if (held + more > r->fr->conf->body_budget) {
+			metrics_conn(MC_BODY_BUDGET);
+			return -1;
+		}
+	} while (!atomic_compare_exchange_weak(&co->body_held, &held,
+	    held + more));
 	r->reserved = want;
 	metrics_body_held(held + more);
 	return 0;

@@ -448,7 +448,8 @@ Test(httpd_conn, admin_listener)
 	struct sockaddr_in sin;
 
 	dtu_make_db(&tdb, &have_db, "hc_admin");
-	d = start("a", 1, "");
+	/* a parse budget below one body: the body takes it all, no wait */
+	d = start("a", 1, "--parse-budget 100");
 	cr_expect_eq(curl_code(url(d, "/metrics")), 404, "public /metrics");
 	cr_expect_eq(curl_code(url(d, "/healthz")), 404, "public /healthz");
 	cr_expect_eq(curl_code(admin_url(d, "/metrics")), 200);
@@ -472,6 +473,31 @@ Test(httpd_conn, admin_listener)
 	    "the admin port is bound to 127.0.0.1 only");
 	close(fd);
 	stop(d);
+}
+
+/* --- bad option values: one line, exit 2 ------------------------------- */
+
+Test(httpd_conn, options)
+{
+	char	*out;
+
+	out = dtu_run("%s --tls-cert x --tls-key y --body-max 1000 "
+	    "--body-budget 999 2>&1; echo rc=$?", dtu_bin("TLSRPT_HTTPD_BIN",
+	    "bin/tlsrpt-httpd"));
+	cr_expect(strstr(out, "--body-budget 999: less than --body-max 1000")
+	    != NULL && strstr(out, "rc=2") != NULL, "%s", out);
+	free(out);
+	out = dtu_run("%s --tls-cert x --tls-key y --listen 127.0.0.1:9 "
+	    "--admin-listen 127.0.0.1:9 2>&1; echo rc=$?", dtu_bin(
+	    "TLSRPT_HTTPD_BIN", "bin/tlsrpt-httpd"));
+	cr_expect(strstr(out, "also a --listen address") != NULL &&
+	    strstr(out, "rc=2") != NULL, "%s", out);
+	free(out);
+	out = dtu_run("%s --tls-cert x --tls-key y --header-timeout 0 2>&1; "
+	    "echo rc=$?", dtu_bin("TLSRPT_HTTPD_BIN", "bin/tlsrpt-httpd"));
+	cr_expect(strstr(out, "--header-timeout must be at least 1") != NULL &&
+	    strstr(out, "rc=2") != NULL, "%s", out);
+	free(out);
 }
 
 /* --- sockets from chosen source addresses ------------------------------ */
