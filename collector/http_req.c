@@ -127,7 +127,8 @@ static long long	 mono_ms(void);
 static void		 addr_key(const struct sockaddr *, unsigned char *);
 static unsigned long long tcp_bytes_in(int);
 static struct http_conn	*conn_of(struct MHD_Connection *);
-static struct http_conn	*evict_pick(struct collector *, long long);
+static struct http_conn	*evict_pick(struct collector *, long long, unsigned);
+static int		 key_cmp(const void *, const void *);
 static int		 body_take(struct http_req *, size_t);
 static size_t		 parse_weight(const struct http_req *);
 static int		 parse_enter(struct http_front *, size_t);
@@ -428,11 +429,10 @@ http_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
 	proxy = cf->plain && conf_is_trusted_proxy(cf, sa);
 	pthread_mutex_lock(&co->conn_mtx);
 	live = co->nconns - co->nevicted;
+	for (hc = co->conns; hc != NULL; hc = hc->next)
+		if (!hc->evicted && memcmp(hc->key, key, sizeof(key)) == 0)
+			same++;
 	if (cf->conn_per_ip > 0 && !proxy) {
-		for (hc = co->conns; hc != NULL; hc = hc->next)
-			if (!hc->evicted && memcmp(hc->key, key,
-			    sizeof(key)) == 0)
-				same++;
 		if (same >= cf->conn_per_ip) {
 			pthread_mutex_unlock(&co->conn_mtx);
 			metrics_conn(MC_PER_IP);
@@ -440,7 +440,7 @@ http_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
 		}
 	}
 	if (live >= cf->conn_max) {
-		if ((victim = evict_pick(co, mono_ms())) == NULL) {
+		if ((victim = evict_pick(co, mono_ms(), same)) == NULL) {
 			pthread_mutex_unlock(&co->conn_mtx);
 			metrics_conn(MC_FULL);
 			return MHD_NO;
@@ -456,29 +456,58 @@ http_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
 }
 
 /*
- * The connection that has received the fewest bytes (TLS included) per
- * second of its life, of those older than LIM_HTTP_EVICT_GRACE_MS; the
- * older on a tie.  NULL when there is none.  Called with conn_mtx held.
+ * The connection to cut for a newcomer whose address holds mine already:
+ * of those older than LIM_HTTP_EVICT_GRACE_MS and from an address that
+ * holds at least mine + 2 (so that the cut never makes that address
+ * poorer than the newcomer's, and a flood does not churn through its
+ * own connections), the one that has received the fewest bytes (TLS
+ * included) per second of its life; the older on a tie.  NULL when there
+ * is none.  Called with conn_mtx held.
  */
 static struct http_conn *
-evict_pick(struct collector *co, long long now_ms)
+evict_pick(struct collector *co, long long now_ms, unsigned mine)
 {
-	struct http_conn	*hc, *best = NULL;
+	struct http_conn	*hc, *best = NULL, **v;
 	double			 rate, best_rate = 0;
 	long long		 age;
+	size_t			 n = 0, i, j;
 
-	for (hc = co->conns; hc != NULL; hc = hc->next) {
-		if (hc->evicted || hc->fd == -1 ||
-		    (age = now_ms - hc->t0_ms) < LIM_HTTP_EVICT_GRACE_MS)
-			continue;
-		rate = (double)tcp_bytes_in(hc->fd) * 1000.0 / (double)age;
-		if (best == NULL || rate < best_rate ||
-		    (rate == best_rate && hc->t0_ms < best->t0_ms)) {
-			best = hc;
-			best_rate = rate;
+	if ((v = calloc(co->nconns + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (hc = co->conns; hc != NULL && n < co->nconns; hc = hc->next)
+		if (!hc->evicted)
+			v[n++] = hc;
+	qsort(v, n, sizeof(*v), key_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && key_cmp(&v[i], &v[j]) == 0; j++)
+			;
+		if (j - i < (size_t)mine + 2)
+			continue;		/* not richer than the newcomer */
+		for (; i < j; i++) {
+			hc = v[i];
+			if (hc->fd == -1 || (age = now_ms - hc->t0_ms) <
+			    LIM_HTTP_EVICT_GRACE_MS)
+				continue;
+			rate = (double)tcp_bytes_in(hc->fd) * 1000.0 /
+			    (double)age;
+			if (best == NULL || rate < best_rate ||
+			    (rate == best_rate && hc->t0_ms < best->t0_ms)) {
+				best = hc;
+				best_rate = rate;
+			}
 		}
 	}
+	free(v);
 	return best;
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	const struct http_conn	*x = *(const struct http_conn *const *)a;
+	const struct http_conn	*y = *(const struct http_conn *const *)b;
+
+	return memcmp(x->key, y->key, ADDR_KEY_BYTES);
 }
 
 unsigned

@@ -89,8 +89,9 @@ void		 http_notify_conn(void *cls, struct MHD_Connection *,
  * /32, IPv6 /64: LIM_HTTP_IPV6_PREFIX_BITS) with --max-connections-per-ip
  * connections already is refused.  When all --max-connections slots are
  * taken, the connection that has received least per second of its life
- * (older than LIM_HTTP_EVICT_GRACE_MS) is cut to make room; with none
- * to cut, the new one is refused.
+ * (older than LIM_HTTP_EVICT_GRACE_MS), from an address holding at least
+ * two more than the newcomer's, is cut to make room; with none to cut,
+ * the new one is refused.
  */
 enum MHD_Result	 http_accept(void *cls, const struct sockaddr *,
 		    socklen_t);
