@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
+#include <linux/tcp.h>		/* struct tcp_info with tcpi_bytes_received */
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -60,6 +61,9 @@ struct http_req {
 	unsigned		 verdict;	/* status decided while reading */
 	const char		*why;		/* static text for verdict */
 	size_t			 received;	/* body bytes seen, kept or not */
+	size_t			 reserved;	/* of co->body_held */
+	int			 declared;	/* Content-Length: all reserved */
+	int			 close;		/* answer Connection: close */
 	unsigned		 status;	/* answered with */
 	char			 peer[PEER_MAX];
 	char			 via[PEER_MAX];	/* the proxy, when trusted */
@@ -67,10 +71,27 @@ struct http_req {
 	char			 what[96];	/* method and path, escaped */
 };
 
+/* What a connection is doing, for the reaper's deadlines. */
+enum conn_phase {
+	HC_HEADERS = 0,		/* TLS handshake, request headers */
+	HC_REQUEST,		/* headers in: the body, the answer */
+	HC_IDLE,		/* between two requests of a kept connection */
+};
+
+#define ADDR_KEY_BYTES	9	/* family, then 4 (IPv4) or 8 (IPv6 /64) */
+#define BODY_FIRST_BYTES 4096	/* bbuf's first allocation (bbuf.c) */
+
 struct http_conn {
 	struct http_conn	*next, *prev;
 	int			 fd;
 	atomic_llong		 mark;		/* monotonic s: request start */
+	atomic_int		 phase;		/* enum conn_phase */
+	atomic_llong		 hdr_since;	/* monotonic s: HC_HEADERS since */
+	atomic_ullong		 idle_bytes;	/* TCP bytes in at HC_IDLE */
+	long long		 t0_ms;		/* accepted, monotonic ms */
+	unsigned char		 key[ADDR_KEY_BYTES];	/* address counted */
+	int			 proxy;		/* a --trusted-proxy */
+	int			 evicted;	/* cut to admit another */
 };
 
 static enum MHD_Result	 first_call(struct http_front *,
@@ -85,6 +106,18 @@ static void		 set_peer(struct http_req *, struct MHD_Connection *);
 static int		 spool_writable(const struct collector *);
 static double		 elapsed(const struct timespec *);
 static long long	 mono_s(void);
+static long long	 mono_ms(void);
+static void		 addr_key(const struct sockaddr *, unsigned char *);
+static unsigned long long tcp_bytes_in(int);
+static struct http_conn	*conn_of(struct MHD_Connection *);
+static struct http_conn	*evict_pick(struct collector *, long long, unsigned);
+static int		 key_cmp(const void *, const void *);
+static int		 body_take(struct http_req *, size_t);
+static size_t		 parse_weight(const struct http_req *);
+static int		 parse_enter(struct http_front *, size_t);
+static void		 parse_leave(struct http_front *, size_t);
+static void		 refuse_body(struct http_req *, unsigned,
+			    const char *);
 
 int
 collector_init(struct collector *co, struct spool *sp, struct worker *w,
@@ -94,6 +127,9 @@ collector_init(struct collector *co, struct spool *sp, struct worker *w,
 	co->spool = sp;
 	co->worker = w;
 	pthread_mutex_init(&co->conn_mtx, NULL);
+	pthread_mutex_init(&co->parse_mtx, NULL);
+	pthread_cond_init(&co->parse_cv, NULL);
+	atomic_init(&co->body_held, 0);
 	if ((co->recent = submit_recent_new(LIM_HTTP_RECENT_DIGESTS)) ==
 	    NULL) {
 		snprintf(err, errsz, "out of memory");
@@ -108,6 +144,8 @@ collector_fini(struct collector *co)
 	submit_recent_free(co->recent);
 	co->recent = NULL;
 	pthread_mutex_destroy(&co->conn_mtx);
+	pthread_cond_destroy(&co->parse_cv);
+	pthread_mutex_destroy(&co->parse_mtx);
 }
 
 void
@@ -142,6 +180,8 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct http_front	*fr = cls;
 	struct http_req		*r = *req_cls;
+	enum MHD_Result		 ret;
+	size_t			 w;
 
 	(void)version;
 	if (r == NULL) {			/* headers only, no body yet */
@@ -168,6 +208,15 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 			    r->received);
 			return MHD_NO;
 		}
+		if (r->verdict == 0 && *datalen > r->body.max - r->body.len) {
+			metrics_reject(MR_TOO_BIG);
+			refuse_body(r, MHD_HTTP_CONTENT_TOO_LARGE,
+			    "body over the size limit");
+		}
+		if (r->verdict == 0 && body_take(r, *datalen) == -1)
+			refuse_body(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "busy: too many report bodies in transit; retry "
+			    "later");
 		if (r->verdict == 0 &&
 		    bbuf_append(&r->body, data, *datalen) == -1) {
 			if (errno == ERANGE) {
@@ -180,8 +229,13 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 			}
 			bbuf_reset(&r->body);
 		}
-		/* after a verdict, drain and discard, but not forever */
-		if (r->verdict != 0 && r->received > 2 * fr->conf->body_max) {
+		/*
+		 * After a verdict, drain and discard: the sender gets the
+		 * answer once it has sent all (--request-timeout bounds it).
+		 * Only an allocation failure closes early.
+		 */
+		if (r->verdict != 0 && !r->close &&
+		    r->received > 2 * fr->conf->body_max) {
 			log_warnx("%llx http discard peer=%s bytes=%zu: "
 			    "closing", (unsigned long long)r->id, r->peer,
 			    r->received);
@@ -190,7 +244,19 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		*datalen = 0;			/* consumed (or discarded) */
 		return MHD_YES;
 	}
-	return finish(r, conn);
+	if (r->verdict != 0 || r->body.len == 0)
+		return finish(r, conn);
+	/* the parse is bounded in memory by its share of --parse-budget */
+	w = parse_weight(r);
+	if (parse_enter(fr, w) == -1) {
+		metrics_conn(MC_PARSE_WAIT);
+		return answer(r, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "busy: too many reports being parsed; retry later", NULL,
+		    0);
+	}
+	ret = finish(r, conn);
+	parse_leave(fr, w);
+	return ret;
 }
 
 void
@@ -203,10 +269,18 @@ http_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 
 	(void)cls;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (ci != NULL && (hc = ci->socket_context) != NULL)
+	if (ci != NULL && (hc = ci->socket_context) != NULL) {
 		atomic_store(&hc->mark, mono_s());	/* next request */
+		atomic_store(&hc->idle_bytes, tcp_bytes_in(hc->fd));
+		atomic_store(&hc->phase, HC_IDLE);
+	}
 	if (r == NULL)
 		return;
+	if (r->reserved > 0) {
+		metrics_body_held(atomic_fetch_sub(&r->fr->co->body_held,
+		    r->reserved) - r->reserved);
+		r->reserved = 0;
+	}
 	if (r->status == 0)
 		log_info("%llx http aborted peer=%s bytes=%zu ms=%.1f "
 		    "reason=%d", (unsigned long long)r->id, r->peer,
@@ -232,7 +306,18 @@ http_notify_conn(void *cls, struct MHD_Connection *conn, void **sctx,
 		ci = MHD_get_connection_info(conn,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		hc->fd = ci != NULL ? ci->connect_fd : -1;
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci != NULL && ci->client_addr != NULL) {
+			addr_key(ci->client_addr, hc->key);
+			hc->proxy = fr->conf->plain &&
+			    conf_is_trusted_proxy(fr->conf, ci->client_addr);
+		}
+		hc->t0_ms = mono_ms();
 		atomic_init(&hc->mark, mono_s());
+		atomic_init(&hc->phase, HC_HEADERS);
+		atomic_init(&hc->hdr_since, mono_s());
+		atomic_init(&hc->idle_bytes, 0);
 		pthread_mutex_lock(&co->conn_mtx);
 		hc->next = co->conns;
 		if (co->conns != NULL)
@@ -254,29 +339,145 @@ http_notify_conn(void *cls, struct MHD_Connection *conn, void **sctx,
 	if (hc->next != NULL)
 		hc->next->prev = hc->prev;
 	co->nconns--;
+	if (hc->evicted)
+		co->nevicted--;
 	pthread_mutex_unlock(&co->conn_mtx);
 	free(hc);
 	*sctx = NULL;
 }
 
 unsigned
-http_reap(struct collector *co, unsigned limit)
+http_reap(struct collector *co, unsigned limit, unsigned header_limit)
 {
 	struct http_conn	*hc;
 	long long		 now = mono_s();
 	unsigned		 n = 0;
+	int			 ph, idle = HC_IDLE, slow;
 
 	pthread_mutex_lock(&co->conn_mtx);
 	for (hc = co->conns; hc != NULL; hc = hc->next) {
-		if (hc->fd == -1 || now - atomic_load(&hc->mark) <= limit)
+		if (hc->fd == -1 || hc->evicted)
+			continue;
+		ph = atomic_load(&hc->phase);
+		/* a kept connection whose next request has begun to arrive */
+		if (ph == HC_IDLE && tcp_bytes_in(hc->fd) >
+		    atomic_load(&hc->idle_bytes)) {
+			atomic_store(&hc->hdr_since, now);
+			if (atomic_compare_exchange_strong(&hc->phase, &idle,
+			    HC_HEADERS))
+				ph = HC_HEADERS;
+			idle = HC_IDLE;
+		}
+		slow = ph == HC_HEADERS &&
+		    now - atomic_load(&hc->hdr_since) > header_limit;
+		if (!slow && now - atomic_load(&hc->mark) <= limit)
 			continue;
 		/* the descriptor is open: CLOSED unlinks under conn_mtx */
 		shutdown(hc->fd, SHUT_RDWR);
+		metrics_conn(slow ? MC_HEADER_TIMEOUT : MC_REQUEST_TIMEOUT);
 		atomic_store(&hc->mark, now);	/* once per period */
+		atomic_store(&hc->hdr_since, now);
 		n++;
 	}
 	pthread_mutex_unlock(&co->conn_mtx);
 	return n;
+}
+
+enum MHD_Result
+http_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
+{
+	struct http_front	*fr = cls;
+	struct collector	*co = fr->co;
+	const struct httpd_conf	*cf = fr->conf;
+	struct http_conn	*hc, *victim;
+	unsigned char		 key[ADDR_KEY_BYTES];
+	unsigned		 same = 0, live;
+	int			 proxy;
+
+	(void)salen;
+	addr_key(sa, key);
+	proxy = cf->plain && conf_is_trusted_proxy(cf, sa);
+	pthread_mutex_lock(&co->conn_mtx);
+	live = co->nconns - co->nevicted;
+	for (hc = co->conns; hc != NULL; hc = hc->next)
+		if (!hc->evicted && memcmp(hc->key, key, sizeof(key)) == 0)
+			same++;
+	if (cf->conn_per_ip > 0 && !proxy) {
+		if (same >= cf->conn_per_ip) {
+			pthread_mutex_unlock(&co->conn_mtx);
+			metrics_conn(MC_PER_IP);
+			return MHD_NO;
+		}
+	}
+	if (live >= cf->conn_max) {
+		if ((victim = evict_pick(co, mono_ms(), same)) == NULL) {
+			pthread_mutex_unlock(&co->conn_mtx);
+			metrics_conn(MC_FULL);
+			return MHD_NO;
+		}
+		/* its thread sees the end and closes: CLOSED unlinks it */
+		shutdown(victim->fd, SHUT_RDWR);
+		victim->evicted = 1;
+		co->nevicted++;
+		metrics_conn(MC_EVICTED);
+	}
+	pthread_mutex_unlock(&co->conn_mtx);
+	return MHD_YES;
+}
+
+/*
+ * The connection to cut for a newcomer whose address holds mine already:
+ * of those older than LIM_HTTP_EVICT_GRACE_MS and from an address that
+ * holds at least mine + 2 (so that the cut never makes that address
+ * poorer than the newcomer's, and a flood does not churn through its
+ * own connections), the one that has received the fewest bytes (TLS
+ * included) per second of its life; the older on a tie.  NULL when there
+ * is none.  Called with conn_mtx held.
+ */
+static struct http_conn *
+evict_pick(struct collector *co, long long now_ms, unsigned mine)
+{
+	struct http_conn	*hc, *best = NULL, **v;
+	double			 rate, best_rate = 0;
+	long long		 age;
+	size_t			 n = 0, i, j;
+
+	if ((v = calloc(co->nconns + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (hc = co->conns; hc != NULL && n < co->nconns; hc = hc->next)
+		if (!hc->evicted)
+			v[n++] = hc;
+	qsort(v, n, sizeof(*v), key_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && key_cmp(&v[i], &v[j]) == 0; j++)
+			;
+		if (j - i < (size_t)mine + 2)
+			continue;		/* not richer than the newcomer */
+		for (; i < j; i++) {
+			hc = v[i];
+			if (hc->fd == -1 || (age = now_ms - hc->t0_ms) <
+			    LIM_HTTP_EVICT_GRACE_MS)
+				continue;
+			rate = (double)tcp_bytes_in(hc->fd) * 1000.0 /
+			    (double)age;
+			if (best == NULL || rate < best_rate ||
+			    (rate == best_rate && hc->t0_ms < best->t0_ms)) {
+				best = hc;
+				best_rate = rate;
+			}
+		}
+	}
+	free(v);
+	return best;
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	const struct http_conn	*x = *(const struct http_conn *const *)a;
+	const struct http_conn	*y = *(const struct http_conn *const *)b;
+
+	return memcmp(x->key, y->key, ADDR_KEY_BYTES);
 }
 
 unsigned
@@ -297,13 +498,24 @@ first_call(struct http_front *fr, struct MHD_Connection *conn,
 	const struct httpd_conf	*cf = fr->conf;
 	const char		*cl;
 	char			 why[128];
+	struct http_conn	*hc;
 	unsigned long long	 declared;
 	char			*end, m[16], u[64];
+	int			 health;
 
 	snprintf(r->what, sizeof(r->what), "%s %s",
 	    log_escape(m, sizeof(m), method, strlen(method)),
 	    log_escape(u, sizeof(u), url, strlen(url)));
-	if (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0) {
+	if ((hc = conn_of(conn)) != NULL)	/* the headers are in */
+		atomic_store(&hc->phase, HC_REQUEST);
+	health = strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0;
+	if (fr->admin && !health) {
+		r->kind = RK_ANSWERED;
+		return answer(r, conn, MHD_HTTP_NOT_FOUND, "no such path; this "
+		    "listener serves /healthz and /metrics", NULL, 0);
+	}
+	/* with --admin-listen, the public listener does not have them */
+	if (health && (fr->admin || cf->admin_listen == NULL)) {
 		r->kind = RK_ANSWERED;
 		r->allow = "GET, HEAD";
 		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
@@ -337,9 +549,136 @@ first_call(struct http_front *fr, struct MHD_Connection *conn,
 			return answer(r, conn, MHD_HTTP_CONTENT_TOO_LARGE, why,
 			    NULL, 0);
 		}
+		/* the whole declared body is reserved now, and no more */
+		r->body.max = (size_t)declared;
+		r->declared = 1;
+		/*
+		 * Over the budget: decided now, answered once the body has
+		 * been read and dropped (no memory): an answer sent while the
+		 * sender still sends is often lost to the TCP reset of the
+		 * close.
+		 */
+		if (body_take(r, (size_t)declared) == -1)
+			refuse_body(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "busy: too many report bodies in transit; retry "
+			    "later");
 	}
 	r->kind = RK_REPORT;
 	return MHD_YES;
+}
+
+/*
+ * Reserve room in --body-budget for n more body bytes of r, as the
+ * buffer will grow for them (bbuf doubles from BBUF_FIRST_BYTES up to its
+ * max; r->reserved follows the same steps).  0, or -1 (counted) when the
+ * budget cannot take it.
+ */
+static int
+body_take(struct http_req *r, size_t n)
+{
+	struct collector	*co = r->fr->co;
+	size_t			 need = r->body.len + n, want, more, held;
+
+	if (need <= r->reserved)
+		return 0;
+	if (r->declared)
+		want = r->body.max;		/* exactly what was declared */
+	else {
+		want = r->reserved != 0 ? r->reserved : BODY_FIRST_BYTES;
+		while (want < need)
+			want = want > r->body.max / 2 ? r->body.max : want * 2;
+		if (want > r->body.max)
+			want = r->body.max;
+	}
+	more = want - r->reserved;
+	held = atomic_load(&co->body_held);
+	do {
+		if (held + more > r->fr->conf->body_budget) {
+			metrics_conn(MC_BODY_BUDGET);
+			return -1;
+		}
+	} while (!atomic_compare_exchange_weak(&co->body_held, &held,
+	    held + more));
+	r->reserved = want;
+	metrics_body_held(held + more);
+	return 0;
+}
+
+/* What the parse of r's body may grow to: the bound ingest enforces. */
+static size_t
+parse_weight(const struct http_req *r)
+{
+	const struct http_front	*fr = r->fr;
+	size_t			 len = r->body.len, w;
+
+	if (len >= 2 && r->body.data[0] == 0x1f && r->body.data[1] == 0x8b) {
+		w = len > SIZE_MAX / fr->lim.ratio_max ? SIZE_MAX :
+		    len * fr->lim.ratio_max;
+		if (w < fr->lim.ratio_floor)
+			w = fr->lim.ratio_floor;
+	} else
+		w = len;
+	if (w > fr->lim.json_max)
+		w = fr->lim.json_max;
+	if (w > fr->conf->parse_budget)
+		w = fr->conf->parse_budget;
+	return w;
+}
+
+/* Wait (LIM_HTTP_PARSE_WAIT_SEC at most) for w bytes of --parse-budget. */
+static int
+parse_enter(struct http_front *fr, size_t w)
+{
+	struct collector	*co = fr->co;
+	struct timespec		 until;
+	int			 rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += LIM_HTTP_PARSE_WAIT_SEC;
+	pthread_mutex_lock(&co->parse_mtx);
+	while (co->parse_held + w > fr->conf->parse_budget && rc == 0)
+		if (pthread_cond_timedwait(&co->parse_cv, &co->parse_mtx,
+		    &until) == ETIMEDOUT)
+			rc = -1;
+	if (co->parse_held + w <= fr->conf->parse_budget) {
+		co->parse_held += w;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&co->parse_mtx);
+	return rc;
+}
+
+static void
+parse_leave(struct http_front *fr, size_t w)
+{
+	struct collector	*co = fr->co;
+
+	pthread_mutex_lock(&co->parse_mtx);
+	co->parse_held -= w;
+	pthread_cond_broadcast(&co->parse_cv);
+	pthread_mutex_unlock(&co->parse_mtx);
+}
+
+/*
+ * A verdict while the body is still arriving (over a limit): the buffer
+ * and its reservation go now; the rest of the body is read and dropped
+ * (MHD 0.9.75 takes no answer before the body has ended), bounded by
+ * --request-timeout; then the answer, with Connection: close.
+ */
+static void
+refuse_body(struct http_req *r, unsigned status, const char *why)
+{
+	struct collector	*co = r->fr->co;
+
+	r->verdict = status;
+	r->why = why;
+	r->close = 1;
+	bbuf_reset(&r->body);
+	if (r->reserved > 0) {
+		metrics_body_held(atomic_fetch_sub(&co->body_held,
+		    r->reserved) - r->reserved);
+		r->reserved = 0;
+	}
 }
 
 static enum MHD_Result
@@ -485,7 +824,7 @@ answer(struct http_req *r, struct MHD_Connection *conn, unsigned status,
 		snprintf(ra, sizeof(ra), "%d", LIM_HTTP_RETRY_AFTER_SEC);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
 	}
-	if (atomic_load(&r->fr->draining))
+	if (atomic_load(&r->fr->draining) || r->close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
 		    "close");
 	ret = MHD_queue_response(conn, status, resp);
@@ -630,4 +969,69 @@ mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (long long)now.tv_sec;
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/*
+ * The address a connection counts against: an IPv4 address (also when
+ * mapped into IPv6), or the first LIM_HTTP_IPV6_PREFIX_BITS of an IPv6
+ * one, behind a family byte; key is ADDR_KEY_BYTES long.
+ */
+static void
+addr_key(const struct sockaddr *sa, unsigned char *key)
+{
+	const struct sockaddr_in	*s4;
+	const struct sockaddr_in6	*s6;
+
+	memset(key, 0, ADDR_KEY_BYTES);
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET) {
+		s4 = (const struct sockaddr_in *)(const void *)sa;
+		key[0] = 4;
+		memcpy(key + 1, &s4->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		s6 = (const struct sockaddr_in6 *)(const void *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			key[0] = 4;
+			memcpy(key + 1, s6->sin6_addr.s6_addr + 12, 4);
+		} else {
+			key[0] = 6;
+			memcpy(key + 1, s6->sin6_addr.s6_addr,
+			    LIM_HTTP_IPV6_PREFIX_BITS / 8);
+		}
+	}
+}
+
+/* Bytes the kernel has received on a TCP socket (TLS included); 0 unknown. */
+static unsigned long long
+tcp_bytes_in(int fd)
+{
+	struct tcp_info	ti;
+	socklen_t	len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (fd == -1 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+		return 0;
+	if (len < offsetof(struct tcp_info, tcpi_bytes_received) +
+	    sizeof(ti.tcpi_bytes_received))
+		return 0;
+	return (unsigned long long)ti.tcpi_bytes_received;
+}
+
+static struct http_conn *
+conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo	*ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
 }

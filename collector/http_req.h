@@ -14,6 +14,8 @@
 #ifndef TLSRPT_HTTP_REQ_H
 #define TLSRPT_HTTP_REQ_H
 
+#include <sys/socket.h>
+
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -39,7 +41,14 @@ struct collector {
 	atomic_int		 spool_failing;	/* last spool_put failed */
 	pthread_mutex_t		 conn_mtx;	/* guards the list below */
 	struct http_conn	*conns;
-	unsigned		 nconns;
+	unsigned		 nconns;	/* in the list */
+	unsigned		 nevicted;	/* of them, cut, not closed */
+	/* request bodies held (reserved), all generations: --body-budget */
+	atomic_size_t		 body_held;
+	/* report text being parsed, reckoned by bound: --parse-budget */
+	pthread_mutex_t		 parse_mtx;
+	pthread_cond_t		 parse_cv;
+	size_t			 parse_held;
 };
 
 struct http_front {
@@ -49,6 +58,7 @@ struct http_front {
 	struct submit_ctx	 sub;		/* the verdict's context */
 	atomic_int		 inflight;	/* requests begun, not done */
 	atomic_int		 draining;	/* answer with Connection: close */
+	int			 admin;		/* the --admin-listen daemon */
 };
 
 /*
@@ -76,11 +86,26 @@ void		 http_notify_conn(void *cls, struct MHD_Connection *,
 		    void **socket_context, enum MHD_ConnectionNotificationCode);
 
 /*
- * Cut off (shutdown(2)) every connection whose current request or TLS
- * handshake has taken more than limit seconds; returns how many.  Called
- * from the main loop once a second.  Thread-safe.
+ * MHD accept policy (cls is the struct http_front).  An address (IPv4
+ * /32, IPv6 /64: LIM_HTTP_IPV6_PREFIX_BITS) with --max-connections-per-ip
+ * connections already is refused.  When all --max-connections slots are
+ * taken, the connection that has received least per second of its life
+ * (older than LIM_HTTP_EVICT_GRACE_MS), from an address holding at least
+ * two more than the newcomer's, is cut to make room; with none to cut,
+ * the new one is refused.
  */
-unsigned	 http_reap(struct collector *, unsigned limit);
+enum MHD_Result	 http_accept(void *cls, const struct sockaddr *,
+		    socklen_t);
+
+/*
+ * Cut off (shutdown(2)) every connection whose current request has taken
+ * more than limit seconds, or whose TLS handshake and request headers
+ * (of its first request, or of a next one once its bytes arrive) more
+ * than header_limit seconds; returns how many.  Called from the main
+ * loop once a second.  Thread-safe.
+ */
+unsigned	 http_reap(struct collector *, unsigned limit,
+		    unsigned header_limit);
 
 unsigned	 http_connections(struct collector *);
 

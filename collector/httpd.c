@@ -16,8 +16,16 @@
  *   SIGTERM	stop accepting, finish the requests in flight (bounded by
  *   SIGINT	--request-timeout), stop the worker, exit 0.
  *   tick	cut off connections whose request takes longer than
- *		--request-timeout; retire drained generations; log what the
- *		worker last complained about.
+ *		--request-timeout, or whose TLS handshake and headers take
+ *		longer than --header-timeout; retire drained generations;
+ *		log what the worker last complained about.
+ *
+ * Connection slots are counted here, not by MHD: http_accept() refuses
+ * an address (IPv4 /32, IPv6 /64) over --max-connections-per-ip and,
+ * with every --max-connections slot taken, cuts the slowest sender to
+ * admit the new one (MHD's own limit is LIM_HTTP_CONN_HEADROOM higher,
+ * for the cut ones still closing).  --admin-listen runs one more plain
+ * HTTP daemon per generation for /healthz and /metrics.
  */
 
 #include <sys/socket.h>
@@ -63,18 +71,23 @@ struct listener {
 struct gen {
 	struct httpd_conf	*conf;		/* owned */
 	struct http_front	 fr;
+	struct http_front	 fra;		/* of the admin daemon */
 	struct MHD_Daemon	*d[CONF_LIST_MAX];
 	int			 fd[CONF_LIST_MAX];	/* dup of lis[i] */
 	size_t			 nd;
+	struct MHD_Daemon	*ad;		/* --admin-listen, or NULL */
+	int			 afd;		/* dup of admin.fd */
 	time_t			 drain_since;	/* 0: current */
 	struct gen		*next;		/* draining list */
 };
 
 static struct listener	 lis[CONF_LIST_MAX];
 static size_t		 nlis;
+static struct listener	 admin = { NULL, -1 };
 static struct collector	 co;
 
 static struct gen	*gen_start(struct httpd_conf *);
+static int		 admin_start(struct gen *);
 static void		 gen_quiesce(struct gen *);
 static void		 gen_stop(struct gen *);
 static int		 gen_idle(struct gen *);
@@ -142,6 +155,13 @@ main(int argc, char *argv[])
 			fatal("strdup");
 		nlis++;
 	}
+	if (conf->admin_listen != NULL) {
+		if ((admin.fd = listen_on(conf->admin_listen, err,
+		    sizeof(err))) == -1)
+			fatalx("%s", err);
+		if ((admin.name = strdup(conf->admin_listen)) == NULL)
+			fatal("strdup");
+	}
 	daemon_drop_privileges(conf->user);
 
 	if ((sp = spool_open(conf->spool, err, sizeof(err))) == NULL)
@@ -170,7 +190,8 @@ main(int argc, char *argv[])
 				cur = g;
 			}
 		}
-		http_reap(&co, cur->conf->request_timeout);
+		http_reap(&co, cur->conf->request_timeout,
+		    cur->conf->header_timeout);
 		daemon_worker_log(w, &werr_at);
 		for (gp = &draining; (g = *gp) != NULL; ) {
 			if (gen_idle(g) || mono_now() - g->drain_since >
@@ -192,7 +213,8 @@ main(int argc, char *argv[])
 			idle = idle && gen_idle(g);
 		if (idle || mono_now() > stop_at)
 			break;
-		http_reap(&co, cur->conf->request_timeout);
+		http_reap(&co, cur->conf->request_timeout,
+		    cur->conf->header_timeout);
 		usleep(50 * 1000);
 	}
 	while ((g = draining) != NULL) {
@@ -204,6 +226,9 @@ main(int argc, char *argv[])
 		close(lis[i].fd);
 		free(lis[i].name);
 	}
+	if (admin.fd != -1)
+		close(admin.fd);
+	free(admin.name);
 	worker_stop(w);
 	collector_fini(&co);
 	spool_close(sp);
@@ -229,7 +254,10 @@ gen_start(struct httpd_conf *conf)
 		return NULL;
 	}
 	g->conf = conf;
+	g->afd = -1;
 	http_front_init(&g->fr, &co, conf);
+	http_front_init(&g->fra, &co, conf);
+	g->fra.admin = 1;
 	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (!conf->plain)
@@ -254,10 +282,9 @@ gen_start(struct httpd_conf *conf)
 		/* the logger first, or MHD logs the rest its own way */
 		OPT(MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL);
 		OPT(MHD_OPTION_LISTEN_SOCKET, g->fd[i], NULL);
-		OPT(MHD_OPTION_CONNECTION_LIMIT, conf->conn_max, NULL);
-		if (conf->conn_per_ip > 0)
-			OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-			    conf->conn_per_ip, NULL);
+		/* http_accept() keeps the slots; this bounds the threads */
+		OPT(MHD_OPTION_CONNECTION_LIMIT, conf->conn_max +
+		    LIM_HTTP_CONN_HEADROOM, NULL);
 		OPT(MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout, NULL);
 		OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, conf->conn_mem, NULL);
 		OPT(MHD_OPTION_THREAD_STACK_SIZE, LIM_HTTP_THREAD_STACK_BYTES,
@@ -272,8 +299,8 @@ gen_start(struct httpd_conf *conf)
 		}
 		OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-		g->d[i] = MHD_start_daemon(flags, 0, NULL, NULL, &http_access,
-		    &g->fr, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+		g->d[i] = MHD_start_daemon(flags, 0, &http_accept, &g->fr,
+		    &http_access, &g->fr, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 		if (g->d[i] == NULL) {	/* MHD closed g->fd[i] */
 			log_warnx("cannot start the HTTP daemon on %s",
 			    lis[i].name);
@@ -281,7 +308,12 @@ gen_start(struct httpd_conf *conf)
 		}
 		g->nd++;
 	}
-	if (g->nd != nlis) {
+	if (g->nd != nlis || admin_start(g) == -1) {
+		if (g->ad != NULL) {
+			MHD_quiesce_daemon(g->ad);
+			MHD_stop_daemon(g->ad);
+			close(g->afd);
+		}
 		for (i = 0; i < g->nd; i++) {
 			MHD_quiesce_daemon(g->d[i]);
 			MHD_stop_daemon(g->d[i]);
@@ -294,7 +326,45 @@ gen_start(struct httpd_conf *conf)
 	for (i = 0; i < nlis; i++)
 		log_info("listening on %s (%s)", lis[i].name,
 		    conf->plain ? "plain HTTP" : "TLS");
+	if (g->ad != NULL)
+		log_info("listening on %s (plain HTTP: /healthz, /metrics)",
+		    admin.name);
 	return g;
+}
+
+/*
+ * The --admin-listen daemon of g, when the socket is there: plain HTTP,
+ * a few connections, the same handler with a front that answers
+ * /healthz and /metrics only.  0, or -1 when it did not start.
+ */
+static int
+admin_start(struct gen *g)
+{
+	const struct httpd_conf	*conf = g->conf;
+
+	if (admin.fd == -1)
+		return 0;
+	if ((g->afd = dup(admin.fd)) == -1) {
+		log_warn("dup");
+		return -1;
+	}
+	g->ad = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD |
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, &http_access, &g->fra,
+	    MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, g->afd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)LIM_HTTP_ADMIN_CONN_MAX,
+	    MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, conf->conn_mem,
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)LIM_HTTP_THREAD_STACK_BYTES,
+	    MHD_OPTION_NOTIFY_COMPLETED, &http_completed, &g->fra,
+	    MHD_OPTION_END);
+	if (g->ad == NULL) {		/* MHD closed g->afd */
+		g->afd = -1;
+		log_warnx("cannot start the admin daemon on %s", admin.name);
+		return -1;
+	}
+	return 0;
 }
 
 /* Stop accepting; the listening sockets stay open for the next. */
@@ -306,15 +376,19 @@ gen_quiesce(struct gen *g)
 	if (g->drain_since != 0)
 		return;
 	atomic_store(&g->fr.draining, 1);
+	atomic_store(&g->fra.draining, 1);
 	for (i = 0; i < g->nd; i++)
 		(void)MHD_quiesce_daemon(g->d[i]);
+	if (g->ad != NULL)
+		(void)MHD_quiesce_daemon(g->ad);
 	g->drain_since = mono_now();
 }
 
 static int
 gen_idle(struct gen *g)
 {
-	return atomic_load(&g->fr.inflight) == 0;
+	return atomic_load(&g->fr.inflight) == 0 &&
+	    atomic_load(&g->fra.inflight) == 0;
 }
 
 /* Close what is left (idle keep-alive connections) and free. */
@@ -327,6 +401,10 @@ gen_stop(struct gen *g)
 	for (i = 0; i < g->nd; i++) {
 		MHD_stop_daemon(g->d[i]);
 		close(g->fd[i]);
+	}
+	if (g->ad != NULL) {
+		MHD_stop_daemon(g->ad);
+		close(g->afd);
 	}
 	conf_free(g->conf);
 	free(g);
@@ -363,8 +441,19 @@ reload(struct gen *cur, int argc, char *const argv[])
 	same = nc->listen.n == oc->listen.n;
 	for (i = 0; same && i < nc->listen.n; i++)
 		same = strcmp(nc->listen.v[i], oc->listen.v[i]) == 0;
-	if (!same)
+	if (!same || (nc->admin_listen == NULL) != (oc->admin_listen ==
+	    NULL) || (nc->admin_listen != NULL &&
+	    strcmp(nc->admin_listen, oc->admin_listen) != 0))
 		log_warnx("reload: listen addresses change on restart only");
+	/* the admin daemon runs on the socket bound at start, or not */
+	free(nc->admin_listen);
+	nc->admin_listen = NULL;
+	if (oc->admin_listen != NULL &&
+	    (nc->admin_listen = strdup(oc->admin_listen)) == NULL) {
+		log_warnx("reload: out of memory");
+		conf_free(nc);
+		return NULL;
+	}
 	if (strcmp(nc->spool, oc->spool) != 0 ||
 	    (nc->db == NULL) != (oc->db == NULL) ||
 	    (nc->db != NULL && strcmp(nc->db, oc->db) != 0))

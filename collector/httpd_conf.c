@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +24,16 @@
 #include "tlsrpt_limits.h"
 
 #define CONF_PEM_MAX_BYTES	(1024 * 1024)
+/*
+ * TLS 1.3 as SECURE256:+SECURE128 has it (AES-GCM, ChaCha20-Poly1305,
+ * AES-128-CCM); TLS 1.2 with ECDHE and AEAD ciphers only: no CBC, no
+ * SHA-1 MAC, no DHE, no static RSA key exchange.
+ */
 #define CONF_DEFAULT_PRIO \
 	"SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
-	"-RSA:%SERVER_PRECEDENCE"
+	"-RSA:-DHE-RSA:-DHE-DSS:-CIPHER-ALL:+AES-256-GCM:" \
+	"+CHACHA20-POLY1305:+AES-128-GCM:+AES-256-CCM:+AES-128-CCM:" \
+	"-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
 
 #define OFF(m)	offsetof(struct httpd_conf, m)
 
@@ -38,7 +46,8 @@ static const struct conf_opt opts[] = {
 	    "PEM certificate chain" },
 	{ "tls-key", CONF_STR, OFF(tls_key), "FILE", "PEM private key" },
 	{ "tls-priorities", CONF_STR, OFF(tls_priorities), "STRING",
-	    "GnuTLS priority string (TLS 1.2 and 1.3 only by default)" },
+	    "GnuTLS priority string (TLS 1.3, and TLS 1.2 with ECDHE and "
+	    "AEAD suites only, by default)" },
 	{ "plain", CONF_FLAG, OFF(plain), NULL,
 	    "plain HTTP behind a reverse proxy" },
 	{ "trusted-proxy", CONF_LIST, OFF(trusted_proxy), "ADDR",
@@ -65,6 +74,18 @@ static const struct conf_opt opts[] = {
 	    "close a connection idle that long (30)" },
 	{ "request-timeout", CONF_UINT, OFF(request_timeout), "SEC",
 	    "close a connection whose request takes longer (120)" },
+	{ "body-budget", CONF_SIZE, OFF(body_budget), "BYTES",
+	    "request bodies held at once, all connections (8 x body-max); "
+	    "503 over it" },
+	{ "parse-budget", CONF_SIZE, OFF(parse_budget), "BYTES",
+	    "report text being parsed at once, reckoned from each body's "
+	    "bound (1 x json-max)" },
+	{ "header-timeout", CONF_UINT, OFF(header_timeout), "SEC",
+	    "close a connection whose TLS handshake and request headers "
+	    "take longer (10)" },
+	{ "admin-listen", CONF_STR, OFF(admin_listen), "[ADDR:]PORT",
+	    "serve /healthz and /metrics there only, plain HTTP (address "
+	    "127.0.0.1 unless given)" },
 	{ "rejects-keep", CONF_UINT, OFF(rejects_keep), "N",
 	    "files kept in SPOOL/bad, the oldest dropped (1000; 0: refused "
 	    "bodies are not kept)" },
@@ -78,6 +99,7 @@ static const struct conf_opt opts[] = {
 };
 
 static int	 conf_finish(struct httpd_conf *, char *, size_t);
+static int	 admin_addr(struct httpd_conf *, char *, size_t);
 static char	*read_file(const char *, size_t, char *, size_t);
 
 void
@@ -106,6 +128,7 @@ conf_load(int argc, char *const argv[], char *err, size_t errsz)
 	c->timeout = LIM_HTTP_IDLE_TIMEOUT_SEC;
 	c->request_timeout = LIM_HTTP_REQUEST_TIMEOUT_SEC;
 	c->rejects_keep = LIM_HTTP_REJECTS_KEEP_FILES;
+	c->header_timeout = LIM_HTTP_HEADER_TIMEOUT_SEC;
 
 	/* --help and --version: no checks, main() prints and exits */
 	if (conf_parse(opts, CONF_NOPTS(opts), c, argc, argv,
@@ -266,10 +289,67 @@ conf_finish(struct httpd_conf *c, char *err, size_t errsz)
 		snprintf(err, errsz, "--max-connections must be at least 1");
 		return -1;
 	}
+	if (c->header_timeout == 0) {
+		snprintf(err, errsz, "--header-timeout must be at least 1 "
+		    "second");
+		return -1;
+	}
+	/* the budgets default to a multiple of the limit they hold */
+	if (c->body_budget == 0)
+		c->body_budget = c->body_max > SIZE_MAX /
+		    LIM_HTTP_BODY_BUDGET_BODIES ? SIZE_MAX :
+		    c->body_max * LIM_HTTP_BODY_BUDGET_BODIES;
+	if (c->body_budget < c->body_max) {
+		snprintf(err, errsz, "--body-budget %zu: less than --body-max "
+		    "%zu", c->body_budget, c->body_max);
+		return -1;
+	}
+	if (c->parse_budget == 0)
+		c->parse_budget = c->json_max > SIZE_MAX /
+		    LIM_HTTP_PARSE_BUDGET_INPUTS ? SIZE_MAX :
+		    c->json_max * LIM_HTTP_PARSE_BUDGET_INPUTS;
+	if (c->admin_listen != NULL && admin_addr(c, err, errsz) == -1)
+		return -1;
 	return 0;
  nomem:
 	snprintf(err, errsz, "out of memory");
 	return -1;
+}
+
+/*
+ * --admin-listen PORT means 127.0.0.1:PORT; ADDR:PORT and [V6]:PORT as
+ * --listen.  It must not be one of the --listen addresses.
+ */
+static int
+admin_addr(struct httpd_conf *c, char *err, size_t errsz)
+{
+	char	host[256], port[16], *full;
+	size_t	i, n;
+
+	if (strspn(c->admin_listen, "0123456789") ==
+	    strlen(c->admin_listen)) {
+		n = strlen(c->admin_listen) + sizeof("127.0.0.1:");
+		if ((full = malloc(n)) == NULL) {
+			snprintf(err, errsz, "out of memory");
+			return -1;
+		}
+		snprintf(full, n, "127.0.0.1:%s", c->admin_listen);
+		free(c->admin_listen);
+		c->admin_listen = full;
+	}
+	if (conf_split_hostport(c->admin_listen, host, sizeof(host), port,
+	    sizeof(port)) == -1) {
+		snprintf(err, errsz, "--admin-listen %s: not PORT, ADDR:PORT "
+		    "or [V6]:PORT", c->admin_listen);
+		return -1;
+	}
+	for (i = 0; i < c->listen.n; i++)
+		if (strcmp(c->listen.v[i], c->admin_listen) == 0) {
+			snprintf(err, errsz, "--admin-listen %s: also a "
+			    "--listen address", c->admin_listen);
+			return -1;
+		}
+	return 0;
 }
 
 static char *

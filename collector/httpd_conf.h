@@ -51,6 +51,10 @@ struct httpd_conf {
 	unsigned		 timeout;	/* idle, seconds */
 	unsigned		 request_timeout;
 	unsigned		 rejects_keep;
+	size_t			 body_budget;	/* bodies held, all requests */
+	size_t			 parse_budget;	/* report text in parses */
+	unsigned		 header_timeout; /* handshake + headers, s */
+	char			*admin_listen;	/* ADDR:PORT, or NULL */
 	char			*user;
 	int			 syslog;
 	int			 verbose;

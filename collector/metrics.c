@@ -26,6 +26,11 @@ static const char *const reject_names[MR_NREJECT] = {
 	"domain",
 };
 
+static const char *const conn_names[MC_NCONN] = {
+	"refused-per-address", "refused-full", "evicted", "header-timeout",
+	"request-timeout", "body-budget", "parse-wait",
+};
+
 /* request duration histogram buckets, seconds */
 static const double	buckets[] = {
 	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5
@@ -38,6 +43,8 @@ static atomic_uint_fast64_t	spool_failed;
 static atomic_uint_fast64_t	http_dups;
 static atomic_uint_fast64_t	dur_bucket[NBUCKETS + 1];	/* + Inf */
 static atomic_uint_fast64_t	dur_sum_us;
+static atomic_uint_fast64_t	conn_events[MC_NCONN];
+static atomic_size_t		body_held;
 
 struct out {
 	char	*buf;
@@ -81,6 +88,20 @@ void
 metrics_http_duplicate(void)
 {
 	atomic_fetch_add_explicit(&http_dups, 1, memory_order_relaxed);
+}
+
+void
+metrics_conn(enum metrics_conn e)
+{
+	if (e < MC_NCONN)
+		atomic_fetch_add_explicit(&conn_events[e], 1,
+		    memory_order_relaxed);
+}
+
+void
+metrics_body_held(size_t n)
+{
+	atomic_store_explicit(&body_held, n, memory_order_relaxed);
 }
 
 size_t
@@ -187,6 +208,17 @@ metrics_render(char *buf, size_t bufsz, const struct metrics_snapshot *s)
 	put(&o, "# HELP tlsrpt_http_connections Open connections.\n"
 	    "# TYPE tlsrpt_http_connections gauge\n"
 	    "tlsrpt_http_connections %u\n", s->connections);
+	put(&o, "# HELP tlsrpt_http_connection_events_total Connections "
+	    "refused or cut, 503s for lack of room, by event.\n"
+	    "# TYPE tlsrpt_http_connection_events_total counter\n");
+	for (i = 0; i < MC_NCONN; i++)
+		put(&o, "tlsrpt_http_connection_events_total{event=\"%s\"} "
+		    "%llu\n", conn_names[i], (unsigned long long)atomic_load(
+		    &conn_events[i]));
+	put(&o, "# HELP tlsrpt_http_body_bytes_held Request bodies held "
+	    "now (reserved in --body-budget).\n"
+	    "# TYPE tlsrpt_http_body_bytes_held gauge\n"
+	    "tlsrpt_http_body_bytes_held %zu\n", atomic_load(&body_held));
 
 	if (ws == NULL)
 		goto out;

@@ -34,6 +34,22 @@ void	metrics_reject(enum metrics_reject);
 void	metrics_spool_failed(void);
 void	metrics_http_duplicate(void);
 
+/* Connection-level events of the HTTP front-end (counted). */
+enum metrics_conn {
+	MC_PER_IP = 0,		/* refused: the address has its share */
+	MC_FULL,		/* refused: every slot taken, none to cut */
+	MC_EVICTED,		/* cut to admit a new connection */
+	MC_HEADER_TIMEOUT,	/* cut: handshake + headers too slow */
+	MC_REQUEST_TIMEOUT,	/* cut: the request took too long */
+	MC_BODY_BUDGET,		/* 503: --body-budget full */
+	MC_PARSE_WAIT,		/* 503: no room in --parse-budget in time */
+	MC_NCONN
+};
+
+void	metrics_conn(enum metrics_conn);
+/* The request bodies held now (reserved in --body-budget), bytes. */
+void	metrics_body_held(size_t);
+
 /* What /metrics and /healthz show besides the counters. */
 struct metrics_snapshot {
 	const struct worker_stats	*ws;	/* NULL: no worker */

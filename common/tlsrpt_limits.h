@@ -50,4 +50,14 @@
 #define LIM_SPOOL_BAD_BYTES		(256ULL * 1024 * 1024) /* bytes in bad/ */
 #define LIM_MILTER_INFLIGHT_MAX		16	/* --max-inflight: messages */
 
+/* tlsrpt-httpd at the connection level (issue 8 items 2, 7, 8) */
+#define LIM_HTTP_BODY_BUDGET_BODIES	8	/* --body-budget: 8 x --body-max */
+#define LIM_HTTP_PARSE_BUDGET_INPUTS	1	/* --parse-budget: 1 x --json-max */
+#define LIM_HTTP_PARSE_WAIT_SEC		10	/* wait for parse room, then 503 */
+#define LIM_HTTP_HEADER_TIMEOUT_SEC	10	/* --header-timeout: handshake + headers */
+#define LIM_HTTP_EVICT_GRACE_MS		1000	/* a connection this young is not evicted */
+#define LIM_HTTP_CONN_HEADROOM		64	/* MHD slots over --max-connections (evictions closing) */
+#define LIM_HTTP_ADMIN_CONN_MAX		16	/* connections at once on --admin-listen */
+#define LIM_HTTP_IPV6_PREFIX_BITS	64	/* one "address" for --max-connections-per-ip */
+
 #endif
