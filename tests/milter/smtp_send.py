@@ -8,6 +8,8 @@ Sends each FILE as one message, each in its own SMTP session, to
 time (default 1).  Prints one line per file, in the order given:
 "CODE FILE" where CODE is 250 when the message was accepted, else the
 SMTP reply code that refused it (4xx, 5xx) or 0 for a broken session.
+Each line is printed and flushed as soon as its session and those of
+the files before it are over.
 """
 import smtplib
 import sys
@@ -41,10 +43,12 @@ def main():
     rcpts = args[1].split(',')
     files = args[2:]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        codes = list(ex.map(lambda f: send(port, rcpts, f), files))
-    for code, f in zip(codes, files):
-        print(code, f)
-    sys.stdout.flush()
+        # map() yields in the order given, each code as soon as it and
+        # those before it are known: flushed line by line, so that a
+        # reader sees the sessions complete (the fault tests do).
+        for code, f in zip(ex.map(lambda f: send(port, rcpts, f), files),
+                           files):
+            print(code, f, flush=True)
 
 
 if __name__ == '__main__':
