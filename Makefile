@@ -138,16 +138,15 @@ $(LIBDKIMV): $(call obj,$(DKIMV))
 # collector/: the spool, the ingest worker, the option engine and the
 # daemon helpers, shared by tlsrpt-httpd, tlsrpt-milter and the unit
 # tests.  Link before $(ALIBS), with -pthread.
-COLLECT	= collector/spool.c collector/worker.c collector/conf.c \
-	  collector/daemon.c
-COLLECT	+= collector/submit.c
+COLLECT	= collector/core_spool.c collector/core_worker.c \
+	  collector/core_conf.c collector/core_daemon.c collector/core_submit.c
 LIBCOLLECT = $(B)/libcollect.a
 $(LIBCOLLECT): $(call obj,$(COLLECT))
 	$(AR) rcs $@ $^
 
 # tlsrpt-httpd (collector/): libmicrohttpd with GnuTLS; see README.
-HTTPD	= collector/httpd.c collector/http_req.c collector/httpd_conf.c \
-	  collector/metrics.c
+HTTPD	= collector/http_main.c collector/http_req.c collector/http_conf.c \
+	  collector/http_metrics.c
 MHD_LIBS = $(call lazy,MHD_LIBS,$(PKG_CONFIG) --libs libmicrohttpd gnutls)
 
 all: bin/tlsrpt-httpd
@@ -177,11 +176,11 @@ $(LIBMILT): $(call obj,$(MILTER))
 
 all: bin/tlsrpt-milter
 
-$(B)/bin/tlsrpt-milter: $(call obj,collector/milter.c) $(LIBMILT) \
+$(B)/bin/tlsrpt-milter: $(call obj,collector/milter_main.c) $(LIBMILT) \
     $(LIBCOLLECT) $(LIBDKIMV) $(ALIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ \
-	    $(call obj,collector/milter.c) $(LIBMILT) $(LIBCOLLECT) \
+	    $(call obj,collector/milter_main.c) $(LIBMILT) $(LIBCOLLECT) \
 	    $(LIBDKIMV) $(ALIBS) $(MILTER_LIBS) $(DKIM_LIBS) $(PQ_LIBS) \
 	    $(PC_LIBS)
 

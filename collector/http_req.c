@@ -7,7 +7,7 @@
  * the path and a declared Content-Length over the limit are refused there,
  * before a body byte is read.  The body then goes into a bounded buffer
  * (a chunked upload is counted as it streams).  The last call hands the
- * body to submit_verdict() (collector/submit.c, shared with the milter)
+ * body to submit_verdict() (collector/core_submit.c, shared with the milter)
  * and maps its class to a status: 415, 200, 413, 400, 403, 201, 503.
  * Nothing a peer sends can reach fatal(): errors become a status and a
  * log line.
@@ -33,16 +33,16 @@
 #include <microhttpd.h>
 
 #include "bbuf.h"
-#include "daemon.h"
+#include "core_daemon.h"
 #include "http_req.h"
-#include "httpd_conf.h"
+#include "http_conf.h"
 #include "ingest.h"
 #include "log.h"
-#include "metrics.h"
-#include "spool.h"
-#include "submit.h"
+#include "http_metrics.h"
+#include "core_spool.h"
+#include "core_submit.h"
 #include "tlsrpt_limits.h"
-#include "worker.h"
+#include "core_worker.h"
 
 #define PEER_MAX	(INET6_ADDRSTRLEN + 8)
 #define REASON_MAX	512

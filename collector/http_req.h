@@ -1,6 +1,6 @@
 /*
  * http_req.h -- the request side of tlsrpt-httpd: the MHD callbacks and
- * the state they share.  Included only by httpd.c and http_req.c (the
+ * the state they share.  Included only by http_main.c and http_req.c (the
  * two files that may include microhttpd.h).
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
@@ -26,7 +26,7 @@
 #include <microhttpd.h>
 
 #include "ingest.h"
-#include "submit.h"
+#include "core_submit.h"
 
 struct spool;
 struct worker;

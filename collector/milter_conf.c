@@ -1,7 +1,7 @@
 /*
  * milter_conf.c -- options and config file of tlsrpt-milter: its table
  * of long options, also the keys of the config file (the engine, shared
- * with tlsrpt-httpd, is collector/conf.c), its defaults and checks.
+ * with tlsrpt-httpd, is collector/core_conf.c), its defaults and checks.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "core_conf.h"
 #include "dkim_verify.h"
 #include "milter_conf.h"
 #include "tlsrpt_limits.h"

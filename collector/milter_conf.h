@@ -1,7 +1,7 @@
 /*
  * milter_conf.h -- the configuration of tlsrpt-milter: defaults from
  * common/tlsrpt_limits.h, then a config file (--config), then the command
- * line (collector/conf.h).  The file takes the long option names as
+ * line (collector/core_conf.h).  The file takes the long option names as
  * keys, one per line:
  *
  *	# comment
@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 
-#include "conf.h"			/* struct conf_list */
+#include "core_conf.h"			/* struct conf_list */
 
 struct dkv;
 

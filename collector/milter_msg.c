@@ -32,17 +32,17 @@
 #include <libmilter/mfapi.h>
 
 #include "bbuf.h"
-#include "daemon.h"
+#include "core_daemon.h"
 #include "ingest.h"
 #include "log.h"
 #include "milter_conf.h"
 #include "milter_msg.h"
 #include "milter_shim.h"
-#include "spool.h"
-#include "submit.h"
+#include "core_spool.h"
+#include "core_submit.h"
 #include "tlsrpt_limits.h"
 #include "util.h"
-#include "worker.h"
+#include "core_worker.h"
 
 #define MILT_RCPT_MAX		16	/* listed recipients remembered */
 #define MILT_PEER_MAX		320	/* "host [addr]" */

@@ -6,7 +6,7 @@
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  *
- * The operations are set once, before the first callback (milter.c sets
+ * The operations are set once, before the first callback (milter_main.c sets
  * the libmilter ones before smfi_main()); they are read-only afterwards,
  * so any thread may call these functions.
  */

@@ -27,7 +27,7 @@
 #define LIM_WARNINGS_MAX		64
 #define LIM_REJECT_KEEP_BYTES		(64 * 1024)	/* raw bytes kept */
 
-/* tlsrpt-httpd (collector/httpd.c): each is also an option */
+/* tlsrpt-httpd (collector/http_main.c): each is also an option */
 #define LIM_HTTP_BODY_MAX_BYTES		LIM_COMPRESSED_MAX_BYTES /* --body-max */
 #define LIM_HTTP_CONN_MAX		512	/* --max-connections */
 #define LIM_HTTP_CONN_PER_IP_MAX	32	/* --max-connections-per-ip */
@@ -45,7 +45,7 @@
 						   later ones are not looked at */
 #define LIM_DKIM_DNS_TIMEOUT_SEC	10	/* one key lookup */
 
-/* refused payloads and the fronts' verdict (collector/submit.c, spool.c) */
+/* refused payloads and the fronts' verdict (collector/core_submit.c, core_spool.c) */
 #define LIM_SPOOL_BAD_FILES		1000	/* --rejects-keep: files in bad/ */
 #define LIM_SPOOL_BAD_BYTES		(256ULL * 1024 * 1024) /* bytes in bad/ */
 #define LIM_MILTER_INFLIGHT_MAX		16	/* --max-inflight: messages */

@@ -1,6 +1,6 @@
 /*
  * fuzz_spool.c -- libFuzzer target over the spool file parser the ingest
- * worker reads new/ with (spool_read() in collector/spool.c).
+ * worker reads new/ with (spool_read() in collector/core_spool.c).
  *
  * Each input is written as a file of new/ in a temporary spool and read
  * back with small limits (payload 4096 bytes, 1024 kept), then listed,
@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "spool.h"
+#include "core_spool.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

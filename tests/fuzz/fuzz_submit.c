@@ -1,6 +1,6 @@
 /*
  * fuzz_submit.c -- libFuzzer target over the verdict of both front-ends
- * (collector/submit.c): the HTTP verdict path and the milter's end of
+ * (collector/core_submit.c): the HTTP verdict path and the milter's end of
  * message path, on a real spool in a temporary directory.
  *
  * Byte 0 of an input selects: bit 0 the transport (HTTPS body or whole
@@ -24,10 +24,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "core_conf.h"
 #include "ingest.h"
-#include "spool.h"
-#include "submit.h"
+#include "core_spool.h"
+#include "core_submit.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -42,7 +42,7 @@
 #include <libpq-fe.h>
 
 #include "daemon_testutil.h"
-#include "spool.h"
+#include "core_spool.h"
 #include "store.h"
 #include "store_testutil.h"
 #include "testutil.h"

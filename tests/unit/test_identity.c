@@ -34,13 +34,13 @@
 #include <zlib.h>
 
 #include "ingest.h"
-#include "spool.h"
+#include "core_spool.h"
 #include "store.h"
 #include "report_testutil.h"
 #include "store_testutil.h"
 #include "testutil.h"
 #include "util.h"
-#include "worker.h"
+#include "core_worker.h"
 
 #define DAY0		1795996800	/* 2026-11-30T00:00:00Z */
 #define SUBMITTER	"mx.sender.test"

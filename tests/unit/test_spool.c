@@ -1,5 +1,5 @@
 /*
- * test_spool.c -- collector/spool.c: the file format, sha256 names,
+ * test_spool.c -- collector/core_spool.c: the file format, sha256 names,
  * duplicates, failures (that also fail as root), concurrency, and the
  * reading side the worker uses.
  *
@@ -28,7 +28,7 @@
 #include <criterion/criterion.h>
 #include <nettle/sha2.h>
 
-#include "spool.h"
+#include "core_spool.h"
 #include "util.h"
 
 #define T0	1763900000

@@ -1,5 +1,5 @@
 /*
- * test_submit.c -- collector/submit.c, the one verdict of both fronts,
+ * test_submit.c -- collector/core_submit.c, the one verdict of both fronts,
  * on a real spool in a temporary directory: every class, what is kept
  * in bad/ and in which format, the allow-list, the report domain of a
  * single --domain, the cut of a refused mail at keep_max.  No database,
@@ -23,11 +23,11 @@
 
 #include <criterion/criterion.h>
 
-#include "conf.h"
+#include "core_conf.h"
 #include "ingest.h"
-#include "spool.h"
+#include "core_spool.h"
 #include "store_testutil.h"
-#include "submit.h"
+#include "core_submit.h"
 #include "testutil.h"
 #include "tlsrpt_limits.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_worker.c -- collector/worker.c against a real PostgreSQL: the
+ * test_worker.c -- collector/core_worker.c against a real PostgreSQL: the
  * spool drained into the store, bad files, duplicates, an unreachable or
  * unmigrated database, and a stop in the middle of a stream.
  *
@@ -27,10 +27,10 @@
 #include <criterion/criterion.h>
 
 #include "ingest.h"
-#include "spool.h"
+#include "core_spool.h"
 #include "store.h"
 #include "store_testutil.h"
-#include "worker.h"
+#include "core_worker.h"
 
 #define WAIT_MS		8000
 

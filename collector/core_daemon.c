@@ -1,5 +1,5 @@
 /*
- * daemon.c -- what tlsrpt-httpd and tlsrpt-milter share around their
+ * core_daemon.c -- what tlsrpt-httpd and tlsrpt-milter share around their
  * protocol: privilege drop, the ingest worker and its complaints.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
@@ -15,12 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "daemon.h"
+#include "core_conf.h"
+#include "core_daemon.h"
 #include "ingest.h"
 #include "log.h"
-#include "spool.h"
-#include "worker.h"
+#include "core_spool.h"
+#include "core_worker.h"
 
 void
 daemon_user(const char *user, uid_t *uid, gid_t *gid)

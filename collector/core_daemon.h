@@ -1,5 +1,5 @@
 /*
- * daemon.h -- what tlsrpt-httpd and tlsrpt-milter do the same way around
+ * core_daemon.h -- what tlsrpt-httpd and tlsrpt-milter do the same way around
  * their protocol: dropping root, starting the ingest worker and logging
  * its complaints.  The --domain allow list is the verdict's (submit.h).
  *
@@ -13,9 +13,9 @@
 
 #include <stdint.h>
 
-#include "conf.h"
+#include "core_conf.h"
 #include "ingest.h"
-#include "worker.h"
+#include "core_worker.h"
 
 /*
  * Become user (--user) for good, or, with user NULL, warn when running

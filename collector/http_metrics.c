@@ -1,5 +1,5 @@
 /*
- * metrics.c -- counters of tlsrpt-httpd in Prometheus text format.
+ * http_metrics.c -- counters of tlsrpt-httpd in Prometheus text format.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "ingest.h"
-#include "metrics.h"
+#include "http_metrics.h"
 #include "store.h"
-#include "worker.h"
+#include "core_worker.h"
 
 static const unsigned	codes[] = {
 	200, 201, 400, 403, 404, 405, 413, 415, 500, 503

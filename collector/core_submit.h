@@ -1,5 +1,5 @@
 /*
- * submit.h -- the one verdict of both front-ends: what to do with the
+ * core_submit.h -- the one verdict of both front-ends: what to do with the
  * bytes a peer submitted (an HTTPS body, a mail at end of data).
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
@@ -44,9 +44,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf.h"
+#include "core_conf.h"
 #include "ingest.h"
-#include "spool.h"
+#include "core_spool.h"
 
 struct worker;
 struct submit_recent;

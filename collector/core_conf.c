@@ -1,5 +1,5 @@
 /*
- * conf.c -- the option table engine of tlsrpt-httpd and tlsrpt-milter:
+ * core_conf.c -- the option table engine of tlsrpt-httpd and tlsrpt-milter:
  * argv and the config file into a struct, usage lines, sizes.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "core_conf.h"
 #include "util.h"
 
 #define CONF_LINE_MAX		4096

@@ -1,12 +1,12 @@
 /*
- * milter.c -- tlsrpt-milter: collects SMTP TLS reports (RFC 8460) mailed
+ * milter_main.c -- tlsrpt-milter: collects SMTP TLS reports (RFC 8460) mailed
  * to the rua address at SMTP time, through libmilter, and spools them
  * for PostgreSQL.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  *
  * main() opens the milter socket, drops root, opens the spool, starts
- * the ingest worker (collector/worker.c, shared with tlsrpt-httpd), then
+ * the ingest worker (collector/core_worker.c, shared with tlsrpt-httpd), then
  * runs smfi_main() on a thread of its own.  The main thread takes the
  * signals, as tlsrpt-httpd does:
  *
@@ -46,13 +46,13 @@
 
 #include <libmilter/mfapi.h>
 
-#include "daemon.h"
+#include "core_daemon.h"
 #include "log.h"
 #include "milter_conf.h"
 #include "milter_msg.h"
 #include "milter_shim.h"
-#include "spool.h"
-#include "worker.h"
+#include "core_spool.h"
+#include "core_worker.h"
 
 #define MILTER_VERSION		"0.1"
 #define MILTER_NAME		"tlsrpt-milter"

@@ -1,5 +1,5 @@
 /*
- * worker.h -- the ingest worker: drains a spool into PostgreSQL.
+ * core_worker.h -- the ingest worker: drains a spool into PostgreSQL.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  *
@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "ingest.h"
-#include "spool.h"
+#include "core_spool.h"
 #include "store.h"
 
 struct worker;

@@ -1,5 +1,5 @@
 /*
- * httpd_conf.c -- options and config file of tlsrpt-httpd.
+ * http_conf.c -- options and config file of tlsrpt-httpd.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "httpd_conf.h"
+#include "core_conf.h"
+#include "http_conf.h"
 #include "tlsrpt_limits.h"
 
 #define CONF_PEM_MAX_BYTES	(1024 * 1024)

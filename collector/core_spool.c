@@ -1,5 +1,5 @@
 /*
- * spool.c -- the durable spool: Maildir-style tmp/, new/ and bad/.
+ * core_spool.c -- the durable spool: Maildir-style tmp/, new/ and bad/.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  *
@@ -45,7 +45,7 @@
 
 #include <nettle/sha2.h>
 
-#include "spool.h"
+#include "core_spool.h"
 #include "tlsrpt_limits.h"
 #include "util.h"
 

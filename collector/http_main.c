@@ -1,5 +1,5 @@
 /*
- * httpd.c -- tlsrpt-httpd: the HTTPS endpoint that receives SMTP TLS
+ * http_main.c -- tlsrpt-httpd: the HTTPS endpoint that receives SMTP TLS
  * reports (RFC 8460 section 5.4) and spools them for PostgreSQL.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
@@ -50,13 +50,13 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
-#include "daemon.h"
+#include "core_daemon.h"
 #include "http_req.h"
-#include "httpd_conf.h"
+#include "http_conf.h"
 #include "log.h"
-#include "spool.h"
+#include "core_spool.h"
 #include "tlsrpt_limits.h"
-#include "worker.h"
+#include "core_worker.h"
 
 #define HTTPD_VERSION		"0.1"
 #define LISTEN_BACKLOG		1024

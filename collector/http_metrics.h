@@ -1,5 +1,5 @@
 /*
- * metrics.h -- counters of tlsrpt-httpd in Prometheus text format.
+ * http_metrics.h -- counters of tlsrpt-httpd in Prometheus text format.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  *

@@ -1,5 +1,5 @@
 /*
- * submit.c -- the one verdict of both front-ends (see submit.h).
+ * core_submit.c -- the one verdict of both front-ends (see core_submit.h).
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  *
@@ -22,14 +22,14 @@
 
 #include <nettle/sha2.h>
 
-#include "conf.h"
-#include "daemon.h"
+#include "core_conf.h"
+#include "core_daemon.h"
 #include "ingest.h"
 #include "log.h"
-#include "spool.h"
-#include "submit.h"
+#include "core_spool.h"
+#include "core_submit.h"
 #include "tlsrpt_limits.h"
-#include "worker.h"
+#include "core_worker.h"
 
 #define RECENT_WAYS	4
 #define SUBMIT_LINE_MAX	(SUBMIT_REASON_MAX + 128)	/* one x- line */

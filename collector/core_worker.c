@@ -1,5 +1,5 @@
 /*
- * worker.c -- the ingest worker thread: spool new/ into PostgreSQL.
+ * core_worker.c -- the ingest worker thread: spool new/ into PostgreSQL.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  *
@@ -41,10 +41,10 @@
 #include <time.h>
 
 #include "ingest.h"
-#include "spool.h"
+#include "core_spool.h"
 #include "store.h"
 #include "tlsrpt_limits.h"
-#include "worker.h"
+#include "core_worker.h"
 
 #define WORKER_LIST_MAX	8192	/* files listed per round */
 #define WORKER_LINGER_MS 500	/* at most, for more after a short round */

@@ -1,7 +1,7 @@
 /*
- * httpd_conf.h -- the configuration of tlsrpt-httpd: defaults from
+ * http_conf.h -- the configuration of tlsrpt-httpd: defaults from
  * common/tlsrpt_limits.h, then a config file (--config), then the command
- * line (collector/conf.h).  The file takes the long option names as
+ * line (collector/core_conf.h).  The file takes the long option names as
  * keys, one per line:
  *
  *	# comment
@@ -23,7 +23,7 @@
 
 #include <stddef.h>
 
-#include "conf.h"			/* struct conf_list, CONF_LIST_MAX */
+#include "core_conf.h"			/* struct conf_list, CONF_LIST_MAX */
 
 struct conf_addr {
 	struct sockaddr_storage	 ss;

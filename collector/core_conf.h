@@ -1,5 +1,5 @@
 /*
- * conf.h -- the option engine shared by tlsrpt-httpd and tlsrpt-milter:
+ * core_conf.h -- the option engine shared by tlsrpt-httpd and tlsrpt-milter:
  * one table of long options, which are also the keys of the config file,
  * parsed into a struct at a base pointer.  Defaults are set by the caller
  * before conf_parse(); validation is the caller's too, after it.

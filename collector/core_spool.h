@@ -1,5 +1,5 @@
 /*
- * spool.h -- the durable spool between the front-ends and the database.
+ * core_spool.h -- the durable spool between the front-ends and the database.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  *
@@ -22,7 +22,7 @@
  * File names are the hex sha256 of the payload, so a byte-identical
  * resubmission finds its twin.  All functions are thread-safe; the
  * fsyncs of new/ are shared between concurrent callers (group commit,
- * see spool.c), which is why many threads should put at once.
+ * see core_spool.c), which is why many threads should put at once.
  */
 
 #ifndef TLSRPT_SPOOL_H
@@ -76,7 +76,7 @@ int	spool_depth(const struct spool *, size_t *files, int64_t *oldest_age,
 	    int64_t now);
 
 /*
- * The reading side, for the ingest worker (collector/worker.c).  Not for
+ * The reading side, for the ingest worker (collector/core_worker.c).  Not for
  * the front-ends.  Names are bare file names inside new/.
  */
 
