@@ -43,6 +43,7 @@ COMMON	= common/arena.c common/bbuf.c common/util.c common/log.c
 INGEST	= ingest/ingest.c ingest/gunzip.c ingest/report_json.c \
 	  ingest/report.c ingest/sts_policy.c ingest/filename.c \
 	  ingest/result_type.c ingest/mime.c
+INGEST	+= ingest/json_scan.c
 STORE	= store/store.c store/migrate.c store/store_put.c \
 	  store/store_query.c
 STORE	+= store/store_report.c
