@@ -17,6 +17,7 @@
  *	string		 80 + its bytes in the text rounded down to 16
  *	number		 96 + its bytes rounded down to 16
  *	true/false/null	 64
+ *	and twice the longest string: the tokener's buffer for it
  *
  * and refuses the text once the sum passes lim->json_tree_max, or the
  * values lim->json_values_max, or the nesting lim->depth_max, at the byte
@@ -108,6 +109,7 @@ json_scan(const unsigned char *p, size_t n, const struct ingest_limits *lim,
 	unsigned char	 type[JSON_SCAN_DEPTH_MAX];
 	size_t		 memb[JSON_SCAN_DEPTH_MAX];
 	size_t		 i = 0, j, k, start, klen = 0, tree = 0, cost;
+	size_t		 longest = 0;
 	size_t		 depth_max, vmax, tmax;
 	uint64_t	 w;
 	int		 depth = 0, key = 0;
@@ -174,6 +176,11 @@ json_scan(const unsigned char *p, size_t n, const struct ingest_limits *lim,
 			}
 			j = i - start;		/* the bytes between quotes */
 			i++;
+			if (j > longest) {
+				/* json-c's string buffer, doubled as it grows */
+				tree += 2 * (j - longest);
+				longest = j;
+			}
 			if (key && IN_OBJ)
 				klen = j;	/* charged at its ':' */
 			else

@@ -181,6 +181,16 @@ ingest_message(const unsigned char *buf, size_t len,
 	meta.subject = subject;
 	meta.flags = INGEST_MF_MAIL | mime_flags(msg, &w);
 
+	/* Everything needed is copied out: release GMime's objects and its
+	 * copy of the mail before json-c builds its tree, so that the peak
+	 * of one parse is the larger of the two, not their sum. */
+	g_ptr_array_unref(w.keep);
+	w.keep = NULL;
+	w.part = NULL;
+	w.msg = NULL;
+	g_object_unref(msg);
+	msg = NULL;
+
 	st = ingest_payload(dec.data != NULL ? dec.data :
 	    (const unsigned char *)"", dec.len, &meta, lim, repp, err);
  out:

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 
 #define IJSON_INT_MAX	((int64_t)1 << 53)	/* RFC 7493 §2.2 */
 #define WHERE_MAX	96
+#define TRIM_TREE_BYTES	(8 * 1024 * 1024)	/* see report_from_json() */
 
 /* Where in the report a member is, formatted only for messages. */
 enum wsect {
@@ -243,6 +245,15 @@ report_from_json(struct parse_ctx *ctx, struct json_tokener *tok,
 	if (ctx->spare != NULL && ctx->spare->head == NULL)
 		(void)arena_alloc(ctx->spare, 1);	/* a hint: may fail */
 	json_object_put(root);
+	json_tokener_reset(tok);	/* what a failed parse left built */
+	/*
+	 * A big tree is hundreds of thousands of small chunks: once free,
+	 * glibc keeps their pages in this thread's arena, where the next
+	 * parse (the ingest worker's, in another thread) cannot use them,
+	 * and two parses would cost twice the bound.  Give the pages back.
+	 */
+	if (js.tree >= TRIM_TREE_BYTES)
+		(void)malloc_trim(0);
 	return st;
 }
 

@@ -4,6 +4,10 @@
 
 #define _GNU_SOURCE
 #include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <stdint.h>
+#include <unistd.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -977,9 +981,10 @@ Test(ingest, mail_transport_warnings)
  * array); by README's cost table its tree without the items is 2,512
  * bytes: objects 2 x 800; members organization-name 32+16, date-range,
  * start-datetime, end-datetime, report-id, policies, x 32 each; strings
- * "O" and "x" 80 each, the dates (20 bytes) 96 each; arrays 2 x 160. */
+ * "O" and "x" 80 each, the dates (20 bytes) 96 each; arrays 2 x 160;
+ * twice the longest string (a date, 20 bytes) 40. */
 #define SKEL_VALUES	8
-#define SKEL_TREE	2512
+#define SKEL_TREE	2552
 
 static char *
 junk_report(const char *item, size_t n)
@@ -1100,4 +1105,61 @@ Test(ingest, json_nul_refused)
 			    "%s", i, err.msg);
 		tlsrpt_report_free(rep);
 	}
+}
+
+/*
+ * json-c 0.16 reports a failed malloc as no error at all: the parse must
+ * say INGEST_E_NOMEM (503 at the HTTP front, tempfail at the milter), not
+ * "syntax error ... success".  The test runs itself again in a process of
+ * its own whose memory is capped: RLIMIT_AS, or under AddressSanitizer
+ * (which reserves terabytes of address space) its soft RSS limit with
+ * malloc returning NULL.  The limits let through 9 MB of empty objects,
+ * about 2.4 GB for json-c.
+ */
+Test(ingest_oom, json_nomem, .timeout = 120)
+{
+	struct ingest_limits	 lim;
+	struct tlsrpt_report	*rep = NULL;
+	struct ingest_err	 err;
+	char			*json, *asan, *env[4];
+	pid_t			 pid;
+	int			 st;
+
+	if (getenv("TLSRPT_OOM_CHILD") == NULL) {
+		asan = getenv("ASAN_OPTIONS");
+		cr_assert_geq(asprintf(&env[0], "ASAN_OPTIONS=%s%s"
+		    "allocator_may_return_null=1:soft_rss_limit_mb=600",
+		    asan != NULL ? asan : "", asan != NULL ? ":" : ""), 0);
+		env[1] = (char *)(uintptr_t)"TLSRPT_OOM_CHILD=1";
+		env[2] = (char *)(uintptr_t)"G_SLICE=always-malloc";
+		env[3] = NULL;
+		cr_assert_geq(pid = fork(), 0);
+		if (pid == 0) {
+			execle("/proc/self/exe", "unit-tests", "--filter",
+			    "ingest_oom/json_nomem", "-j1", (char *)NULL, env);
+			_exit(127);
+		}
+		free(env[0]);
+		cr_assert_eq(waitpid(pid, &st, 0), pid);
+		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the capped "
+		    "run failed (status %d): see its output above", st);
+		return;
+	}
+	ingest_limits_default(&lim);
+	lim.json_values_max = SIZE_MAX;
+	lim.json_tree_max = SIZE_MAX;
+	json = junk_report("{}", 3000000);
+#ifndef __SANITIZE_ADDRESS__
+	{
+		struct rlimit	rl = { 512UL << 20, 512UL << 20 };
+
+		cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
+	}
+#endif
+	st = (int)tu_parse(json, &lim, &rep, &err);
+	free(json);
+	cr_assert_eq(st, INGEST_E_NOMEM, "%s: %s",
+	    ingest_status_str((enum ingest_status)st), err.msg);
+	cr_assert_null(rep);
+	cr_assert_not_null(strstr(err.msg, "out of memory"), "%s", err.msg);
 }
