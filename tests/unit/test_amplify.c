@@ -197,8 +197,10 @@ post(const char *name, const void *buf, size_t len, const char *ctype,
 	    out);
 	free(out);
 	for (i = 0; settle && i < 600; i++) {
-		out = dtu_run("find %s/spool -type f ! -name '.*' 2>/dev/null "
-		    "| grep -v '/bad/' | wc -l", tdir);
+		/* new/ holds what waits for the worker, tmp/ what is
+		 * being written */
+		out = dtu_run("find %s/spool/new %s/spool/tmp -type f "
+		    "2>/dev/null | wc -l", tdir, tdir);
 		if (atoi(out) == 0) {
 			free(out);
 			break;
