@@ -8,10 +8,12 @@
  * at a time; the daemon's peak RSS (VmHWM, reset through clear_refs
  * before each request) must stay under the documented bound of one parse,
  * LIM_PARSE_PEAK_BYTES (256 MiB), and each refusal must be answered
- * within 1 s (a generous functional deadline, not a speed figure).  The
- * inputs the limits let through (a genuine report with 100,000 failure
- * details, junk just under the tree limit) are stored, within the same
- * bound, and the worker's second parse of them is measured too.
+ * within 1 s (a generous functional deadline, not a speed figure); under
+ * AddressSanitizer, whose own overhead is RSS and time too, three times
+ * each.  The inputs the limits let through (a genuine report with
+ * 100,000 failure details, junk just under the tree limit) are stored,
+ * within the same bound, and the worker's second parse of them is
+ * measured too.
  */
 
 #define _GNU_SOURCE
@@ -39,9 +41,16 @@
 #include "testutil.h"
 #include "tlsrpt_limits.h"
 
-#define MIB		(1024 * 1024)
+#ifdef __SANITIZE_ADDRESS__
+/* AddressSanitizer's redzones, shadow and quarantine are RSS that is no
+ * part of the program's: under it (the second pass of `make check`) the
+ * bound is held at three times; the plain build holds the bound itself */
+#define BOUND_KIB	(3 * (long)(LIM_PARSE_PEAK_BYTES / 1024))
+#define REFUSE_SECS	3.0	/* and its code runs several times slower */
+#else
 #define BOUND_KIB	((long)(LIM_PARSE_PEAK_BYTES / 1024))
 #define REFUSE_SECS	1.0
+#endif
 
 static char		 tdir[256];
 static pid_t		 dpid;
