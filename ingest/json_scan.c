@@ -39,6 +39,7 @@
 #define JS_MEMBER	32
 #define JS_SLOT		40	/* an lh_entry of the object's table */
 #define JS_SLOTS0	16	/* JSON_OBJECT_DEF_HASH_ENTRIES */
+#define JS_SLOTS_FREE	11	/* members that fit in them */
 #define JS_ARR		160
 #define JS_ELEM		16	/* an array slot, doubled on growth */
 #define JS_STR		80
@@ -48,9 +49,24 @@
 
 #define ONES		0x0101010101010101ULL
 #define HIGH		0x8080808080808080ULL
+/* A zero byte in v shows as its top bit; bytes above the first zero
+ * may show too (the borrow), never bytes below it. */
 #define HASZERO(v)	(((v) - ONES) & ~(v) & HIGH)
+/* The index of the first byte of a word loaded with memcpy whose top
+ * bit is set in m (m != 0). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define FIRST_BYTE(m)	((size_t)__builtin_ctzll(m) >> 3)
+#else
+#define FIRST_BYTE(m)	((size_t)0)	/* then the byte loop finds it */
+#endif
 
 enum { C_OBJ = 1, C_ARR = 2 };
+
+/* The bytes that end a number or literal: structure, quotes, space. */
+static const unsigned char scalar_end[256] = {
+	[','] = 1, [':'] = 1, ['{'] = 1, ['}'] = 1, ['['] = 1, [']'] = 1,
+	['"'] = 1, ['\''] = 1, [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1,
+};
 
 static size_t	utf8_seq(const unsigned char *, size_t);
 static size_t	slots_extra(size_t);
@@ -111,8 +127,8 @@ json_scan(const unsigned char *p, size_t n, const struct ingest_limits *lim,
 	size_t		 i = 0, j, k, start, klen = 0, tree = 0, cost;
 	size_t		 longest = 0;
 	size_t		 depth_max, vmax, tmax;
-	uint64_t	 w;
-	int		 depth = 0, key = 0;
+	uint64_t	 w, m;
+	int		 depth = 0, key = 0, cur = 0;	/* cur: C_* of the top */
 	unsigned char	 c;
 
 	memset(js, 0, sizeof(*js));
@@ -122,8 +138,8 @@ json_scan(const unsigned char *p, size_t n, const struct ingest_limits *lim,
 	vmax = lim->json_values_max;
 	tmax = lim->json_tree_max;
 
-#define IN_ARR	(depth > 0 && type[depth - 1] == C_ARR)
-#define IN_OBJ	(depth > 0 && type[depth - 1] == C_OBJ)
+#define IN_ARR	(cur == C_ARR)
+#define IN_OBJ	(cur == C_OBJ)
 #define FAIL(r)	do { js->at = i; js->tree = tree; return (r); } while (0)
 #define VALUE(c) do {							\
 		tree += (c) + (IN_ARR ? JS_ELEM : 0);			\
@@ -145,16 +161,22 @@ json_scan(const unsigned char *p, size_t n, const struct ingest_limits *lim,
 		case '"':
 			start = ++i;
 			for (;;) {
-				/* eight bytes at a time while none is '"',
-				 * '\\', NUL or above 0x7f */
+				/* eight bytes at a time up to the first '"',
+				 * '\\', NUL or byte above 0x7f */
 				while (i + 8 <= n) {
 					memcpy(&w, p + i, 8);
-					if ((HASZERO(w ^ (ONES * '"')) |
+					m = HASZERO(w ^ (ONES * '"')) |
 					    HASZERO(w ^ (ONES * '\\')) |
-					    HASZERO(w) | (w & HIGH)) != 0)
+					    HASZERO(w) | (w & HIGH);
+					if (m != 0) {
+						i += FIRST_BYTE(m);
 						break;
+					}
 					i += 8;
 				}
+				while (i < n && p[i] != '"' && p[i] != '\\' &&
+				    p[i] != 0 && p[i] < 0x80)
+					i++;
 				if (i >= n)
 					goto out;	/* json-c: ends early */
 				c = p[i];
@@ -167,12 +189,11 @@ json_scan(const unsigned char *p, size_t n, const struct ingest_limits *lim,
 					i += 2;
 				} else if (c == 0)
 					FAIL(SCAN_NUL);
-				else if (c >= 0x80) {
+				else {
 					if ((k = utf8_seq(p + i, n - i)) == 0)
 						FAIL(SCAN_UTF8);
 					i += k;
-				} else
-					i++;
+				}
 			}
 			j = i - start;		/* the bytes between quotes */
 			i++;
@@ -193,7 +214,7 @@ json_scan(const unsigned char *p, size_t n, const struct ingest_limits *lim,
 				i++;
 				FAIL(SCAN_DEPTH);
 			}
-			type[depth] = C_OBJ;
+			type[depth] = cur = C_OBJ;
 			memb[depth++] = 0;
 			key = 1;
 			break;
@@ -203,7 +224,7 @@ json_scan(const unsigned char *p, size_t n, const struct ingest_limits *lim,
 				i++;
 				FAIL(SCAN_DEPTH);
 			}
-			type[depth] = C_ARR;
+			type[depth] = cur = C_ARR;
 			memb[depth++] = 0;
 			key = 0;
 			break;
@@ -211,12 +232,14 @@ json_scan(const unsigned char *p, size_t n, const struct ingest_limits *lim,
 		case ']':
 			if (depth > 0) {
 				depth--;
-				if (type[depth] == C_OBJ) {
+				if (type[depth] == C_OBJ && memb[depth] >
+				    JS_SLOTS_FREE) {
 					tree += JS_SLOT *
 					    slots_extra(memb[depth]);
 					if (tree > tmax)
 						FAIL(SCAN_TREE);
 				}
+				cur = depth > 0 ? type[depth - 1] : 0;
 			}
 			key = 0;
 			break;
@@ -242,14 +265,8 @@ json_scan(const unsigned char *p, size_t n, const struct ingest_limits *lim,
 			/* a number, true, false, null, or junk json-c
 			 * refuses: up to the next structural byte */
 			start = i;
-			while (i < n) {
-				c = p[i];
-				if (c == ',' || c == ':' || c == '{' ||
-				    c == '}' || c == '[' || c == ']' ||
-				    c == '"' || c == '\'' || c == ' ' ||
-				    c == '\t' || c == '\r' || c == '\n')
-					break;
-				if (c >= 0x80) {
+			while (i < n && !scalar_end[p[i]]) {
+				if (p[i] >= 0x80) {
 					if ((k = utf8_seq(p + i, n - i)) == 0)
 						FAIL(SCAN_UTF8);
 					i += k;
