@@ -73,6 +73,7 @@ COMMON	= common/arena.c common/bbuf.c common/util.c common/log.c
 INGEST	= ingest/ingest.c ingest/gunzip.c ingest/report_json.c \
 	  ingest/report.c ingest/sts_policy.c ingest/filename.c \
 	  ingest/result_type.c ingest/mime.c
+INGEST	+= ingest/json_scan.c
 STORE	= store/store.c store/migrate.c store/store_put.c \
 	  store/store_query.c
 STORE	+= store/store_report.c
@@ -293,8 +294,12 @@ FUZZ_B		= build-fuzz
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		  -fno-omit-frame-pointer
 FUZZ_SEEDS	?= tests/data tests/fuzz/regress
-FUZZ_FLAGS	?= -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-		  -print_final_stats=1
+# an input that makes one parse take more than the fuzz target's limits
+# allow (a 32 MiB tree, tests/fuzz/fuzz_ingest.c) is a finding: RSS and
+# any single allocation are capped; ASan's quarantine is kept small so
+# that freed memory does not count as RSS
+FUZZ_FLAGS	?= -max_len=65536 -timeout=10 -rss_limit_mb=512 \
+		  -malloc_limit_mb=256 -print_final_stats=1
 
 $(B)/bench/bench: $(call obj,$(BENCH)) $(ALIBS)
 	@mkdir -p $(@D)
@@ -336,7 +341,8 @@ fuzz: fuzz-build
 			cp "$$f" "$(FUZZ_B)/corpus/seed-$$(basename "$$f")"; \
 		done; \
 	done
-	G_SLICE=always-malloc ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	G_SLICE=always-malloc \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:quarantine_size_mb=16 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    $(FUZZ_B)/fuzz/fuzz_ingest $(FUZZ_FLAGS) \
 	    -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/tlsrpt.dict \

@@ -60,4 +60,16 @@
 #define LIM_HTTP_ADMIN_CONN_MAX		16	/* connections at once on --admin-listen */
 #define LIM_HTTP_IPV6_PREFIX_BITS	64	/* one "address" for --max-connections-per-ip */
 
+/*
+ * Memory bounded by input (ingest/json_scan.c, ingest/mime.c): checked by
+ * a pre-scan before json-c or GMime allocate.  One parse of any input
+ * within the limits above stays under LIM_PARSE_PEAK_BYTES (README,
+ * Limits: the worst case, worked out).
+ */
+#define LIM_JSON_VALUES_MAX		1200000	/* values, containers too */
+#define LIM_JSON_TREE_BYTES		(160 * 1024 * 1024) /* json-c, estimated */
+#define LIM_MIME_DELIMS_MAX		4000	/* "--" lines in one message */
+#define LIM_MIME_HEADERS_MAX		20000	/* header-like lines, one message */
+#define LIM_PARSE_PEAK_BYTES		(256 * 1024 * 1024) /* documented bound */
+
 #endif

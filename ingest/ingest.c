@@ -39,6 +39,10 @@ ingest_limits_default(struct ingest_limits *lim)
 	lim->policies_max = LIM_POLICIES_MAX;
 	lim->strings_max = LIM_POLICY_STRINGS_MAX;
 	lim->details_max = LIM_DETAILS_MAX;
+	lim->json_values_max = LIM_JSON_VALUES_MAX;
+	lim->json_tree_max = LIM_JSON_TREE_BYTES;
+	lim->mime_delims_max = LIM_MIME_DELIMS_MAX;
+	lim->mime_headers_max = LIM_MIME_HEADERS_MAX;
 }
 
 size_t

@@ -48,6 +48,12 @@ struct ingest_limits {
 	size_t		policies_max;
 	size_t		strings_max;	/* policy-string and mx-host arrays */
 	size_t		details_max;	/* failure details in one report */
+	/* memory bounded by input: checked before json-c and GMime build
+	 * anything (README, Limits) */
+	size_t		json_values_max; /* JSON values, containers included */
+	size_t		json_tree_max;	/* json-c's tree, estimated, bytes */
+	size_t		mime_delims_max; /* "--" lines in a mail message */
+	size_t		mime_headers_max; /* header-like lines in a message */
 };
 
 /* Fills in the defaults of common/limits.h. */

@@ -66,6 +66,32 @@ enum ingest_status	 report_finish(struct parse_ctx *);
 /* The first byte of JSON text after a BOM and white space, or -1. */
 int	json_first_byte(const unsigned char *, size_t);
 
+/*
+ * The pre-scan of JSON text (json_scan.c): UTF-8, NUL, depth, values and
+ * an upper bound of json-c's tree, before json-c allocates anything.
+ */
+#define JSON_SCAN_DEPTH_MAX	256	/* depth_max above this counts as it */
+
+enum scan_result {
+	SCAN_OK = 0,
+	SCAN_UTF8,	/* not UTF-8 at js->at */
+	SCAN_NUL,	/* \u0000 or a NUL byte in a string at js->at */
+	SCAN_DEPTH,	/* nested deeper than depth_max at js->at */
+	SCAN_VALUES,	/* more than json_values_max values */
+	SCAN_TREE,	/* json-c's tree would pass json_tree_max */
+	SCAN_QUOTE,	/* a single-quoted string (json-c takes them) */
+};
+
+struct json_scan {
+	size_t	values;		/* every value, containers included */
+	size_t	members;	/* object members: colons outside strings */
+	size_t	tree;		/* estimated bytes of json-c's tree */
+	size_t	at;		/* where the scan stopped */
+};
+
+enum scan_result	 json_scan(const unsigned char *, size_t,
+			    const struct ingest_limits *, struct json_scan *);
+
 /* 1 when the result type is one of RFC 8460 §4.3. */
 int	result_type_known(const char *);
 

@@ -59,12 +59,15 @@ struct walk {
 	enum ingest_status	 st;	/* INGEST_OK, or a hard failure */
 	struct ingest_err	*err;
 	GPtrArray		*keep;	/* messages parsed from encoded parts */
+	size_t			 delims_left;	/* of lim->mime_delims_max */
+	size_t			 headers_left;	/* of lim->mime_headers_max */
 	char			 types[TYPES_MAX];
 };
 
 static pthread_once_t	gmime_once = PTHREAD_ONCE_INIT;
 
 static void	gmime_init_once(void);
+static int	prescan(struct walk *, const unsigned char *, size_t);
 static GMimeMessage *parse_message(const unsigned char *, size_t);
 static void	walk_message(struct walk *, GMimeMessage *, int);
 static void	walk_object(struct walk *, GMimeObject *, GMimeMessage *, int,
@@ -112,15 +115,20 @@ ingest_message(const unsigned char *buf, size_t len,
 		st = fail(err, INGEST_E_NOMEM, "cannot initialise GMime");
 		goto out;
 	}
+	w.lim = lim;
+	w.err = err;
+	w.st = INGEST_OK;
+	w.delims_left = lim->mime_delims_max;
+	w.headers_left = lim->mime_headers_max;
+	if (prescan(&w, buf, len) == -1) {
+		st = w.st;
+		goto out;
+	}
 	if ((msg = parse_message(buf, len)) == NULL) {
 		st = fail(err, INGEST_E_FORMAT, "not a mail message "
 		    "(no header fields)");
 		goto out;
 	}
-
-	w.lim = lim;
-	w.err = err;
-	w.st = INGEST_OK;
 	if ((w.keep = g_ptr_array_new_with_free_func(g_object_unref)) ==
 	    NULL) {
 		st = fail(err, INGEST_E_NOMEM, "out of memory");
@@ -175,6 +183,16 @@ ingest_message(const unsigned char *buf, size_t len,
 	meta.subject = subject;
 	meta.flags = INGEST_MF_MAIL | mime_flags(msg, &w);
 
+	/* Everything needed is copied out: release GMime's objects and its
+	 * copy of the mail before json-c builds its tree, so that the peak
+	 * of one parse is the larger of the two, not their sum. */
+	g_ptr_array_unref(w.keep);
+	w.keep = NULL;
+	w.part = NULL;
+	w.msg = NULL;
+	g_object_unref(msg);
+	msg = NULL;
+
 	st = ingest_payload(dec.data != NULL ? dec.data :
 	    (const unsigned char *)"", dec.len, &meta, lim, repp, err);
  out:
@@ -188,6 +206,56 @@ ingest_message(const unsigned char *buf, size_t len,
 	if (msg != NULL)
 		g_object_unref(msg);
 	return st;
+}
+
+/*
+ * Memory bounded by input: GMime builds an object of about 1.3 KB for
+ * each part and each header field before the walk can count anything,
+ * so a 15 MB mail of 1.5 million tiny parts cost 2 GB.  Before GMime
+ * sees a message, count the lines that could open a part (a boundary
+ * delimiter starts with "--") and the lines that could be a header field
+ * (a name of letters, digits, '-' or '_', then ':'), and refuse the
+ * message when either is over what is left of its limit: the limits hold
+ * for the mail and every forwarded message decoded out of it together.
+ * Returns 0, or -1 with w->st and w->err set.
+ */
+static int
+prescan(struct walk *w, const unsigned char *buf, size_t len)
+{
+	const unsigned char	*p = buf, *end = buf + len, *nl, *q;
+	size_t			 delims = 0, headers = 0;
+
+	for (; p < end; p = nl + 1) {
+		if (*p == '-') {
+			if (p + 1 < end && p[1] == '-')
+				delims++;
+		} else if (g_ascii_isalnum(*p)) {
+			for (q = p + 1; q < end && (g_ascii_isalnum(*q) ||
+			    *q == '-' || *q == '_'); q++)
+				;
+			while (q < end && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q < end && *q == ':')
+				headers++;
+		}
+		if (delims > w->delims_left) {
+			w->st = fail(w->err, INGEST_E_TOOBIG, "mail message "
+			    "with more than %zu MIME boundary lines (\"--\"): "
+			    "refused before parsing", w->lim->mime_delims_max);
+			return -1;
+		}
+		if (headers > w->headers_left) {
+			w->st = fail(w->err, INGEST_E_TOOBIG, "mail message "
+			    "with more than %zu header lines: refused before "
+			    "parsing", w->lim->mime_headers_max);
+			return -1;
+		}
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+	}
+	w->delims_left -= delims;
+	w->headers_left -= headers;
+	return 0;
 }
 
 static void
@@ -343,7 +411,8 @@ walk_encoded_message(struct walk *w, GMimePart *part, int fwd)
 		w->st = fail(w->err, st, "out of memory");
 	else if (st == INGEST_OK && b.len != 0) {
 		w->spent += b.len;
-		inner = parse_message(b.data, b.len);	/* copies b */
+		if (prescan(w, b.data, b.len) == 0)
+			inner = parse_message(b.data, b.len);	/* copies b */
 	}
 	bbuf_reset(&b);
 	if (inner == NULL)

@@ -11,6 +11,8 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@
 
 #define IJSON_INT_MAX	((int64_t)1 << 53)	/* RFC 7493 §2.2 */
 #define WHERE_MAX	96
+#define TRIM_TREE_BYTES	(8 * 1024 * 1024)	/* see report_from_json() */
 
 /* Where in the report a member is, formatted only for messages. */
 enum wsect {
@@ -66,9 +69,7 @@ static int	parse_dates(struct parse_ctx *, struct json_object *);
 static const char *norm_ip(struct parse_ctx *, const char *,
 		    const struct where *, const char *);
 static const char *W(struct parse_ctx *, const struct where *);
-static size_t	count_members(const unsigned char *, size_t);
 static int	ipv4_canonical(const char *);
-static size_t	utf8_check(const unsigned char *, size_t);
 static size_t	tree_members(struct json_object *);
 
 struct json_tokener *
@@ -77,7 +78,7 @@ tokener_new(const struct ingest_limits *lim)
 	struct json_tokener	*tok;
 
 	/* json-c counts the levels it may open before the next one */
-	/* UTF-8 is checked by utf8_check(), faster than json-c's per-byte
+	/* UTF-8 is checked by json_scan(), faster than json-c's per-byte
 	 * check on text that is nearly all ASCII */
 	if ((tok = json_tokener_new_ex(lim->depth_max + 1)) != NULL)
 		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -93,6 +94,7 @@ report_from_json(struct parse_ctx *ctx, struct json_tokener *tok,
 	enum json_tokener_error	 jerr;
 	enum ingest_status	 st = INGEST_E_SCHEMA;
 	const struct where	 top = { WH_TOP, 0, 0 };
+	struct json_scan	 js;
 	size_t			 i, n, skip = 0;
 	int			 has;
 
@@ -102,19 +104,48 @@ report_from_json(struct parse_ctx *ctx, struct json_tokener *tok,
 	}
 	if (len - skip > INT32_MAX)
 		return fail(ctx, INGEST_E_TOOBIG, "JSON too large");
-	if ((i = utf8_check(json + skip, len - skip)) != len - skip)
+	/* memory bounded by input: nothing reaches json-c that would
+	 * make it build more than the limits allow (json_scan.c) */
+	switch (json_scan(json + skip, len - skip, ctx->lim, &js)) {
+	case SCAN_OK:
+		break;
+	case SCAN_UTF8:
 		return fail(ctx, INGEST_E_JSON, "not UTF-8 at byte %zu (I-JSON "
-		    "requires UTF-8)", skip + i);
+		    "requires UTF-8)", skip + js.at);
+	case SCAN_NUL:
+		return fail(ctx, INGEST_E_JSON, "a JSON string holds NUL "
+		    "(\\u0000) at byte %zu: refused, it cannot be stored "
+		    "whole", skip + js.at);
+	case SCAN_DEPTH:
+		return fail(ctx, INGEST_E_JSON, "JSON nested deeper than %d "
+		    "levels (at byte %zu)", ctx->lim->depth_max, skip + js.at);
+	case SCAN_VALUES:
+		return fail(ctx, INGEST_E_TOOBIG, "more than %zu JSON values "
+		    "(at byte %zu)", ctx->lim->json_values_max, skip + js.at);
+	case SCAN_TREE:
+		return fail(ctx, INGEST_E_TOOBIG, "JSON whose parse would take "
+		    "over %zu MiB (at byte %zu: %zu values)",
+		    ctx->lim->json_tree_max >> 20, skip + js.at, js.values);
+	case SCAN_QUOTE:
+		return fail(ctx, INGEST_E_JSON, "JSON syntax error at byte %zu: "
+		    "a single-quoted string", skip + js.at);
+	}
 	json_tokener_reset(tok);
+	errno = 0;
 	root = json_tokener_parse_ex(tok, (const char *)json + skip,
 	    (int)(len - skip));
 	jerr = json_tokener_get_error(tok);
 	if (root == NULL || jerr != json_tokener_success) {
-		if (jerr == json_tokener_continue)
+		if (root == NULL && jerr == json_tokener_success)
+			/* json-c 0.16 says nothing when malloc fails */
+			st = fail(ctx, INGEST_E_NOMEM, "out of memory parsing "
+			    "the JSON%s", errno == ENOMEM ? "" :
+			    " (no error from json-c)");
+		else if (jerr == json_tokener_continue)
 			st = fail(ctx, INGEST_E_JSON,
 			    "JSON ends early (truncated at byte %zu)", len);
 		else if (jerr == json_tokener_error_depth)
-			st = fail(ctx, INGEST_E_TOOBIG,
+			st = fail(ctx, INGEST_E_JSON,
 			    "JSON nested deeper than %d levels",
 			    ctx->lim->depth_max);
 		else
@@ -203,7 +234,7 @@ report_from_json(struct parse_ctx *ctx, struct json_tokener *tok,
 	 * objects the walk visited usually hold them all; only when they do
 	 * not is the whole tree counted.
 	 */
-	n = count_members(json + skip, len - skip);
+	n = js.members;
 	if (n != ctx->members && n != tree_members(root)) {
 		st = fail(ctx, INGEST_E_JSON,
 		    "duplicate key in a JSON object (I-JSON forbids it)");
@@ -216,6 +247,15 @@ report_from_json(struct parse_ctx *ctx, struct json_tokener *tok,
 	if (ctx->spare != NULL && ctx->spare->head == NULL)
 		(void)arena_alloc(ctx->spare, 1);	/* a hint: may fail */
 	json_object_put(root);
+	json_tokener_reset(tok);	/* what a failed parse left built */
+	/*
+	 * A big tree is hundreds of thousands of small chunks: once free,
+	 * glibc keeps their pages in this thread's arena, where the next
+	 * parse (the ingest worker's, in another thread) cannot use them,
+	 * and two parses would cost twice the bound.  Give the pages back.
+	 */
+	if (js.tree >= TRIM_TREE_BYTES)
+		(void)malloc_trim(0);
 	return st;
 }
 
@@ -705,59 +745,6 @@ parse_detail(struct parse_ctx *ctx, struct json_object *d,
 	return 0;
 }
 
-/*
- * The length of the valid UTF-8 prefix of p (RFC 3629: no overlong forms,
- * no surrogates, nothing above U+10FFFF); n when all of it is valid.
- * Eight ASCII bytes are checked at a time.
- */
-static size_t
-utf8_check(const unsigned char *p, size_t n)
-{
-	uint64_t	w;
-	size_t		i = 0, k, need;
-	unsigned char	c, lo, hi;
-
-	while (i < n) {
-		while (i + 8 <= n) {
-			memcpy(&w, p + i, 8);
-			if (w & 0x8080808080808080ULL)
-				break;
-			i += 8;
-		}
-		if (i == n)
-			break;
-		if ((c = p[i]) < 0x80) {
-			i++;
-			continue;
-		}
-		lo = 0x80;
-		hi = 0xbf;
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			if (c == 0xe0)
-				lo = 0xa0;		/* overlong */
-			else if (c == 0xed)
-				hi = 0x9f;		/* surrogates */
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			if (c == 0xf0)
-				lo = 0x90;		/* overlong */
-			else if (c == 0xf4)
-				hi = 0x8f;		/* > U+10FFFF */
-		} else
-			return i;
-		if (n - i <= need || p[i + 1] < lo || p[i + 1] > hi)
-			return i;
-		for (k = 2; k <= need; k++)
-			if ((p[i + k] & 0xc0) != 0x80)
-				return i;
-		i += need + 1;
-	}
-	return n;
-}
-
 /* 1 for a dotted quad in canonical form: 0-255, no leading zeros. */
 static int
 ipv4_canonical(const char *s)
@@ -802,38 +789,6 @@ norm_ip(struct parse_ctx *ctx, const char *ip, const struct where *where,
 	if (strcmp(txt, ip) == 0)
 		return ip;
 	return arena_strndup(&ctx->rep->arena, txt, strlen(txt));
-}
-
-/*
- * The number of object members in JSON text: the colons outside strings.
- * Compared with the members json-c kept, it reveals duplicate keys.
- */
-static size_t
-count_members(const unsigned char *p, size_t len)
-{
-	const unsigned char	*end = p + len, *q, *b;
-	size_t			 n = 0;
-
-	while (p < end) {
-		/* outside strings: count colons up to the next quote */
-		if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
-			q = end;
-		for (; p < q; p++)
-			n += *p == ':';
-		if (q == end)
-			break;
-		/* inside: the next quote preceded by an even run of '\' */
-		for (p = q + 1;; p = q + 1) {
-			if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
-				return n;
-			for (b = q; b > p && b[-1] == '\\'; b--)
-				;
-			if (((q - b) & 1) == 0)
-				break;
-		}
-		p = q + 1;
-	}
-	return n;
 }
 
 static size_t

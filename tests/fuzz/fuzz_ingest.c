@@ -123,6 +123,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lim.policies_max = 32;
 	lim.strings_max = 32;
 	lim.details_max = 256;
+	/* memory bounded by input: a tree of at most 32 MiB, so that
+	 * anything past -malloc_limit_mb / -rss_limit_mb (Makefile) is an
+	 * amplification the pre-scans missed */
+	lim.json_values_max = 100000;
+	lim.json_tree_max = 32 * 1024 * 1024;
+	lim.mime_delims_max = 200;
+	lim.mime_headers_max = 2000;
 
 	rep = NULL;
 	st = ingest_any(data, size, NULL, &lim, &rep, &err);

@@ -45,6 +45,10 @@ fuzz_limits(struct ingest_limits *lim)
 	lim->policies_max = 32;
 	lim->strings_max = 32;
 	lim->details_max = 256;
+	lim->json_values_max = 100000;
+	lim->json_tree_max = 32 * 1024 * 1024;
+	lim->mime_delims_max = 200;
+	lim->mime_headers_max = 2000;
 }
 
 static unsigned char *

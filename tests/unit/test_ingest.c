@@ -6,6 +6,11 @@
 
 #define _GNU_SOURCE
 #include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <unistd.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +21,7 @@
 
 #include "ingest.h"
 #include "store_testutil.h"
+#include "tlsrpt_limits.h"
 #include "testutil.h"
 
 /* --- the corpus: every report imports, every negative is rejected ----- */
@@ -648,7 +654,11 @@ Test(ingest, limit_depth)
 	over = nested(lim.depth_max + 1);
 	cr_expect_eq(tu_parse(ok, &lim, &rep, &err), INGEST_OK, "%s", err.msg);
 	tlsrpt_report_free(rep);
-	cr_expect_eq(tu_parse(over, &lim, &rep, &err), INGEST_E_TOOBIG);
+	/* DESIGN: deeper than the limit does not parse as a report (400),
+	 * it is no size limit (413) */
+	cr_expect_eq(tu_parse(over, &lim, &rep, &err), INGEST_E_JSON);
+	cr_expect_not_null(strstr(err.msg, "nested deeper than 16"), "%s",
+	    err.msg);
 	free(ok);
 	free(over);
 }
@@ -664,12 +674,12 @@ Test(ingest, nested_100000_deep)
 	struct ingest_limits	 lim;
 
 	deep = nested(100000);
-	cr_expect_eq(tu_parse(deep, NULL, &rep, &err), INGEST_E_TOOBIG);
+	cr_expect_eq(tu_parse(deep, NULL, &rep, &err), INGEST_E_JSON);
 	cr_expect_not_null(strstr(err.msg, "nested"), "%s", err.msg);
 	ingest_limits_default(&lim);
 	gz = tu_gzip(deep, strlen(deep), &gl);
 	cr_expect_eq(ingest_payload(gz, gl, NULL, &lim, &rep, &err),
-	    INGEST_E_TOOBIG);
+	    INGEST_E_JSON);
 	cr_assert_eq(getrusage(RUSAGE_SELF, &ru), 0);
 	free(deep);
 	free(gz);
@@ -964,4 +974,220 @@ Test(ingest, mail_transport_warnings)
 		tlsrpt_report_free(rep);
 		free(buf);
 	}
+}
+
+/* --- memory bounded by input (README, Limits) -------------------------- */
+
+/* A report with no policies and an unknown member "x" holding the array
+ * [ITEM,ITEM,...] of n items.  By hand: its values besides the items are
+ * 8 (the object, "O", date-range, its two dates, "x", policies, the
+ * array); by README's cost table its tree without the items is 2,512
+ * bytes: objects 2 x 800; members organization-name 32+16, date-range,
+ * start-datetime, end-datetime, report-id, policies, x 32 each; strings
+ * "O" and "x" 80 each, the dates (20 bytes) 96 each; arrays 2 x 160;
+ * twice the longest string (a date, 20 bytes) 40. */
+#define SKEL_VALUES	8
+#define SKEL_TREE	2552
+
+static char *
+junk_report(const char *item, size_t n)
+{
+	struct tu_str	s = { 0 };
+	size_t		i;
+
+	tu_str_add(&s, "{\"organization-name\":\"O\",\"date-range\":{"
+	    "\"start-datetime\":\"2026-01-01T00:00:00Z\",\"end-datetime\":"
+	    "\"2026-01-01T23:59:59Z\"},\"report-id\":\"x\",\"policies\":[],"
+	    "\"x\":[");
+	for (i = 0; i < n; i++)
+		tu_str_add(&s, "%s%s", i > 0 ? "," : "", item);
+	tu_str_add(&s, "]}");
+	return s.s;
+}
+
+/* LIM_JSON_VALUES_MAX at its default: at the limit parses, one over is
+ * refused before json-c runs. */
+Test(ingest, limit_json_values, .timeout = 120)
+{
+	struct ingest_limits	 lim;
+	struct tlsrpt_report	*rep;
+	struct ingest_err	 err;
+	char			*ok, *over;
+
+	ingest_limits_default(&lim);
+	cr_assert_eq(lim.json_values_max, 1200000);
+	ok = junk_report("0", lim.json_values_max - SKEL_VALUES);
+	over = junk_report("0", lim.json_values_max - SKEL_VALUES + 1);
+	cr_expect_eq(tu_parse(ok, &lim, &rep, &err), INGEST_OK, "%s", err.msg);
+	tlsrpt_report_free(rep);
+	cr_expect_eq(tu_parse(over, &lim, &rep, &err), INGEST_E_TOOBIG);
+	cr_expect_not_null(strstr(err.msg, "more than 1200000 JSON values"),
+	    "%s", err.msg);
+	free(ok);
+	free(over);
+}
+
+/* The tree estimate at a small limit: empty objects cost 816 bytes each
+ * (800 and an array slot of 16). */
+Test(ingest, limit_json_tree)
+{
+	struct ingest_limits	 lim;
+	struct tlsrpt_report	*rep;
+	struct ingest_err	 err;
+	char			*ok, *over;
+	size_t			 n;
+
+	ingest_limits_default(&lim);
+	lim.json_tree_max = 1024 * 1024;
+	n = (lim.json_tree_max - SKEL_TREE) / 816;
+	cr_assert_eq(n, 1281);
+	ok = junk_report("{}", n);
+	over = junk_report("{}", n + 1);
+	cr_expect_eq(tu_parse(ok, &lim, &rep, &err), INGEST_OK, "%s", err.msg);
+	tlsrpt_report_free(rep);
+	cr_expect_eq(tu_parse(over, &lim, &rep, &err), INGEST_E_TOOBIG);
+	cr_expect_not_null(strstr(err.msg, "over 1 MiB"), "%s", err.msg);
+	free(ok);
+	free(over);
+}
+
+/* The shapes that cost json-c the most per byte, at the default limits:
+ * each is refused, and by the estimate, before json-c runs. */
+Test(ingest, json_amplification_refused)
+{
+	static const char *const items[] = { "{}", "[]", "{\"a\":{}}",
+	    "[[[]]]", "0", "\"\"" };
+	struct ingest_limits	 lim;
+	struct tlsrpt_report	*rep;
+	struct ingest_err	 err;
+	struct rusage		 ru0, ru1;
+	char			*json;
+	size_t			 i, n;
+
+	ingest_limits_default(&lim);
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		/* 10 MiB of the item and its comma */
+		n = (10 * 1024 * 1024) / (strlen(items[i]) + 1);
+		json = junk_report(items[i], n);
+		cr_assert_eq(getrusage(RUSAGE_SELF, &ru0), 0);
+		cr_expect_eq(tu_parse(json, &lim, &rep, &err),
+		    INGEST_E_TOOBIG, "%s x %zu: %s", items[i], n, err.msg);
+		cr_assert_eq(getrusage(RUSAGE_SELF, &ru1), 0);
+		/* the peak may only grow by the bound of one parse */
+		cr_expect_leq(ru1.ru_maxrss - ru0.ru_maxrss,
+		    (long)(LIM_JSON_TREE_BYTES / 1024), "%s: peak +%ld KiB",
+		    items[i], ru1.ru_maxrss - ru0.ru_maxrss);
+		free(json);
+	}
+}
+
+/* \u0000 would truncate the stored value: the report is refused. */
+Test(ingest, json_nul_refused)
+{
+	static const struct {
+		const char		*json;
+		enum ingest_status	 want;
+	} cases[] = {
+		{ R(D(",\"failure-reason-code\":\"a\\u0000b\"")),
+		  INGEST_E_JSON },
+		{ R(P(",\"x-ext\":\"\\u0000\"")), INGEST_E_JSON },
+		{ R(P(",\"x-ext\\u0000\":1")), INGEST_E_JSON },
+		/* an escaped backslash, then the text u0000 */
+		{ R(D(",\"failure-reason-code\":\"\\\\u0000\"")), INGEST_OK },
+		{ R(D(",\"failure-reason-code\":\"\\u0001\"")), INGEST_OK },
+	};
+	struct tlsrpt_report	*rep;
+	struct ingest_err	 err;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_expect_eq(tu_parse(cases[i].json, NULL, &rep, &err),
+		    cases[i].want, "case %zu: %s", i, err.msg);
+		if (cases[i].want != INGEST_OK)
+			cr_expect_not_null(strstr(err.msg, "NUL"), "case %zu: "
+			    "%s", i, err.msg);
+		tlsrpt_report_free(rep);
+	}
+}
+
+/*
+ * json-c 0.16 reports a failed malloc as no error at all: the parse must
+ * say INGEST_E_NOMEM (503 at the HTTP front, tempfail at the milter), not
+ * "syntax error ... success".  The test runs itself again in a process of
+ * its own whose memory is capped: RLIMIT_AS, or under AddressSanitizer
+ * (which reserves terabytes of address space) its soft RSS limit with
+ * malloc returning NULL.  The limits let through 9 MB of empty objects,
+ * about 2.4 GB for json-c.  The capped process writes the status to a
+ * file and leaves at once with _exit(): past the cap nothing else there
+ * may allocate (Criterion's own reporting included).
+ */
+Test(ingest_oom, json_nomem, .timeout = 120)
+{
+	struct ingest_limits	 lim;
+	struct tlsrpt_report	*rep = NULL;
+	struct ingest_err	 err;
+	char			*json, *asan, *env[5], msg[INGEST_ERR_MAX + 32];
+	char			 path[] = "/tmp/tlsrpt-oom.XXXXXX";
+	const char		*out;
+	ssize_t			 n;
+	size_t			 got = 0;
+	pid_t			 pid;
+	int			 st, fd, devnull;
+
+	if ((out = getenv("TLSRPT_OOM_OUT")) == NULL) {
+		cr_assert_geq(fd = mkstemp(path), 0);
+		asan = getenv("ASAN_OPTIONS");
+		cr_assert_geq(asprintf(&env[0], "ASAN_OPTIONS=%s%s"
+		    "allocator_may_return_null=1:soft_rss_limit_mb=600:"
+		    "detect_leaks=0", asan != NULL ? asan : "",
+		    asan != NULL ? ":" : ""), 0);
+		cr_assert_geq(asprintf(&env[1], "TLSRPT_OOM_OUT=%s", path), 0);
+		env[2] = (char *)(uintptr_t)"G_SLICE=always-malloc";
+		env[3] = NULL;
+		cr_assert_geq(pid = fork(), 0);
+		if (pid == 0) {
+			if ((devnull = open("/dev/null", O_WRONLY)) != -1) {
+				dup2(devnull, 1);
+				dup2(devnull, 2);
+			}
+			execle("/proc/self/exe", "unit-tests", "--filter",
+			    "ingest_oom/json_nomem", "-j1", (char *)NULL, env);
+			_exit(127);
+		}
+		free(env[0]);
+		free(env[1]);
+		cr_assert_eq(waitpid(pid, &st, 0), pid);
+		while (got + 1 < sizeof(msg) && (n = read(fd, msg + got,
+		    sizeof(msg) - 1 - got)) > 0)
+			got += (size_t)n;
+		msg[got] = '\0';
+		close(fd);
+		(void)unlink(path);
+		cr_assert_gt(got, 0, "no status from the capped run (exit "
+		    "status %d)", st);
+		cr_expect_eq(atoi(msg), INGEST_E_NOMEM, "capped run: %s", msg);
+		cr_expect_not_null(strstr(msg, "no-memory rep=0 out of memory"),
+		    "capped run: %s", msg);
+		return;
+	}
+	ingest_limits_default(&lim);
+	lim.json_values_max = SIZE_MAX;
+	lim.json_tree_max = SIZE_MAX;
+	json = junk_report("{}", 3000000);
+#ifndef __SANITIZE_ADDRESS__
+	{
+		struct rlimit	rl = { 512UL << 20, 512UL << 20 };
+
+		cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
+	}
+#endif
+	st = (int)tu_parse(json, &lim, &rep, &err);
+	/* no malloc from here on: snprintf of %d and %s does not */
+	n = snprintf(msg, sizeof(msg), "%d %s rep=%d %s", st,
+	    ingest_status_str((enum ingest_status)st), rep != NULL, err.msg);
+	if (n > 0 && (fd = open(out, O_WRONLY | O_TRUNC)) != -1) {
+		(void)!write(fd, msg, (size_t)n);
+		close(fd);
+	}
+	_exit(0);
 }

@@ -583,7 +583,8 @@ Test(mime, forwarded_deep)
 	g_string_free(b64, TRUE);
 }
 
-/* Nested multiparts are walked; absurd nesting is bounded by GMime. */
+/* Nested multiparts are walked; absurd nesting (10,000 "--" lines) is
+ * refused before GMime parses it. */
 Test(mime, nested_multipart)
 {
 	static const struct {
@@ -591,7 +592,7 @@ Test(mime, nested_multipart)
 		enum ingest_status	want;
 	} cases[] = {
 		{ 1, INGEST_OK }, { 10, INGEST_OK },
-		{ 5000, INGEST_E_NOREPORT },
+		{ 100, INGEST_E_NOREPORT }, { 5000, INGEST_E_TOOBIG },
 	};
 	struct ingest_limits	 lim = limits();
 	GString			*m;
@@ -1119,4 +1120,109 @@ __attribute__((constructor)) static void
 slice_plain_malloc(void)
 {
 	setenv("G_SLICE", "always-malloc", 0);
+}
+
+/* ---- memory bounded by input: counted before GMime parses ------------ */
+
+/* The report part first, then k tiny parts: k + 2 lines start with "--"
+ * (the report's delimiter, one per tiny part, the close delimiter); the
+ * header-like lines are 4 + h (From, MIME-Version, Content-Type, h X-H
+ * fields, the part's Content-Type). */
+static GString *
+parts_mail(int k, int h)
+{
+	GString	*m = g_string_new("From: a@example.com\nMIME-Version: 1.0\n");
+	int	 i;
+
+	for (i = 0; i < h; i++)
+		g_string_append_printf(m, "X-H: %d\n", i);
+	g_string_append_printf(m, "Content-Type: multipart/mixed; "
+	    "boundary=\"b\"\n\n--b\nContent-Type: application/tlsrpt+json\n"
+	    "\n%s\n", report_a);
+	for (i = 0; i < k; i++)
+		g_string_append(m, "--b\n\nz\n");
+	g_string_append(m, "--b--\n");
+	return m;
+}
+
+Test(mime, limit_delimiter_lines)
+{
+	struct ingest_limits	 lim = limits();
+	GString			*m;
+	struct run		 r;
+
+	cr_assert_eq(lim.mime_delims_max, 4000);
+	lim.mime_delims_max = 10;
+	m = parts_mail(8, 0);
+	run_msg(m, &lim, &r);
+	expect_ok(&r, "10 delimiter lines", "crafted-a");
+	tlsrpt_report_free(r.rep);
+	g_string_free(m, TRUE);
+	m = parts_mail(9, 0);
+	run_msg(m, &lim, &r);
+	cr_expect_eq(r.st, INGEST_E_TOOBIG, "11 delimiter lines: %s (%s)",
+	    ingest_status_str(r.st), r.err.msg);
+	cr_expect_not_null(strstr(r.err.msg, "more than 10 MIME boundary "
+	    "lines"), "%s", r.err.msg);
+	g_string_free(m, TRUE);
+}
+
+Test(mime, limit_header_lines)
+{
+	struct ingest_limits	 lim = limits();
+	GString			*m;
+	struct run		 r;
+
+	cr_assert_eq(lim.mime_headers_max, 20000);
+	lim.mime_headers_max = 50;
+	m = parts_mail(0, 46);
+	run_msg(m, &lim, &r);
+	expect_ok(&r, "50 header lines", "crafted-a");
+	tlsrpt_report_free(r.rep);
+	g_string_free(m, TRUE);
+	m = parts_mail(0, 47);
+	run_msg(m, &lim, &r);
+	cr_expect_eq(r.st, INGEST_E_TOOBIG, "51 header lines: %s (%s)",
+	    ingest_status_str(r.st), r.err.msg);
+	cr_expect_not_null(strstr(r.err.msg, "more than 50 header lines"),
+	    "%s", r.err.msg);
+	g_string_free(m, TRUE);
+}
+
+/* A forwarded message decoded out of a base64 part shares the budget of
+ * the mail around it: 2 delimiter lines outside, k + 2 inside. */
+Test(mime, limit_delimiter_lines_forwarded)
+{
+	struct ingest_limits	 lim = limits();
+	GString			*inner, *m;
+	struct run		 r;
+	gchar			*b64;
+	size_t			 i, n;
+	int			 k;
+
+	lim.mime_delims_max = 10;
+	for (k = 6; k <= 7; k++) {
+		inner = parts_mail(k, 0);
+		b64 = g_base64_encode((const guchar *)inner->str, inner->len);
+		m = g_string_new("From: b@example.com\nMIME-Version: 1.0\n"
+		    "Content-Type: multipart/mixed; boundary=\"o\"\n\n--o\n"
+		    "Content-Type: message/rfc822\n"
+		    "Content-Transfer-Encoding: base64\n\n");
+		for (i = 0, n = strlen(b64); i < n; i += 76) {
+			g_string_append_len(m, b64 + i, (gssize)(n - i < 76 ?
+			    n - i : 76));
+			g_string_append_c(m, '\n');
+		}
+		g_string_append(m, "--o--\n");
+		run_msg(m, &lim, &r);
+		if (k == 6)
+			expect_ok(&r, "10 delimiter lines in all", "crafted-a");
+		else
+			cr_expect_eq(r.st, INGEST_E_TOOBIG, "11 in all: %s (%s)",
+			    ingest_status_str(r.st), r.err.msg);
+		tlsrpt_report_free(r.rep);
+		g_free(b64);
+		g_string_free(inner, TRUE);
+		g_string_free(m, TRUE);
+	}
 }
