@@ -120,11 +120,11 @@ $(B)/store/schema_sql.o: $(SCHEMA_C) | deps
 	$(Q)$(CC) $(XCFLAGS) -c $< -o $@
 
 $(LIBCOMMON): $(call obj,$(COMMON))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(LIBINGEST): $(call obj,$(INGEST))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(LIBSTORE): $(call obj,$(STORE)) $(B)/store/schema_sql.o
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 ALIBS	= $(LIBSTORE) $(LIBINGEST) $(LIBCOMMON)
 
@@ -134,7 +134,7 @@ DKIMV	= dkim/dkim_verify.c
 LIBDKIMV = $(B)/libdkimv.a
 DKIM_LIBS = $(call lazy,DKIM_LIBS,$(PKG_CONFIG) --libs opendkim)
 $(LIBDKIMV): $(call obj,$(DKIMV))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 # collector/: the spool, the ingest worker, the option engine and the
 # daemon helpers, shared by tlsrpt-httpd, tlsrpt-milter and the unit
@@ -143,7 +143,7 @@ COLLECT	= collector/core_spool.c collector/core_worker.c \
 	  collector/core_conf.c collector/core_daemon.c collector/core_submit.c
 LIBCOLLECT = $(B)/libcollect.a
 $(LIBCOLLECT): $(call obj,$(COLLECT))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 # tlsrpt-httpd (collector/): libmicrohttpd with GnuTLS; see README.
 HTTPD	= collector/http_main.c collector/http_req.c collector/http_conf.c \
@@ -173,7 +173,7 @@ MILTER	= collector/milter_msg.c collector/milter_dkim.c \
 LIBMILT	= $(B)/libmilt.a
 MILTER_LIBS = $(call lazy,MILTER_LIBS,$(PKG_CONFIG) --libs milter)
 $(LIBMILT): $(call obj,$(MILTER))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 all: bin/tlsrpt-milter
 
