@@ -273,7 +273,9 @@ on_signal(int sig)
 	unsigned char	c = (unsigned char)sig;
 	int		save = errno;
 
-	(void)write(sigpipe[1], &c, 1);
+	if (write(sigpipe[1], &c, 1) == -1) {
+		/* a full pipe holds a wake-up already */
+	}
 	errno = save;
 }
 
