@@ -96,7 +96,7 @@ report_from_json(struct parse_ctx *ctx, struct json_tokener *tok,
 	const struct where	 top = { WH_TOP, 0, 0 };
 	struct json_scan	 js;
 	size_t			 i, n, skip = 0;
-	int			 has;
+	int			 has, saved;
 
 	if (len >= 3 && json[0] == 0xef && json[1] == 0xbb && json[2] == 0xbf) {
 		ctx_warn(ctx, "utf8-bom", NULL);
@@ -135,11 +135,19 @@ report_from_json(struct parse_ctx *ctx, struct json_tokener *tok,
 	root = json_tokener_parse_ex(tok, (const char *)json + skip,
 	    (int)(len - skip));
 	jerr = json_tokener_get_error(tok);
+	saved = errno;
+	/* json-c 0.16 has no error for a failed malloc: it stops, perhaps
+	 * with the tree so far and "success"; malloc's errno tells */
+	if (saved == ENOMEM && (root == NULL || jerr != json_tokener_success ||
+	    skip + json_tokener_get_parse_end(tok) < len)) {
+		st = fail(ctx, INGEST_E_NOMEM, "out of memory parsing the JSON");
+		goto out;
+	}
 	if (root == NULL || jerr != json_tokener_success) {
 		if (root == NULL && jerr == json_tokener_success)
 			/* json-c 0.16 says nothing when malloc fails */
 			st = fail(ctx, INGEST_E_NOMEM, "out of memory parsing "
-			    "the JSON%s", errno == ENOMEM ? "" :
+			    "the JSON%s", saved == ENOMEM ? "" :
 			    " (no error from json-c)");
 		else if (jerr == json_tokener_continue)
 			st = fail(ctx, INGEST_E_JSON,
