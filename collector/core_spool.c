@@ -144,6 +144,8 @@ static int	is_reason(const char *);
 static void	bad_count(struct spool *);
 static void	bad_added(const struct spool *, uint64_t, const char *);
 static size_t	reason_line(char *, const char *);
+static int	reason_place(const struct spool *, const char *, const char *,
+		    int, size_t *);
 static void	bad_prune(const struct spool *, const char *);
 
 struct spool *
@@ -1101,13 +1103,11 @@ spool_sync(const struct spool *sp)
 int
 spool_reject(const struct spool *sp, const char *name, const char *reason)
 {
-	char		 line[SPOOL_REASON_MAX + 1];
-	char		 rname[SPOOL_NAME_MAX], tmpname[SPOOL_NAME_MAX];
+	char		 rname[SPOOL_NAME_MAX];
 	struct stat	 sb;
 	size_t		 n;
-	int		 fd = -1, rc = -1, save, w, placed = 0;
+	int		 rc = -1, save, w, placed = 0;
 
-	tmpname[0] = '\0';
 	w = snprintf(rname, sizeof(rname), "%s.reason", name);
 	if (w < 0 || (size_t)w >= sizeof(rname)) {
 		errno = ENAMETOOLONG;
@@ -1116,21 +1116,8 @@ spool_reject(const struct spool *sp, const char *name, const char *reason)
 	/* gone already (another worker): leave bad/ alone */
 	if (fstatat(sp->newfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
 		goto out;
-	n = reason_line(line, reason);
-	if ((fd = tmp_create(sp, rname, tmpname, sizeof(tmpname))) == -1) {
-		tmpname[0] = '\0';
+	if (reason_place(sp, rname, reason, 1, &n) == -1)
 		goto out;
-	}
-	if (write_all(fd, line, n) == -1 || fsync(fd) == -1)
-		goto out;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (renameat(sp->tmpfd, tmpname, sp->badfd, rname) == -1)
-		goto out;
-	tmpname[0] = '\0';
 	placed = 1;
 	if (renameat(sp->newfd, name, sp->badfd, name) == -1)
 		goto out;
@@ -1141,10 +1128,6 @@ spool_reject(const struct spool *sp, const char *name, const char *reason)
 	bad_added(sp, (uint64_t)sb.st_size + n, name);
  out:
 	save = errno;
-	if (fd != -1)
-		close(fd);
-	if (tmpname[0] != '\0')
-		(void)unlinkat(sp->tmpfd, tmpname, 0);
 	if (placed)		/* the file did not follow its reason */
 		(void)unlinkat(sp->badfd, rname, 0);
 	errno = save;
@@ -1167,6 +1150,41 @@ reason_line(char *line, const char *reason)
 	return n;
 }
 
+/*
+ * Write reason, on one line, to bad/RNAME: through a file of tmp/,
+ * fsynced first when sync is set, then renamed into bad/.  *np is the
+ * length written.  Returns 0, or -1 with errno and nothing left behind.
+ */
+static int
+reason_place(const struct spool *sp, const char *rname, const char *reason,
+    int sync, size_t *np)
+{
+	char	line[SPOOL_REASON_MAX + 1], tmpname[SPOOL_NAME_MAX];
+	int	fd, rc = -1, save;
+
+	*np = reason_line(line, reason);
+	if ((fd = tmp_create(sp, rname, tmpname, sizeof(tmpname))) == -1)
+		return -1;
+	if (write_all(fd, line, *np) == -1 || (sync && fsync(fd) == -1))
+		goto out;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (renameat(sp->tmpfd, tmpname, sp->badfd, rname) == -1)
+		goto out;
+	rc = 0;
+ out:
+	save = errno;
+	if (fd != -1)
+		close(fd);
+	if (rc == -1)
+		(void)unlinkat(sp->tmpfd, tmpname, 0);
+	errno = save;
+	return rc;
+}
+
 int
 spool_keep(struct spool *sp, const void *buf, size_t len, size_t keep_max,
     const struct spool_meta *meta, const char *reason)
@@ -1179,12 +1197,11 @@ spool_keep(struct spool *sp, const void *buf, size_t len, size_t keep_max,
 	unsigned char		 digest[SHA256_DIGEST_SIZE];
 	char			 name[2 * SHA256_DIGEST_SIZE + 1];
 	char			 rname[SPOOL_NAME_MAX], tmpname[SPOOL_NAME_MAX];
-	char			 rtmp[SPOOL_NAME_MAX], size[48];
-	char			 line[SPOOL_REASON_MAX + 1];
+	char			 size[48];
 	size_t			 kept, n, i;
 	int			 fd = -1, rc = -1, save, placed = 0;
 
-	tmpname[0] = rtmp[0] = '\0';
+	tmpname[0] = '\0';
 	if (sp == NULL || meta == NULL || reason == NULL ||
 	    (buf == NULL && len > 0)) {
 		errno = EINVAL;
@@ -1225,21 +1242,9 @@ spool_keep(struct spool *sp, const void *buf, size_t len, size_t keep_max,
 		fd = -1;
 		goto out;
 	}
-	n = reason_line(line, reason);
-	if ((fd = tmp_create(sp, rname, rtmp, sizeof(rtmp))) == -1) {
-		rtmp[0] = '\0';
-		goto out;
-	}
-	if (write_all(fd, line, n) == -1)
-		goto out;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto out;
-	}
 	fd = -1;
-	if (renameat(sp->tmpfd, rtmp, sp->badfd, rname) == -1)
+	if (reason_place(sp, rname, reason, 0, &n) == -1)
 		goto out;
-	rtmp[0] = '\0';
 	placed = 1;
 	if (renameat(sp->tmpfd, tmpname, sp->badfd, name) == -1)
 		goto out;
@@ -1253,8 +1258,6 @@ spool_keep(struct spool *sp, const void *buf, size_t len, size_t keep_max,
 		close(fd);
 	if (tmpname[0] != '\0')
 		(void)unlinkat(sp->tmpfd, tmpname, 0);
-	if (rtmp[0] != '\0')
-		(void)unlinkat(sp->tmpfd, rtmp, 0);
 	if (placed)
 		(void)unlinkat(sp->badfd, rname, 0);
 	free(h);
