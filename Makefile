@@ -1,15 +1,27 @@
-# Makefile -- tlsrpt-collector.  GNU make, one file, no recursion.
+# Makefile -- tlsrpt-collector.  GNU make, one file, no recursion (but
+# for the sanitized and fuzz builds, which are this plan again in
+# another build directory).
 #
 # Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
 #
 #   make             build bin/ (as root, installs missing compilers and
 #                    -dev libraries; never a server or an MTA)
 #   make run         also installs and starts PostgreSQL and the daemons
-#   make check       unit, corpus and PostgreSQL tests, then the same suite
-#                    under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make check-unit  the unit tests alone: no PostgreSQL, no network, no
+#                    daemon (tests/unit/), in seconds
+#   make check       check-unit, then the integration tests (PostgreSQL,
+#                    the daemons, curl, Postfix: tests/integration/), the
+#                    layering, install and man page checks, then both
+#                    suites again under AddressSanitizer +
+#                    UndefinedBehaviorSanitizer with leak checking
 #   make fuzz        libFuzzer over the ingest entry points (FUZZ_SECONDS)
 #   make bench       ingest and import throughput (see README)
 #   make clean
+#
+# The plan, in this order: settings; layers and flags; sources per
+# directory; archives; programs; run; tests; bench; fuzz; install; deb.
+
+# --- settings ------------------------------------------------------------
 
 PKG_CONFIG	?= pkg-config
 CC		?= cc
@@ -24,12 +36,18 @@ else
 Q	= @echo "  CC	$<";
 endif
 
+PROGRAMS = bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter
+
+all: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter
+
 WARN	= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual \
 	  -Wformat=2 -Wvla -Wno-unused-parameter
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	  -fno-omit-frame-pointer
 
+# --- layers and flags ----------------------------------------------------
+#
 # pkg-config is asked once, lazily, after `deps` has installed it all;
 # library headers are system headers so their warnings are not ours.
 lazy	= $(eval $(1) := $(shell $(2)))$($(1))
@@ -37,12 +55,17 @@ pccf	= $(PKG_CONFIG) --cflags $(1) | sed 's/-I/-isystem /g'
 PC_LIBS	= $(call lazy,PC_LIBS,$(PKG_CONFIG) --libs json-c zlib gmime-3.0 nettle)
 PQ_LIBS	= $(call lazy,PQ_LIBS,$(PKG_CONFIG) --libs libpq)
 CR_LIBS	= $(call lazy,CR_LIBS,$(PKG_CONFIG) --libs criterion)
+MHD_LIBS = $(call lazy,MHD_LIBS,$(PKG_CONFIG) --libs libmicrohttpd gnutls)
+MILTER_LIBS = $(call lazy,MILTER_LIBS,$(PKG_CONFIG) --libs milter)
+DKIM_LIBS = $(call lazy,DKIM_LIBS,$(PKG_CONFIG) --libs opendkim)
 
 # The layering (DESIGN.md), enforced by the compiler: each directory sees
 # the headers of the layers below it and of its own libraries only, so
 # libpq's are visible to store/ alone, libmicrohttpd's and GnuTLS's to the
 # HTTP front, libmilter's to the milter front, Criterion's to tests/.
-# `make check-layering` names any include that slips through.
+# tests/unit/ and tests/lib/ see what they test and no more (no libpq,
+# no store/, no libmicrohttpd); tests/integration/, bench and fuzz see
+# everything.  `make check-layering` names any include that slips through.
 CF_INGEST = $(call lazy,CF_INGEST,$(call pccf,json-c zlib gmime-3.0 nettle))
 CF_NETTLE = $(call lazy,CF_NETTLE,$(call pccf,nettle))
 CF_PQ	= $(call lazy,CF_PQ,$(call pccf,libpq nettle))
@@ -50,6 +73,7 @@ CF_MHD	= $(call lazy,CF_MHD,$(call pccf,libmicrohttpd gnutls))
 CF_MILT	= $(call lazy,CF_MILT,$(call pccf,milter))
 CF_GMIME = $(call lazy,CF_GMIME,$(call pccf,gmime-3.0))
 CF_DKIM	= $(call lazy,CF_DKIM,$(call pccf,opendkim))
+CF_CRIT	= $(call lazy,CF_CRIT,$(call pccf,criterion))
 CF_TESTS = $(call lazy,CF_TESTS,$(call pccf,json-c zlib gmime-3.0 nettle \
 	  libpq libmicrohttpd gnutls milter opendkim criterion))
 
@@ -63,21 +87,54 @@ $(B)/collector/http%:   LAYER += $(CF_MHD)
 $(B)/collector/milter%: LAYER += $(CF_MILT)
 $(B)/report-cli/%: LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli
 $(B)/report-cli/digest_mime.o: LAYER += $(CF_GMIME)
-$(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli -Icollector \
-	  $(CF_TESTS)
+$(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli \
+	  -Icollector -Itests/lib -Itests/integration $(CF_TESTS)
+$(B)/tests/unit/% $(B)/tests/lib/%: LAYER = -Icommon -Iingest -Idkim \
+	  -Icollector -Itests/lib $(CF_INGEST) $(CF_CRIT)
+$(B)/tests/unit/test_dkim.o $(B)/tests/lib/dkim_testutil.o: \
+	  LAYER += $(CF_DKIM)
+$(B)/tests/unit/test_milter%.o $(B)/tests/lib/milter_testutil.o: \
+	  LAYER += $(CF_MILT) $(CF_DKIM)
 
 XCFLAGS	= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DZLIB_CONST \
 	  $(LAYER) $(WARN) -MMD -MP $(EXTRA_CFLAGS) $(CFLAGS)
 
+# --- sources per directory -----------------------------------------------
+#
+# One list per directory and per program; a new file is one more
+# `LIST += file.c` line beside its list.
+
+# common/: arena, buffers, logging
 COMMON	= common/arena.c common/bbuf.c common/util.c common/log.c
+# ingest/: pure parsing, no I/O
 INGEST	= ingest/ingest.c ingest/gunzip.c ingest/report_json.c \
 	  ingest/report.c ingest/sts_policy.c ingest/filename.c \
 	  ingest/result_type.c ingest/mime.c
 INGEST	+= ingest/json_scan.c
+# store/: the only libpq code (and the schema, embedded)
 STORE	= store/store.c store/migrate.c store/store_put.c \
 	  store/store_query.c
 STORE	+= store/store_report.c
 STORE	+= store/store_prune.c
+SCHEMA	= $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
+SCHEMA_C = $(B)/store/schema_sql.c
+# dkim/: DKIM verification with libopendkim (DNS I/O, so not in ingest/),
+# for tlsrpt-milter and tlsrpt import
+DKIMV	= dkim/dkim_verify.c
+# collector/core_*: the spool, the ingest worker, the verdict, the option
+# engine and the daemon helpers, shared by both daemons and the tests
+COLLECT	= collector/core_spool.c collector/core_worker.c \
+	  collector/core_conf.c collector/core_daemon.c collector/core_submit.c
+# collector/http_*: tlsrpt-httpd, libmicrohttpd with GnuTLS; see README
+HTTPD	= collector/http_main.c collector/http_req.c collector/http_conf.c \
+	  collector/http_metrics.c
+# collector/milter_*: tlsrpt-milter's callbacks, in an archive of their
+# own (the unit tests drive them through the shim without libmilter);
+# MILTER_MAIN is the libmilter side
+MILTER	= collector/milter_msg.c collector/milter_dkim.c \
+	  collector/milter_shim.c collector/milter_conf.c
+MILTER_MAIN = collector/milter_main.c
+# report-cli/: the tlsrpt command
 CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
 	  report-cli/cmd_import.c report-cli/cmd_summary.c \
 	  report-cli/output.c report-cli/window.c
@@ -86,16 +143,25 @@ CLI	+= report-cli/cmd_failures.c report-cli/cmd_readiness.c \
 CLI	+= report-cli/digest.c report-cli/digest_text.c \
 	  report-cli/digest_html.c report-cli/digest_mime.c
 CLI	+= report-cli/cmd_prune.c
+# tests/: helpers both suites use (tests/lib/: no database, no daemon),
+# the unit tests, the integration tests and their own helpers
+TESTLIB	= $(wildcard tests/lib/*.c)
 UNIT	= $(wildcard tests/unit/*.c)
-SCHEMA	= $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
+INTEG	= $(wildcard tests/integration/*.c)
+# tests/bench/
+BENCH	= tests/bench/bench.c tests/bench/gen.c
+
+# --- archives ------------------------------------------------------------
 
 obj	= $(patsubst %.c,$(B)/%.o,$(1))
 LIBCOMMON = $(B)/libcommon.a
 LIBINGEST = $(B)/libingest.a
 LIBSTORE  = $(B)/libstore.a
-SCHEMA_C  = $(B)/store/schema_sql.c
-
-all: bin/tlsrpt
+LIBDKIMV  = $(B)/libdkimv.a
+LIBCOLLECT = $(B)/libcollect.a
+LIBMILT	  = $(B)/libmilt.a
+# link order: a higher layer before the ones below it
+ALIBS	= $(LIBSTORE) $(LIBINGEST) $(LIBCOMMON)
 
 # What each step needs from Debian (scripts/deps.sh): a plain make only
 # the compilers and -dev libraries; run, check and bench their servers
@@ -125,83 +191,153 @@ $(LIBINGEST): $(call obj,$(INGEST))
 	rm -f $@ && $(AR) rcs $@ $^
 $(LIBSTORE): $(call obj,$(STORE)) $(B)/store/schema_sql.o
 	rm -f $@ && $(AR) rcs $@ $^
-
-ALIBS	= $(LIBSTORE) $(LIBINGEST) $(LIBCOMMON)
-
-# dkim/: DKIM verification with libopendkim (DNS I/O, so not in ingest/),
-# for tlsrpt-milter and tlsrpt import.  Link before $(ALIBS).
-DKIMV	= dkim/dkim_verify.c
-LIBDKIMV = $(B)/libdkimv.a
-DKIM_LIBS = $(call lazy,DKIM_LIBS,$(PKG_CONFIG) --libs opendkim)
 $(LIBDKIMV): $(call obj,$(DKIMV))
 	rm -f $@ && $(AR) rcs $@ $^
-
-# collector/: the spool, the ingest worker, the option engine and the
-# daemon helpers, shared by tlsrpt-httpd, tlsrpt-milter and the unit
-# tests.  Link before $(ALIBS), with -pthread.
-COLLECT	= collector/core_spool.c collector/core_worker.c \
-	  collector/core_conf.c collector/core_daemon.c collector/core_submit.c
-LIBCOLLECT = $(B)/libcollect.a
 $(LIBCOLLECT): $(call obj,$(COLLECT))
 	rm -f $@ && $(AR) rcs $@ $^
+$(LIBMILT): $(call obj,$(MILTER))
+	rm -f $@ && $(AR) rcs $@ $^
 
-# tlsrpt-httpd (collector/): libmicrohttpd with GnuTLS; see README.
-HTTPD	= collector/http_main.c collector/http_req.c collector/http_conf.c \
-	  collector/http_metrics.c
-MHD_LIBS = $(call lazy,MHD_LIBS,$(PKG_CONFIG) --libs libmicrohttpd gnutls)
+# --- programs ------------------------------------------------------------
+#
+# Each is built in $(B)/bin and copied to bin/.
 
-all: bin/tlsrpt-httpd
+$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(LIBDKIMV) $(ALIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(CLI)) \
+	    $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) $(PQ_LIBS) $(PC_LIBS)
 
 $(B)/bin/tlsrpt-httpd: $(call obj,$(HTTPD)) $(LIBCOLLECT) $(ALIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(call obj,$(HTTPD)) \
 	    $(LIBCOLLECT) $(ALIBS) $(MHD_LIBS) $(PQ_LIBS) $(PC_LIBS)
 
-bin/tlsrpt-httpd: $(B)/bin/tlsrpt-httpd
-	@mkdir -p bin
-	cp $< $@
-
-# the tests start the daemon built beside them (tests/unit/test_httpd.c)
-check check-one: $(B)/bin/tlsrpt-httpd
-check check-one: export TLSRPT_HTTPD_BIN = $(CURDIR)/$(B)/bin/tlsrpt-httpd
-
-# tlsrpt-milter (collector/): libmilter (pkg-config milter); see
-# README.  The callbacks go to an archive of their own: the unit tests
-# drive them through the shim without libmilter.
-MILTER	= collector/milter_msg.c collector/milter_dkim.c \
-	  collector/milter_shim.c collector/milter_conf.c
-LIBMILT	= $(B)/libmilt.a
-MILTER_LIBS = $(call lazy,MILTER_LIBS,$(PKG_CONFIG) --libs milter)
-$(LIBMILT): $(call obj,$(MILTER))
-	rm -f $@ && $(AR) rcs $@ $^
-
-all: bin/tlsrpt-milter
-
-$(B)/bin/tlsrpt-milter: $(call obj,collector/milter_main.c) $(LIBMILT) \
+$(B)/bin/tlsrpt-milter: $(call obj,$(MILTER_MAIN)) $(LIBMILT) \
     $(LIBCOLLECT) $(LIBDKIMV) $(ALIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ \
-	    $(call obj,collector/milter_main.c) $(LIBMILT) $(LIBCOLLECT) \
+	    $(call obj,$(MILTER_MAIN)) $(LIBMILT) $(LIBCOLLECT) \
 	    $(LIBDKIMV) $(ALIBS) $(MILTER_LIBS) $(DKIM_LIBS) $(PQ_LIBS) \
 	    $(PC_LIBS)
 
-bin/tlsrpt-milter: $(B)/bin/tlsrpt-milter
+$(PROGRAMS): bin/%: $(B)/bin/%
 	@mkdir -p bin
 	cp $< $@
 
-# make run starts the milter too, on ./var/milter.sock (scripts/run.sh)
-run: bin/tlsrpt-milter
+# --- run -----------------------------------------------------------------
 
-# tests/unit/test_milter.c starts the milter built beside it
-check check-one: $(B)/bin/tlsrpt-milter
-check check-one: export TLSRPT_MILTER_BIN = $(CURDIR)/$(B)/bin/tlsrpt-milter
-
-# make run: PostgreSQL under ./var/pg, tlsrpt-httpd on https://127.0.0.1:8443
-run: bin/tlsrpt bin/tlsrpt-httpd | deps-run
+# make run: PostgreSQL under ./var/pg, tlsrpt-httpd on
+# https://127.0.0.1:8443, tlsrpt-milter on ./var/milter.sock
+# (scripts/run.sh)
+run: $(PROGRAMS) | deps-run
 	@scripts/run.sh
-.PHONY: run
 
-# make bench also measures tlsrpt-httpd (tests/bench/httpd_bench.sh)
+# A private PostgreSQL under ./var/pg to try the CLI against.
+db: bin/tlsrpt
+	@scripts/devdb.sh start
+db-stop:
+	@scripts/devdb.sh stop
+
+# --- tests ---------------------------------------------------------------
+#
+# build/tests/unit-tests: tests/unit/ and tests/lib/, linked with the
+# libraries they test only.  No PostgreSQL server, no network, no daemon;
+# libpq is linked (core_submit.o kicks the worker, whose archive member
+# calls store/) but no unit test opens a connection.
+# build/tests/integration-tests: tests/integration/ and tests/lib/, with
+# the PostgreSQL of tests/with-pg.sh, the daemons built beside it, curl,
+# Postfix and miltertest.
+#
+# make check runs, in order: the layering, check-unit, the integration
+# suite, the install and man page checks; then check-one in build-san/,
+# which is both suites again under ASan + UBSan with leak checking
+# (tests/run-sanitized.sh fails on any report; tests/lsan.supp).
+
+UNIT_LIBS = $(LIBMILT) $(LIBCOLLECT) $(LIBDKIMV) $(ALIBS)
+INTEG_LIBS = $(LIBMILT) $(LIBCOLLECT) $(LIBDKIMV) $(ALIBS)
+TEST_BINS = $(B)/tests/unit-tests $(B)/tests/integration-tests
+# the integration tests start the programs built beside them
+TEST_ENV = TLSRPT_BIN=$(B)/bin/tlsrpt \
+	  TLSRPT_HTTPD_BIN=$(CURDIR)/$(B)/bin/tlsrpt-httpd \
+	  TLSRPT_MILTER_BIN=$(CURDIR)/$(B)/bin/tlsrpt-milter
+TEST_PROGS = $(B)/bin/tlsrpt $(B)/bin/tlsrpt-httpd $(B)/bin/tlsrpt-milter
+SAN_ENV	= G_SLICE=always-malloc \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
+
+$(call obj,$(TESTLIB) $(UNIT) $(INTEG)): | deps-test
+
+$(B)/tests/unit-tests: $(call obj,$(UNIT) $(TESTLIB)) $(UNIT_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ \
+	    $(call obj,$(UNIT) $(TESTLIB)) $(UNIT_LIBS) $(DKIM_LIBS) \
+	    $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
+
+$(B)/tests/integration-tests: $(call obj,$(INTEG) $(TESTLIB)) $(INTEG_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ \
+	    $(call obj,$(INTEG) $(TESTLIB)) $(INTEG_LIBS) $(DKIM_LIBS) \
+	    $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
+
+check: check-layering $(TEST_BINS) $(TEST_PROGS) | deps-test
+	$(B)/tests/unit-tests
+	$(TEST_ENV) tests/with-pg.sh $(B)/tests/integration-tests
+	$(MAKE) --no-print-directory check-install check-man
+	$(MAKE) --no-print-directory B=build-san EXTRA_CFLAGS="$(SANFLAGS)" \
+	    CFLAGS="-O1 -g" check-one
+
+check-unit: $(B)/tests/unit-tests | deps-test
+	$(B)/tests/unit-tests
+
+check-integration: $(B)/tests/integration-tests $(TEST_PROGS) | deps-test
+	$(TEST_ENV) tests/with-pg.sh $(B)/tests/integration-tests
+
+# one sanitized pass (make check runs it with B=build-san)
+check-one: $(TEST_BINS) $(TEST_PROGS) | deps-test
+	$(SAN_ENV) tests/run-sanitized.sh $(B)/tests/unit-tests
+	$(SAN_ENV) $(TEST_ENV) tests/with-pg.sh \
+	    tests/run-sanitized.sh $(B)/tests/integration-tests
+
+# Every include within its layer (DESIGN.md); see the script.
+check-layering:
+	@scripts/check-layering.sh
+
+# Installs into a temporary DESTDIR and checks the tree (tests/install.sh)
+check-install: $(PROGRAMS)
+	tests/install.sh
+
+# The man pages: mandoc -Tlint clean, every option of each program's
+# --help in its page (tests/man.sh; Debian package mandoc)
+check-man: $(PROGRAMS) | deps-test
+	tests/man.sh bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter
+
+# make check-deb: build the package, then install it here, use it, purge
+# it (tests/deb.sh; root, and the package not installed already)
+check-deb: deb | deps-test
+	tests/with-pg.sh tests/deb.sh
+
+# --- bench (tests/bench/) ------------------------------------------------
+#
+# make bench   builds $(B)/bench/bench (CFLAGS default -O2 -g) and runs it
+#              under a throw-away PostgreSQL; bin/tlsrpt import is timed
+#              too when bin/tlsrpt builds.  Then tlsrpt-httpd, tlsrpt-milter
+#              behind a private Postfix, the queries and prune.  Prints
+#              tables; asserts nothing.
+
+bench: bench-ingest bench-httpd bench-milter bench-query bench-prune
+
+$(B)/bench/bench: $(call obj,$(BENCH)) $(ALIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(BENCH)) $(ALIBS) \
+	    $(PQ_LIBS) $(PC_LIBS)
+
+bench-ingest: $(B)/bench/bench | deps-bench
+	@$(MAKE) --no-print-directory bin/tlsrpt >/dev/null 2>&1 || \
+	    echo "bench: bin/tlsrpt does not build; its import is not timed"
+	TLSRPT_BIN=$(CURDIR)/bin/tlsrpt tests/with-pg.sh $(B)/bench/bench
+
+# tlsrpt-httpd (tests/bench/httpd_bench.sh)
 $(B)/bench/httpd_load: $(call obj,tests/bench/httpd_load.c)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(MHD_LIBS)
@@ -212,11 +348,9 @@ $(B)/bench/httpd_gen: $(call obj,tests/bench/httpd_gen.c tests/bench/gen.c) \
 bench-httpd: $(B)/bench/httpd_load $(B)/bench/httpd_gen bin/tlsrpt \
     bin/tlsrpt-httpd | deps-bench
 	B=$(B) tests/with-pg.sh tests/bench/httpd_bench.sh
-bench: bench-httpd
-.PHONY: bench-httpd
 
-# make bench also measures tlsrpt-milter behind a private Postfix
-# (tests/bench/milter_bench.sh; needs root and Postfix, skips otherwise)
+# tlsrpt-milter behind a private Postfix (tests/bench/milter_bench.sh;
+# needs root and Postfix, skips otherwise)
 bench-milter: $(B)/bin/tlsrpt-milter $(B)/bin/tlsrpt $(B)/bench/dkim_sign \
     | deps-bench
 	B=$(B) tests/with-pg.sh tests/bench/milter_bench.sh
@@ -224,71 +358,27 @@ bench-milter: $(B)/bin/tlsrpt-milter $(B)/bin/tlsrpt $(B)/bench/dkim_sign \
 $(B)/bench/dkim_sign: $(call obj,tests/bench/dkim_sign.c)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(DKIM_LIBS)
-bench: bench-milter
-.PHONY: bench-milter
 
-$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(LIBDKIMV) $(ALIBS)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(CLI)) \
-	    $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) $(PQ_LIBS) $(PC_LIBS)
+# summary, failures, readiness and digest over 1,000,000 generated
+# reports for 10,000 domains (BENCH_QUERY_REPORTS to scale); prints the
+# times against the 1 s target, asserts nothing.
+bench-query: $(B)/bin/tlsrpt | deps-bench
+	tests/with-pg.sh tests/bench/bench_query.sh $(B)/bin/tlsrpt
 
-bin/tlsrpt: $(B)/bin/tlsrpt
-	@mkdir -p bin
-	cp $< $@
+# `tlsrpt prune` of 30 of 100 days out of 1,000,000 reports
+# (BENCH_PRUNE_REPORTS to scale); checks that summary and failures of the
+# days kept are unchanged (tests/bench/bench_prune.sh)
+bench-prune: $(B)/bin/tlsrpt | deps-bench
+	tests/with-pg.sh tests/bench/bench_prune.sh $(B)/bin/tlsrpt
 
-# --- tests ---------------------------------------------------------------
-
-$(call obj,$(UNIT)): | deps-test
-$(B)/tests/unit-tests: $(call obj,$(UNIT)) $(LIBMILT) $(LIBCOLLECT) \
-    $(LIBDKIMV) $(ALIBS)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(call obj,$(UNIT)) \
-	    $(LIBMILT) $(LIBCOLLECT) $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) \
-	    $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
-
-# The suite runs twice: as built, then under ASan + UBSan.  Each run gets
-# its own throw-away PostgreSQL (tests/with-pg.sh).
-check: check-layering
-check: $(B)/tests/unit-tests $(B)/bin/tlsrpt | deps-test
-	TLSRPT_BIN=$(B)/bin/tlsrpt tests/with-pg.sh $(B)/tests/unit-tests
-	$(MAKE) --no-print-directory B=build-san EXTRA_CFLAGS="$(SANFLAGS)" \
-	    CFLAGS="-O1 -g" check-one
-
-check-one: $(B)/tests/unit-tests $(B)/bin/tlsrpt | deps-test
-	G_SLICE=always-malloc \
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-	TLSRPT_BIN=$(B)/bin/tlsrpt tests/with-pg.sh \
-	    tests/run-sanitized.sh $(B)/tests/unit-tests
-
-# Every include within its layer (DESIGN.md); see the script.
-check-layering:
-	@scripts/check-layering.sh
-
-# A private PostgreSQL under ./var/pg to try the CLI against.
-db: bin/tlsrpt
-	@scripts/devdb.sh start
-db-stop:
-	@scripts/devdb.sh stop
-
-clean:
-	rm -rf build build-san build-fuzz bin
-
-.PHONY: all deps deps-run deps-test deps-bench check check-layering check-one clean fuzz bench db db-stop
--include $(shell find $(B) -name '*.d' 2>/dev/null)
-
-# --- bench and fuzz (tests/bench/, tests/fuzz/) ---------------------------
+# --- fuzz (tests/fuzz/) --------------------------------------------------
 #
-# make bench   builds $(B)/bench/bench (CFLAGS default -O2 -g) and runs it
-#              under a throw-away PostgreSQL; bin/tlsrpt import is timed
-#              too when bin/tlsrpt builds.  Prints a table; asserts nothing.
-# make fuzz    builds the libFuzzer target with clang into build-fuzz/ (its
-#              own objects: -fsanitize=fuzzer-no-link,address,undefined)
-#              and runs it for FUZZ_SECONDS; crashers go to
-#              tests/fuzz/crashers/, which `make check` replays.
+# make fuzz    builds the libFuzzer targets with clang into build-fuzz/
+#              (their own objects: -fsanitize=fuzzer-no-link,address,
+#              undefined) and runs each for FUZZ_SECONDS; crashers go to
+#              tests/fuzz/crashers/, which `make check` replays
+#              (tests/unit/test_fuzz_replay.c, test_fuzz_fronts.c).
 
-BENCH		= tests/bench/bench.c tests/bench/gen.c
 FUZZ_CC		?= clang
 FUZZ_B		= build-fuzz
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
@@ -301,23 +391,7 @@ FUZZ_SEEDS	?= tests/data tests/fuzz/regress
 FUZZ_FLAGS	?= -max_len=65536 -timeout=10 -rss_limit_mb=512 \
 		  -malloc_limit_mb=256 -print_final_stats=1
 
-$(B)/bench/bench: $(call obj,$(BENCH)) $(ALIBS)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(BENCH)) $(ALIBS) \
-	    $(PQ_LIBS) $(PC_LIBS)
-
-bench: $(B)/bench/bench | deps-bench
-	@$(MAKE) --no-print-directory bin/tlsrpt >/dev/null 2>&1 || \
-	    echo "bench: bin/tlsrpt does not build; its import is not timed"
-	TLSRPT_BIN=$(CURDIR)/bin/tlsrpt tests/with-pg.sh $(B)/bench/bench
-
-# summary, failures, readiness and digest over 1,000,000 generated
-# reports for 10,000 domains (BENCH_QUERY_REPORTS to scale); prints the
-# times against the 1 s target, asserts nothing.
-bench: bench-query
-bench-query: $(B)/bin/tlsrpt | deps-bench
-	tests/with-pg.sh tests/bench/bench_query.sh $(B)/bin/tlsrpt
-.PHONY: bench-query
+fuzz: fuzz-ingest fuzz-fronts
 
 # Only meaningful with B=$(FUZZ_B) CC=clang: `make fuzz` sets both.
 $(B)/fuzz/fuzz_ingest: $(call obj,tests/fuzz/fuzz_ingest.c) $(LIBINGEST) \
@@ -332,7 +406,7 @@ fuzz-build: | deps-test
 	    CFLAGS="-O1 -g" EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
 	    $(FUZZ_B)/fuzz/fuzz_ingest
 
-fuzz: fuzz-build
+fuzz-ingest: fuzz-build
 	@mkdir -p $(FUZZ_B)/corpus tests/fuzz/crashers
 	@for d in $(FUZZ_SEEDS); do \
 		[ -d "$$d" ] || continue; \
@@ -347,8 +421,6 @@ fuzz: fuzz-build
 	    $(FUZZ_B)/fuzz/fuzz_ingest $(FUZZ_FLAGS) \
 	    -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/tlsrpt.dict \
 	    -artifact_prefix=tests/fuzz/crashers/ $(FUZZ_B)/corpus
-
-.PHONY: fuzz-build
 
 # The front-end targets (tests/fuzz/fuzz_submit.c: the verdict of both
 # front-ends; tests/fuzz/fuzz_spool.c: the spool file parser), built and
@@ -370,7 +442,6 @@ fuzz-build-fronts:
 	    CFLAGS="-O1 -g" EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
 	    $(patsubst %,$(FUZZ_B)/fuzz/fuzz_%,$(FUZZ_FRONTS))
 
-fuzz: fuzz-fronts
 fuzz-fronts: fuzz-build-fronts
 	@mkdir -p tests/fuzz/crashers
 	@for t in $(FUZZ_FRONTS); do \
@@ -390,7 +461,6 @@ fuzz-fronts: fuzz-build-fronts
 		    -artifact_prefix=tests/fuzz/crashers/$$t- \
 		    $(FUZZ_B)/corpus-$$t || exit 1; \
 	done
-.PHONY: fuzz-build-fronts fuzz-fronts
 
 # --- install, uninstall (README "Install") -------------------------------
 #
@@ -484,19 +554,6 @@ uninstall: inst-files
 	done
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/tlsrpt 2>/dev/null
 
-# make check first installs into a temporary DESTDIR and checks the tree
-check-install: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter
-	tests/install.sh
-check: check-install
-
-# ... and checks the man pages: mandoc -Tlint clean, every option of each
-# program's --help in its page (tests/man.sh; Debian package mandoc)
-check-man: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter | deps-test
-	tests/man.sh bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter
-check: check-man
-
-.PHONY: install uninstall inst-files check-install check-man
-
 # --- make deb (debian/, README "Install") --------------------------------
 #
 # Builds tlsrpt-collector_VERSION_ARCH.deb here from a copy of the tree in
@@ -516,18 +573,15 @@ deb: | deps
 	cp $(B)/deb/tlsrpt-collector_$(DEB_VERSION)_$(DEB_ARCH).deb .
 	lintian --fail-on error \
 	    tlsrpt-collector_$(DEB_VERSION)_$(DEB_ARCH).deb
-.PHONY: deb
 
-# make bench also times `tlsrpt prune` of 30 of 100 days out of 1,000,000
-# reports (BENCH_PRUNE_REPORTS to scale) and checks that summary and
-# failures of the days kept are unchanged (tests/bench/bench_prune.sh)
-bench: bench-prune
-bench-prune: $(B)/bin/tlsrpt | deps-bench
-	tests/with-pg.sh tests/bench/bench_prune.sh $(B)/bin/tlsrpt
-.PHONY: bench-prune
+# --- clean ---------------------------------------------------------------
 
-# make check-deb: build the package, then install it here, use it, purge
-# it (tests/deb.sh; root, and the package not installed already)
-check-deb: deb | deps-test
-	tests/with-pg.sh tests/deb.sh
-.PHONY: check-deb
+clean:
+	rm -rf build build-san build-fuzz bin
+
+.PHONY: all deps deps-run deps-test deps-bench run db db-stop check \
+	check-unit check-integration check-one check-layering check-install \
+	check-man check-deb bench bench-ingest bench-httpd bench-milter \
+	bench-query bench-prune fuzz fuzz-build fuzz-ingest fuzz-build-fronts \
+	fuzz-fronts install uninstall inst-files deb clean
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

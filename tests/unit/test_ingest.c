@@ -20,7 +20,7 @@
 #include <zlib.h>
 
 #include "ingest.h"
-#include "store_testutil.h"
+#include "json_testutil.h"
 #include "tlsrpt_limits.h"
 #include "testutil.h"
 

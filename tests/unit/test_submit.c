@@ -26,7 +26,7 @@
 #include "core_conf.h"
 #include "ingest.h"
 #include "core_spool.h"
-#include "store_testutil.h"
+#include "json_testutil.h"
 #include "core_submit.h"
 #include "testutil.h"
 #include "tlsrpt_limits.h"

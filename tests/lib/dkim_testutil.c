@@ -15,9 +15,9 @@
 #include <criterion/criterion.h>
 #include <opendkim/dkim.h>
 
-#include "daemon_testutil.h"
+#include "sh_testutil.h"
 #include "dkim_testutil.h"
-#include "store_testutil.h"
+#include "json_testutil.h"
 #include "testutil.h"
 
 static const char b64[] =

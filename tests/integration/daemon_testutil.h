@@ -14,29 +14,11 @@
 
 #include <stddef.h>
 
+#include "sh_testutil.h"	/* dtu_sh(), dtu_run(), dtu_S(), ... */
 #include "store_testutil.h"
-
-/* Run a shell command; the test fails unless it exits 0. */
-void		 dtu_sh(const char *fmt, ...)
-		    __attribute__((format(printf, 1, 2)));
-
-/* A shell command's stdout: malloc'd, owned by the caller. */
-char		*dtu_run(const char *fmt, ...)
-		    __attribute__((format(printf, 1, 2)));
-
-/* printf into one of 8 static buffers: for arguments, never freed. */
-const char	*dtu_S(const char *fmt, ...)
-		    __attribute__((format(printf, 1, 2)));
-
-/* Create or truncate path with len bytes of buf. */
-void		 dtu_write_file(const char *path, const void *buf,
-		    size_t len);
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int		 dtu_free_port(void);
-
-/* The program named by the environment variable env, else dflt. */
-const char	*dtu_bin(const char *env, const char *dflt);
 
 /*
  * Start /bin/sh -c cmd as a child (killed when the test process dies);

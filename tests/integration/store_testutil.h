@@ -15,6 +15,9 @@
 #include "ingest.h"
 #include "store.h"
 
+/* stu_parse(), stu_report(), stu_policy(), stu_detail(), stu_join() */
+#include "json_testutil.h"
+
 struct stu_db {
 	char	name[64];		/* t_<pid>_<label> */
 	char	conninfo[2048];		/* TLSRPT_TEST_DB with that dbname */
@@ -33,10 +36,6 @@ void	stu_db_drop(const struct stu_db *);
 /* store_open on db, asserting success; migrated when migrate is 1. */
 struct store	*stu_open(const struct stu_db *, int migrate);
 
-/* ingest_payload of a NUL-terminated JSON text, asserting INGEST_OK.
- * The report is owned by the caller. */
-struct tlsrpt_report	*stu_parse(const char *json);
-
 /* The first column of the first row of sql, as an integer (-1 NULL). */
 int64_t	stu_int(const struct stu_db *, const char *sql);
 
@@ -46,21 +45,5 @@ char	*stu_text(const struct stu_db *, const char *sql, char *buf,
 
 /* Run a statement, asserting success. */
 void	stu_exec(const struct stu_db *, const char *sql);
-
-/* A report JSON: org, report-id, start day "YYYY-MM-DD" (the range is
- * that day), and the policies array's contents.  malloc'd. */
-char	*stu_report(const char *org, const char *id, const char *day,
-	    const char *policies);
-
-/* One policy entry; details is the failure-details contents or NULL. */
-char	*stu_policy(const char *type, const char *domain, long ok,
-	    long failed, const char *details);
-
-/* One failure-details entry. */
-char	*stu_detail(const char *result_type, const char *mx, long failed);
-
-/* Concatenates a NULL-terminated list of strings with "," between them,
- * freeing them; malloc'd. */
-char	*stu_join(char *first, ...);
 
 #endif
