@@ -95,6 +95,8 @@ $(B)/tests/unit/test_dkim.o $(B)/tests/lib/dkim_testutil.o: \
 	  LAYER += $(CF_DKIM)
 $(B)/tests/unit/test_milter%.o $(B)/tests/lib/milter_testutil.o: \
 	  LAYER += $(CF_MILT) $(CF_DKIM)
+# core_worker.h names store.h's types (no libpq header behind them)
+$(B)/tests/unit/test_worker_null.o: LAYER += -Istore
 
 XCFLAGS	= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DZLIB_CONST \
 	  $(LAYER) $(WARN) -MMD -MP $(EXTRA_CFLAGS) $(CFLAGS)

@@ -1,7 +1,8 @@
 /*
  * test_identity.c -- one report, one set of figures, whatever the
  * transport (issue 13), and collisions resolved by trust (issue 8 item 6),
- * against a real PostgreSQL and the real `tlsrpt` binary.
+ * against a real PostgreSQL and the real `tlsrpt` binary.  The identity
+ * without a database: tests/unit/test_identity_key.c.
  *
  * The sys4 tlsrpt-reporter shapes are built here byte for byte as its
  * tlsrpt_reporter/tlsrpt.py writes them: the JSON by Python's json.dumps
@@ -36,195 +37,17 @@
 #include "ingest.h"
 #include "core_spool.h"
 #include "store.h"
+#include "identity_testutil.h"
 #include "report_testutil.h"
 #include "store_testutil.h"
 #include "testutil.h"
 #include "util.h"
 #include "core_worker.h"
 
-#define DAY0		1795996800	/* 2026-11-30T00:00:00Z */
-#define SUBMITTER	"mx.sender.test"
-#define DOMAIN		"nopol.test"
-
 static const struct store_arrival arr_https = { "https", "192.0.2.7",
     DAY0 + 90000 };
 static const struct store_arrival arr_mail = { "mail", "milter",
     DAY0 + 91000 };
-
-/* stu_policy() and stu_report() that free what they are given. */
-static char *
-pol(const char *type, const char *domain, long ok, long failed,
-    char *details)
-{
-	char	*s;
-
-	s = stu_policy(type, domain, ok, failed, details);
-	free(details);
-	return s;
-}
-
-static char *
-report(const char *org, const char *id, const char *day, char *policies)
-{
-	char	*s;
-
-	s = stu_report(org, id, day, policies);
-	free(policies);
-	return s;
-}
-
-/* --- sys4 shapes ---------------------------------------------------- */
-
-/* The report as reportd renders it (json.dumps, default separators). */
-static char *
-sys4_json(const char *report_id, long ok)
-{
-	char	*s;
-
-	cr_assert_geq(asprintf(&s, "{\"organization-name\": \"Sender Mail"
-	    " Ltd\", \"date-range\": {\"start-datetime\":"
-	    " \"2026-11-30T00:00:00Z\", \"end-datetime\":"
-	    " \"2026-11-30T23:59:59Z\"}, \"contact-info\":"
-	    " \"tlsrpt@" SUBMITTER "\", \"policies\": [{\"summary\":"
-	    " {\"total-failure-session-count\": 0,"
-	    " \"total-successful-session-count\": %ld}, \"policy\":"
-	    " {\"policy-type\": \"no-policy-found\"}, \"failure-details\":"
-	    " []}], \"report-id\": \"%s\"}", ok, report_id), 0);
-	return s;
-}
-
-static unsigned char *
-gzip_of(const char *s, size_t *len)
-{
-	z_stream	 z;
-	unsigned char	*out;
-	size_t		 cap = strlen(s) + 256;
-
-	cr_assert_not_null(out = malloc(cap));
-	memset(&z, 0, sizeof(z));
-	cr_assert_eq(deflateInit2(&z, 9, Z_DEFLATED, 31, 8,
-	    Z_DEFAULT_STRATEGY), Z_OK);
-	z.next_in = (unsigned char *)(uintptr_t)s;
-	z.avail_in = (unsigned)strlen(s);
-	z.next_out = out;
-	z.avail_out = (unsigned)cap;
-	cr_assert_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
-	*len = cap - z.avail_out;
-	deflateEnd(&z);
-	return out;
-}
-
-/* base64 in lines of 76, CRLF (Python's email, policy SMTP). */
-static char *
-base64_lines(const unsigned char *p, size_t n)
-{
-	static const char	 b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char			*o, *q;
-	size_t			 i, col = 0;
-	uint32_t		 v;
-
-	cr_assert_not_null(o = malloc(n * 2 + 16));
-	q = o;
-	for (i = 0; i < n; i += 3) {
-		v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		*q++ = b64[v >> 18 & 63];
-		*q++ = b64[v >> 12 & 63];
-		*q++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
-		*q++ = i + 2 < n ? b64[v & 63] : '=';
-		if ((col += 4) == 76) {
-			*q++ = '\r';
-			*q++ = '\n';
-			col = 0;
-		}
-	}
-	if (col > 0) {
-		*q++ = '\r';
-		*q++ = '\n';
-	}
-	*q = '\0';
-	return o;
-}
-
-/* The reportd mail of json (send_out_report_to_mail). */
-static char *
-sys4_mail(const char *json, const char *report_id, const char *domain)
-{
-	unsigned char	*gz;
-	char		*b, *m;
-	size_t		 gzlen;
-
-	gz = gzip_of(json, &gzlen);
-	b = base64_lines(gz, gzlen);
-	cr_assert_geq(asprintf(&m,
-	    "Subject: Report Domain: %s Submitter: " SUBMITTER
-	    " Report-ID: <%s@" SUBMITTER ">\r\n"
-	    "From: tlsrpt-noreply@" SUBMITTER "\r\n"
-	    "To: tlsrpt@%s\r\n"
-	    "Message-ID: <176409720123.4242.1234567890@" SUBMITTER ">\r\n"
-	    "TLS-Report-Domain: %s\r\n"
-	    "TLS-Report-Submitter: " SUBMITTER "\r\n"
-	    "TLS-Required: No\r\n"
-	    "MIME-Version: 1.0\r\n"
-	    "Content-Type: multipart/report; report-type=\"tlsrpt\";"
-	    " boundary=\"===============4242424242424242424==\"\r\n"
-	    "\r\n"
-	    "--===============4242424242424242424==\r\n"
-	    "Content-Type: text/plain; charset=\"us-ascii\"\r\n"
-	    "Content-Transfer-Encoding: 7bit\r\n"
-	    "\r\n"
-	    "This is an aggregate TLS report from Sender Mail Ltd\r\n"
-	    "\r\n"
-	    "--===============4242424242424242424==\r\n"
-	    "Content-Type: application/tlsrpt+gzip\r\n"
-	    "Content-Transfer-Encoding: base64\r\n"
-	    "Content-Disposition: attachment;\r\n"
-	    " filename=\"" SUBMITTER "!%s!%d!%d!1.json.gz\"\r\n"
-	    "MIME-Version: 1.0\r\n"
-	    "\r\n"
-	    "%s"
-	    "\r\n"
-	    "--===============4242424242424242424==--\r\n",
-	    domain, report_id, domain, domain, domain, DAY0, DAY0 + 86399,
-	    b), 0);
-	free(gz);
-	free(b);
-	return m;
-}
-
-static struct tlsrpt_report *
-parse_json(const char *json, const struct ingest_meta *meta)
-{
-	struct ingest_limits	 lim;
-	struct ingest_err	 err;
-	struct tlsrpt_report	*rep = NULL;
-	enum ingest_status	 s;
-
-	ingest_limits_default(&lim);
-	s = ingest_payload((const unsigned char *)json, strlen(json), meta,
-	    &lim, &rep, &err);
-	cr_assert_eq(s, INGEST_OK, "ingest_payload: %s", err.msg);
-	return rep;
-}
-
-static struct tlsrpt_report *
-parse_mail(const char *mail)
-{
-	struct ingest_limits	 lim;
-	struct ingest_err	 err;
-	struct tlsrpt_report	*rep = NULL;
-	enum ingest_status	 s;
-
-	ingest_limits_default(&lim);
-	s = ingest_message((const unsigned char *)mail, strlen(mail), &lim,
-	    &rep, &err);
-	cr_assert_eq(s, INGEST_OK, "ingest_message: %s", err.msg);
-	return rep;
-}
 
 /* Store one report, returning the outcome; *flags gets its flags. */
 static enum store_outcome
@@ -239,46 +62,6 @@ put1(struct store *st, struct tlsrpt_report *rep,
 	if (flags != NULL)
 		*flags = store_put_flags(st, 0);
 	return out;
-}
-
-static int
-has_warning(const struct tlsrpt_report *rep, const char *token)
-{
-	size_t	i;
-
-	for (i = 0; i < rep->nwarnings; i++)
-		if (strncmp(rep->warnings[i], token, strlen(token)) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * The identity as documented in ingest/report.c, computed here apart:
- * sha256(org NUL id NUL be64(start) be64(end) (domain NUL)*), domains
- * distinct and sorted (the callers pass them so).
- */
-static void
-expect_key(unsigned char key[32], const char *org, const char *id,
-    int64_t start, int64_t end, const char *const *doms, size_t n)
-{
-	struct sha256_ctx	h;
-	unsigned char		be[8];
-	size_t			i;
-	int			k;
-
-	sha256_init(&h);
-	sha256_update(&h, strlen(org) + 1, (const uint8_t *)org);
-	sha256_update(&h, strlen(id) + 1, (const uint8_t *)id);
-	for (k = 0; k < 8; k++)
-		be[k] = (unsigned char)((uint64_t)start >> (56 - 8 * k));
-	sha256_update(&h, 8, be);
-	for (k = 0; k < 8; k++)
-		be[k] = (unsigned char)((uint64_t)end >> (56 - 8 * k));
-	sha256_update(&h, 8, be);
-	for (i = 0; i < n; i++)
-		sha256_update(&h, strlen(doms[i]) + 1,
-		    (const uint8_t *)doms[i]);
-	sha256_digest(&h, 32, key);
 }
 
 static void
@@ -313,104 +96,6 @@ expect_one_report(const struct stu_db *db, long ok, int narr)
 }
 
 /* --- identity ----------------------------------------------------- */
-
-Test(identity, sys4_key_from_body_alone)
-{
-	const char		*id = "2026-11-30T00:00:00Z_idx1_" DOMAIN;
-	struct tlsrpt_report	*a, *b;
-	char			*json, *mail;
-	unsigned char		 want[32];
-
-	json = sys4_json(id, 4);
-	mail = sys4_mail(json, id, DOMAIN);
-	a = parse_json(json, NULL);		/* as tlsrpt-httpd has it */
-	b = parse_mail(mail);
-	/* no domain in the body: the key covers none */
-	expect_key(want, "Sender Mail Ltd", id, DAY0, DAY0 + 86399, NULL, 0);
-	cr_expect_eq(memcmp(a->key, want, 32), 0);
-	cr_expect_eq(memcmp(b->key, want, 32), 0);
-	cr_expect_eq(memcmp(a->figures, b->figures, 32), 0);
-	/* the domain: from the report-id by HTTPS, the header by mail */
-	cr_expect_str_eq(a->policies[0].domain, DOMAIN);
-	cr_expect_eq(a->policies[0].domain_src, TLSRPT_DS_REPORTID);
-	cr_expect_str_eq(b->policies[0].domain, DOMAIN);
-	cr_expect_eq(b->policies[0].domain_src, TLSRPT_DS_HEADER);
-	cr_expect(!has_warning(b, "tls-report-domain-differs"),
-	    "a body that names no domain cannot differ from the header");
-	cr_expect(has_warning(b, "policy-domain-missing"));
-	tlsrpt_report_free(a);
-	tlsrpt_report_free(b);
-	free(json);
-	free(mail);
-}
-
-Test(identity, report_id_shapes)
-{
-	static const struct {
-		const char	*id;
-		const char	*domain;	/* NULL: none inferred */
-	} c[] = {
-		{ "2025-09-20T00:00:00Z_idx1_mpi-klsb.mpg.de", "mpi-klsb.mpg.de" },
-		{ "2025-09-20T00:00:00Z_idx12_Example.ORG.", "example.org" },
-		{ "2024-09-03T00:00:00Z_cardinalhealth.ca", "cardinalhealth.ca" },
-		{ "133708152202987951+krvtz.net", "krvtz.net" },
-		{ "133944884956529435+", NULL },	/* Microsoft, empty */
-		{ "20240903.example.com@mox.example", "example.com" },
-		{ "1730332800_11732957880687192466", NULL },	/* Stalwart */
-		{ "c96d67df-0440-57f7-6e96-c83824d0fdf2@mail.ru", NULL },
-		{ "2025-09-20T00:00:00Z_idx1_bad_name.test", NULL },
-		{ "2025-09-20T00:00:00Z_localhost", NULL },	/* one label */
-	};
-	struct tlsrpt_report	*r;
-	char			*json;
-	size_t			 i;
-
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		json = sys4_json(c[i].id, 1);
-		r = parse_json(json, NULL);
-		if (c[i].domain == NULL) {
-			cr_expect_str_eq(r->policies[0].domain, "", "%s",
-			    c[i].id);
-			cr_expect_eq(r->policies[0].domain_src,
-			    TLSRPT_DS_UNKNOWN, "%s", c[i].id);
-		} else {
-			cr_expect_str_eq(r->policies[0].domain, c[i].domain,
-			    "%s", c[i].id);
-			cr_expect_eq(r->policies[0].domain_src,
-			    TLSRPT_DS_REPORTID, "%s", c[i].id);
-		}
-		tlsrpt_report_free(r);
-		free(json);
-	}
-}
-
-Test(identity, differs_only_when_the_body_names_another)
-{
-	struct ingest_meta	 meta;
-	struct tlsrpt_report	*r;
-	char			*json;
-
-	memset(&meta, 0, sizeof(meta));
-	meta.flags = INGEST_MF_MAIL;
-	meta.report_domain = "other.test";
-	json = report("Org", "r1", "2026-11-30",
-	    pol("sts", "a.test", 1, 0, NULL));
-	r = parse_json(json, &meta);
-	cr_expect(has_warning(r, "tls-report-domain-differs"));
-	tlsrpt_report_free(r);
-	meta.report_domain = "a.test";
-	r = parse_json(json, &meta);
-	cr_expect(!has_warning(r, "tls-report-domain-differs"));
-	tlsrpt_report_free(r);
-	free(json);
-	/* policies: [] names no domain: nothing differs */
-	json = report("Org", "r2", "2026-11-30", strdup(""));
-	meta.report_domain = "other.test";
-	r = parse_json(json, &meta);
-	cr_expect(!has_warning(r, "tls-report-domain-differs"));
-	tlsrpt_report_free(r);
-	free(json);
-}
 
 /* C and SQL compute one identity, for awkward inputs too. */
 Test(identity, c_and_sql_agree)

@@ -208,11 +208,6 @@ spool_report(struct fixture *fx, const char *org, const char *id)
 	free(json);
 }
 
-Test(worker, stop_null_is_noop)
-{
-	worker_stop(NULL);
-}
-
 Test(worker, drains_existing_files, .timeout = 20)
 {
 	struct fixture		 fx;
