@@ -1,7 +1,7 @@
 /*
  * milter_shim.h -- every smfi_* call of the milter callbacks goes through
  * here, so that the callbacks can be driven without an MTA (the OpenDMARC
- * test mode idea): tests/unit/test_milter.c installs its own operations
+ * test mode idea): tests/lib/milter_testutil.c installs its own operations
  * and hands the callbacks a context of its own making.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.

@@ -48,6 +48,7 @@ complain() {
 	fail=1
 }
 
+{
 for dir in common ingest store dkim collector report-cli; do
 	[ -d "$dir" ] || continue
 	allowed=$(layer_dirs "$dir")
@@ -97,7 +98,30 @@ for dir in common ingest store dkim collector report-cli; do
 			done
 		done
 	done
-done > "${TMPDIR:-/tmp}/check-layering.$$" 2>&1
+done
+
+	# tests/unit/ and tests/lib/ need no database, no network, no daemon:
+	# not libpq, libmicrohttpd or GnuTLS, not the helpers of
+	# tests/integration/ (PostgreSQL, the daemons)
+	for f in tests/unit/*.c tests/unit/*.h tests/lib/*.c tests/lib/*.h; do
+		[ -f "$f" ] || continue
+		grep -n '^[[:space:]]*#[[:space:]]*include' "$f" |
+		    sed 's/^\([0-9]*\):[^"<]*\([<"]\)\([^">]*\)[">].*/\1 \3/' |
+		    while read -r line hdr; do
+			case $hdr in
+			libpq-fe.h|microhttpd.h|gnutls/*)
+				echo "$f:$line: <$hdr> is for" \
+				    "tests/integration/ only" ;;
+			*)
+				if [ "${hdr#*/}" = "$hdr" ] &&
+				    [ -f "tests/integration/$hdr" ]; then
+					echo "$f:$line: $hdr is for" \
+					    "tests/integration/ only"
+				fi ;;
+			esac
+		done
+	done
+} > "${TMPDIR:-/tmp}/check-layering.$$" 2>&1
 if [ -s "${TMPDIR:-/tmp}/check-layering.$$" ]; then
 	while read -r msg; do
 		complain "$msg"

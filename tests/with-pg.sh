@@ -43,7 +43,7 @@ $as "$bindir/initdb" -D "$tmp/data" -U tlsrpt --auth=trust \
 	exit 3
 }
 # a pristine copy for the tests that need a server of their own, to stop,
-# restart or reconfigure (tests/unit/test_faults.c): cheaper than initdb
+# restart or reconfigure (tests/integration/test_faults.c): cheaper than initdb
 cp -a "$tmp/data" "$tmp/template"
 $as "$bindir/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -o \
     "-c listen_addresses='' -c unix_socket_directories='$tmp' -c fsync=off \

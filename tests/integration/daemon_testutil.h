@@ -1,8 +1,9 @@
 /*
  * daemon_testutil.h -- helpers for the tests that run the real daemons
- * (test_httpd.c, test_milter.c): shell commands, files, free ports, a
- * daemon started and stopped as a child, a fresh database.  They fail
- * the calling test (cr_assert) when something they need does not work.
+ * (test_httpd.c, test_milter.c): free ports, a daemon started and
+ * stopped as a child, a fresh database; the shell commands and files of
+ * tests/lib/sh_testutil.h come with them.  They fail the calling test
+ * (cr_assert) when something they need does not work.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */

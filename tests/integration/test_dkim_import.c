@@ -3,7 +3,10 @@
  * PostgreSQL: messages signed in the test with libopendkim's signing API
  * and an RSA key made by openssl at test time, verified against a key
  * file (--dkim-keys).  The verifier alone: tests/unit/test_dkim.c.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
+
 #define _GNU_SOURCE
 #include <sys/stat.h>
 #include <sys/wait.h>

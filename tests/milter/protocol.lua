@@ -2,7 +2,7 @@
 -- what it answers at each step for a message it must not look at and
 -- for a report mail, and what it asks the MTA to change.
 --
--- Run by tests/unit/test_milter.c: miltertest -s tests/milter/protocol.lua
+-- Run by tests/integration/test_milter.c: miltertest -s tests/milter/protocol.lua
 -- with MILTER_SOCK (inet:PORT@127.0.0.1) and REPORT_EML (a report mail).
 
 local sock = os.getenv("MILTER_SOCK")
