@@ -393,7 +393,9 @@ FUZZ_SEEDS	?= tests/data tests/fuzz/regress
 FUZZ_FLAGS	?= -max_len=65536 -timeout=10 -rss_limit_mb=512 \
 		  -malloc_limit_mb=256 -print_final_stats=1
 
-fuzz: fuzz-ingest fuzz-fronts
+# one after the other: both build into $(FUZZ_B)
+fuzz: fuzz-ingest
+	@$(MAKE) --no-print-directory fuzz-fronts
 
 # Only meaningful with B=$(FUZZ_B) CC=clang: `make fuzz` sets both.
 $(B)/fuzz/fuzz_ingest: $(call obj,tests/fuzz/fuzz_ingest.c) $(LIBINGEST) \
