@@ -7,8 +7,8 @@
  * (415), recent duplicate (200), bounded parse (413, 400, 503), domain
  * allow-list (403), DKIM requirement, then the durable spool (201, 200,
  * 503).  A mail is always parsed as a mail: ingest_message() says what
- * it carries.  Only the spool write and the worker kick touch anything
- * outside the arguments.
+ * it carries.  Only the spool write and the ctx->stored callback (the
+ * worker kick) touch anything outside the arguments.
  */
 
 #include <errno.h>
@@ -29,7 +29,6 @@
 #include "core_spool.h"
 #include "core_submit.h"
 #include "tlsrpt_limits.h"
-#include "core_worker.h"
 
 #define RECENT_WAYS	4
 #define SUBMIT_LINE_MAX	(SUBMIT_REASON_MAX + 128)	/* one x- line */
@@ -323,8 +322,8 @@ put(const struct submit_ctx *ctx, const struct submit_in *in,
 	v->spool_errno = v->spool == SPOOL_FAILED ? errno : 0;
 	switch (v->spool) {
 	case SPOOL_STORED:
-		if (ctx->worker != NULL)
-			worker_kick(ctx->worker);
+		if (ctx->stored != NULL)
+			ctx->stored(ctx->stored_arg);
 		v->kept = refused;
 		break;
 	case SPOOL_DUPLICATE:

@@ -48,7 +48,6 @@
 #include "ingest.h"
 #include "core_spool.h"
 
-struct worker;
 struct submit_recent;
 
 #define SUBMIT_REASON_MAX	512	/* a one-line reason, with its NUL */
@@ -77,7 +76,8 @@ enum submit_class {
 /* What a front runs with; everything borrowed, read-only in calls. */
 struct submit_ctx {
 	struct spool		*spool;
-	struct worker		*worker;	/* kicked on a store; may be NULL */
+	void			(*stored)(void *); /* after a store; may be NULL */
+	void			*stored_arg;	/* its argument */
 	struct submit_recent	*recent;	/* may be NULL; see below */
 	const struct conf_list	*domains;	/* allow-list; NULL or empty: all */
 	int			 require_dkim;	/* refuse untrusted (mail) */
@@ -134,7 +134,7 @@ struct submit_verdict {
 
 /*
  * Decide about in under ctx, into v (filled on every path).  Returns
- * v->cls.  A stored report kicks ctx->worker.
+ * v->cls.  A stored report calls ctx->stored.
  */
 enum submit_class	 submit_verdict(const struct submit_ctx *ctx,
 			    const struct submit_in *in,

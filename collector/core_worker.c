@@ -220,6 +220,12 @@ worker_kick(struct worker *w)
 }
 
 void
+worker_wake(void *w)
+{
+	worker_kick(w);
+}
+
+void
 worker_stop(struct worker *w)
 {
 	if (w == NULL)

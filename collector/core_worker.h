@@ -104,6 +104,10 @@ struct worker	*worker_start(struct spool *sp, const struct worker_conf *,
  * It does not cut short a backoff wait while the database is down. */
 void	worker_kick(struct worker *);
 
+/* worker_kick() as a submit_ctx callback: w is a struct worker * or
+ * NULL (nothing to wake). */
+void	worker_wake(void *w);
+
 /* Finish the batch in progress, stop the thread, free everything.
  * Files not yet stored stay in new/ for the next start.  NULL is a
  * no-op. */

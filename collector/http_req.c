@@ -159,7 +159,8 @@ http_front_init(struct http_front *fr, struct collector *co,
 	fr->lim.compressed_max = conf->body_max;
 	fr->lim.json_max = conf->json_max;
 	fr->sub.spool = co->spool;
-	fr->sub.worker = co->worker;
+	fr->sub.stored = worker_wake;
+	fr->sub.stored_arg = co->worker;
 	fr->sub.recent = co->recent;
 	fr->sub.domains = &conf->domain;
 	fr->sub.lim = fr->lim;

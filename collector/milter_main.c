@@ -175,7 +175,7 @@ main(int argc, char *argv[])
 	log_info("ready: socket %s, spool %s, %zu recipient(s), action %s%s",
 	    conf->socket, conf->spool, conf->rcpt.n, conf->action,
 	    conf->require_dkim ? ", DKIM required" : "");
-	if (milt_front_init(&fr, conf, sp, w) == -1)
+	if (milt_front_init(&fr, conf, sp, worker_wake, w) == -1)
 		fatal("milter front");
 	conf = NULL;			/* the front's now */
 

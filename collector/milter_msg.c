@@ -42,7 +42,6 @@
 #include "core_submit.h"
 #include "tlsrpt_limits.h"
 #include "util.h"
-#include "core_worker.h"
 
 #define MILT_RCPT_MAX		16	/* listed recipients remembered */
 #define MILT_PEER_MAX		320	/* "host [addr]" */
@@ -101,7 +100,7 @@ static void		 clean_text(char *, size_t, const char *);
 
 int
 milt_front_init(struct milt_front *f, struct milt_conf *conf,
-    struct spool *sp, struct worker *w)
+    struct spool *sp, void (*stored)(void *), void *stored_arg)
 {
 	int	e;
 
@@ -114,7 +113,8 @@ milt_front_init(struct milt_front *f, struct milt_conf *conf,
 	conf->refs = 1;			/* the front's own */
 	f->conf = conf;
 	f->spool = sp;
-	f->worker = w;
+	f->stored = stored;
+	f->stored_arg = stored_arg;
 	if (sp != NULL)
 		spool_set_bad_limits(sp, conf->rejects_keep,
 		    LIM_SPOOL_BAD_BYTES);
@@ -479,7 +479,8 @@ milt_eom(SMFICTX *ctx)
 	atomic_fetch_add(&front->msgs, 1);
 	memset(&sc, 0, sizeof(sc));
 	sc.spool = front->spool;
-	sc.worker = front->worker;
+	sc.stored = front->stored;
+	sc.stored_arg = front->stored_arg;
 	sc.domains = &mc->conf->domain;
 	sc.require_dkim = mc->conf->require_dkim;
 	ingest_limits_default(&sc.lim);

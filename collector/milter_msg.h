@@ -53,7 +53,6 @@
 #include "milter_conf.h"
 
 struct spool;
-struct worker;
 
 #define MILT_HEADER		"X-TLSRPT-Collector"
 #define MILT_DKIM_MAX		8	/* dkim results kept per message */
@@ -78,7 +77,8 @@ struct milt_front {
 	pthread_mutex_t		 mtx;		/* guards conf */
 	struct milt_conf	*conf;		/* current; owned */
 	struct spool		*spool;		/* borrowed */
-	struct worker		*worker;	/* borrowed; may be NULL */
+	void			(*stored)(void *); /* after a store; may be NULL */
+	void			*stored_arg;	/* borrowed */
 	atomic_int		 conns;		/* connection contexts */
 	atomic_int		 msgs;		/* messages at EOM now */
 	atomic_int		 inflight;	/* listed messages not ended */
@@ -88,11 +88,12 @@ struct milt_front {
 
 /*
  * Set up the one front of the process: conf becomes owned by it, spool
- * and worker (may be NULL) are borrowed.  Call before the first callback;
- * milt_front_fini() after the last.  0, or -1 with errno.
+ * is borrowed; stored(stored_arg) runs after each report stored (the
+ * worker's wake-up, worker_wake(); NULL: none).  Call before the first
+ * callback; milt_front_fini() after the last.  0, or -1 with errno.
  */
 int	milt_front_init(struct milt_front *, struct milt_conf *conf,
-	    struct spool *sp, struct worker *w);
+	    struct spool *sp, void (*stored)(void *), void *stored_arg);
 void	milt_front_fini(struct milt_front *);
 
 /* SIGHUP: conf (owned from here on) serves connections made from now

@@ -610,3 +610,10 @@ Test(worker, stop_during_stream_loses_nothing, .timeout = 30)
 	pthread_mutex_destroy(&p.mtx);
 	fx_done(&fx);
 }
+
+Test(worker, stop_null_is_noop)
+{
+	worker_stop(NULL);
+	worker_kick(NULL);
+	worker_wake(NULL);
+}

@@ -306,7 +306,7 @@ front(const char *opts)
 	c = mconf_load(argc, argv, err, sizeof(err));
 	cr_assert_not_null(c, "%s", err);
 	free(cmd);
-	cr_assert_eq(milt_front_init(&cfr, c, csp, NULL), 0);
+	cr_assert_eq(milt_front_init(&cfr, c, csp, NULL, NULL), 0);
 	have_front = 1;
 }
 
