@@ -61,15 +61,17 @@ $(B)/collector/%: LAYER = -Icommon -Iingest -Istore -Idkim -Icollector \
 	  $(CF_NETTLE)
 $(B)/collector/http%:   LAYER += $(CF_MHD)
 $(B)/collector/milter%: LAYER += $(CF_MILT)
-$(B)/report-cli/%: LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli
+$(B)/model/%:	  LAYER = -Icommon -Iingest -Istore -Imodel
+$(B)/report-cli/%: LAYER = -Icommon -Iingest -Istore -Idkim -Imodel -Ireport-cli
 $(B)/report-cli/digest_mime.o: LAYER += $(CF_GMIME)
-$(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli -Icollector \
-	  $(CF_TESTS)
+$(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Imodel -Ireport-cli \
+	  -Icollector $(CF_TESTS)
 
 XCFLAGS	= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DZLIB_CONST \
 	  $(LAYER) $(WARN) -MMD -MP $(EXTRA_CFLAGS) $(CFLAGS)
 
 COMMON	= common/arena.c common/bbuf.c common/util.c common/log.c
+COMMON	+= common/out.c
 INGEST	= ingest/ingest.c ingest/gunzip.c ingest/report_json.c \
 	  ingest/report.c ingest/sts_policy.c ingest/filename.c \
 	  ingest/result_type.c ingest/mime.c
@@ -80,12 +82,16 @@ STORE	+= store/store_report.c
 STORE	+= store/store_prune.c
 CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
 	  report-cli/cmd_import.c report-cli/cmd_summary.c \
-	  report-cli/output.c report-cli/window.c
+	  report-cli/window.c
 CLI	+= report-cli/cmd_failures.c report-cli/cmd_readiness.c \
-	  report-cli/readiness.c report-cli/cmd_digest.c
-CLI	+= report-cli/digest.c report-cli/digest_text.c \
+	  report-cli/cmd_digest.c
+CLI	+= report-cli/digest_text.c \
 	  report-cli/digest_html.c report-cli/digest_mime.c
 CLI	+= report-cli/cmd_prune.c
+CLI	+= report-cli/writers.c
+CLI	+= report-cli/summary_out.c
+CLI	+= report-cli/failures_out.c
+CLI	+= report-cli/readiness_out.c
 UNIT	= $(wildcard tests/unit/*.c)
 SCHEMA	= $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
 
@@ -127,6 +133,16 @@ $(LIBSTORE): $(call obj,$(STORE)) $(B)/store/schema_sql.o
 	rm -f $@ && $(AR) rcs $@ $^
 
 ALIBS	= $(LIBSTORE) $(LIBINGEST) $(LIBCOMMON)
+
+# model/: the answers (summary, failures, readiness, digest), each a
+# function returning a plain struct that the CLI's writers and the web
+# dashboard render; reads through store/.  Link before $(ALIBS).
+MODEL	= model/model.c model/summary.c model/failures.c
+MODEL	+= model/readiness.c
+MODEL	+= model/digest.c
+LIBMODEL = $(B)/libmodel.a
+$(LIBMODEL): $(call obj,$(MODEL))
+	rm -f $@ && $(AR) rcs $@ $^
 
 # dkim/: DKIM verification with libopendkim (DNS I/O, so not in ingest/),
 # for tlsrpt-milter and tlsrpt import.  Link before $(ALIBS).
@@ -227,10 +243,10 @@ $(B)/bench/dkim_sign: $(call obj,tests/bench/dkim_sign.c)
 bench: bench-milter
 .PHONY: bench-milter
 
-$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(LIBDKIMV) $(ALIBS)
+$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(LIBMODEL) $(LIBDKIMV) $(ALIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(CLI)) \
-	    $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) $(PQ_LIBS) $(PC_LIBS)
+	    $(LIBMODEL) $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) $(PQ_LIBS) $(PC_LIBS)
 
 bin/tlsrpt: $(B)/bin/tlsrpt
 	@mkdir -p bin
@@ -240,10 +256,11 @@ bin/tlsrpt: $(B)/bin/tlsrpt
 
 $(call obj,$(UNIT)): | deps-test
 $(B)/tests/unit-tests: $(call obj,$(UNIT)) $(LIBMILT) $(LIBCOLLECT) \
-    $(LIBDKIMV) $(ALIBS)
+    $(LIBMODEL) $(LIBDKIMV) $(ALIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(call obj,$(UNIT)) \
-	    $(LIBMILT) $(LIBCOLLECT) $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) \
+	    $(LIBMILT) $(LIBCOLLECT) $(LIBMODEL) $(LIBDKIMV) $(ALIBS) \
+	    $(DKIM_LIBS) \
 	    $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
 
 # The suite runs twice: as built, then under ASan + UBSan.  Each run gets

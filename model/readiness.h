@@ -1,6 +1,10 @@
 /*
- * readiness.h -- the MTA-STS testing -> enforce verdict, shared by
- * `tlsrpt readiness` and `tlsrpt digest`.
+ * readiness.h -- the model of `tlsrpt readiness`: the MTA-STS testing ->
+ * enforce verdict of a domain, with each check's reason and next step,
+ * the policies senders applied, the sessions enforce would refuse and the
+ * MX hosts the policy covers.  Computed once here (readiness.c), also for
+ * `tlsrpt digest`; the CLI's writers (report-cli/readiness_out.c) and the
+ * web dashboard only print it.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
@@ -12,6 +16,11 @@
 #include <stdint.h>
 
 #include "store.h"
+
+/* The defaults of `tlsrpt readiness` and of the digest's verdict. */
+#define RD_DEFAULT_DAYS		14	/* window before --until */
+#define RD_DEFAULT_MIN_DAYS	7	/* days with reports wanted */
+#define RD_DEFAULT_MIN_REPORTERS 2	/* distinct reporters wanted */
 
 enum rd_verdict {
 	RD_READY = 0,
@@ -43,6 +52,19 @@ struct rd_limits {
 	double		max_failure_rate;
 };
 
+/* lim set to the defaults: RD_DEFAULT_*, no refusal allowed. */
+void	rd_limits_default(struct rd_limits *lim);
+
+/* The problems a policy string can have (STS_P_* of ingest.h), in the
+ * order they are reported. */
+struct rd_problem {
+	unsigned	 bit;		/* STS_P_* */
+	const char	*name;		/* "no-version" (JSON) */
+	const char	*what;		/* "no \"version: STSv1\" line" */
+};
+#define RD_NPROBLEMS	8
+extern const struct rd_problem rd_problems[RD_NPROBLEMS];
+
 struct rd_reason {
 	enum rd_check	 check;
 	enum rd_status	 status;
@@ -68,6 +90,9 @@ struct rd_eval {
 	int		 disagree;	/* reporters' latest policies differ */
 	const char	**uncovered;	/* borrowed host names */
 	size_t		 nuncovered;
+	unsigned char	*covered;	/* per host of the data: 1 when the
+					 * newest policy P1's mx patterns
+					 * cover it (0 without a policy) */
 };
 
 /*
@@ -85,5 +110,33 @@ const char	*rd_check_str(enum rd_check);		/* "coverage" */
 
 /* 1 when host is covered by one of the policy's mx patterns. */
 int	rd_covered(const struct store_rd_policy *, const char *host);
+
+/* One domain's data and verdict. */
+struct readiness_domain {
+	const struct store_readiness	*data;	/* borrowed from the model */
+	struct rd_eval			 ev;
+};
+
+struct readiness {
+	int64_t			 since, until;	/* the window, [since, until) */
+	struct rd_limits	 lim;		/* window_days worked out */
+	struct readiness_domain	*domains;	/* one per domain of the */
+	size_t			 ndomains;	/* window, in its order */
+
+	/* private: the store's data */
+	struct store_readiness	*rows_;
+	size_t			 nrows_;
+};
+
+/*
+ * The verdict of each domain the window win names (at least one), weighed
+ * against lim (its window_days ignored: worked out from win), from st
+ * into out, which the caller owns and releases with readiness_free(),
+ * also on failure.  Returns 0, -1 with store_errstr(st) saying why, or
+ * -2 when out of memory.
+ */
+int	readiness_compute(struct store *st, const struct store_window *win,
+	    const struct rd_limits *lim, struct readiness *out);
+void	readiness_free(struct readiness *);
 
 #endif
