@@ -111,11 +111,9 @@ failures_json(const struct failures *fs, FILE *f)
 	const struct failures_row	*r;
 	size_t				 i, k;
 
-	fprintf(f, "{\"since\": \"");
-	out_time(f, fs->since);
-	fprintf(f, "\", \"until\": \"");
-	out_time(f, fs->until);
-	fprintf(f, "\", \"by\": [");
+	fputc('{', f);
+	out_json_window(f, fs->since, fs->until);
+	fprintf(f, ", \"by\": [");
 	for (k = 0; k < fs->by.nkeys; k++)
 		fprintf(f, "%s\"%s\"", k > 0 ? ", " : "", KEY(fs, k)->name);
 	fprintf(f, "], \"conflicting_copies\": %" PRId64 ",\n \"rows\": [",

@@ -118,11 +118,9 @@ readiness_json(const struct readiness *rd, const struct readiness_domain *rdd,
 
 	fprintf(out, "{\"domain\": ");
 	out_json_str(out, d->domain);
-	fprintf(out, ", \"since\": \"");
-	out_time(out, rd->since);
-	fprintf(out, "\", \"until\": \"");
-	out_time(out, rd->until);
-	fprintf(out, "\",\n \"verdict\": \"%s\",\n \"reasons\": [",
+	fprintf(out, ", ");
+	out_json_window(out, rd->since, rd->until);
+	fprintf(out, ",\n \"verdict\": \"%s\",\n \"reasons\": [",
 	    rd_verdict_str(ev->verdict));
 	for (i = 0; i < ev->nreasons; i++) {
 		r = &ev->reasons[i];

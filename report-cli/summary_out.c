@@ -95,11 +95,9 @@ summary_json(const struct summary *sm, FILE *f)
 	const struct summary_flag	*fl;
 	size_t				 i, j;
 
-	fprintf(f, "{\"since\": \"");
-	out_time(f, sm->since);
-	fprintf(f, "\", \"until\": \"");
-	out_time(f, sm->until);
-	fprintf(f, "\",\n \"totals\": {\"reports\": %" PRId64 ", \"domains\": %"
+	fputc('{', f);
+	out_json_window(f, sm->since, sm->until);
+	fprintf(f, ",\n \"totals\": {\"reports\": %" PRId64 ", \"domains\": %"
 	    PRId64 ", \"conflicting_copies\": %" PRId64 "},"
 	    "\n \"conflicting_copies\": %" PRId64 ",\n \"domains\": [",
 	    sm->totals.reports, sm->totals.domains, sm->totals.conflicting,

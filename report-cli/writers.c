@@ -1,6 +1,7 @@
 /*
  * writers.c -- what more than one of the CLI's writers prints: a period
- * of days, the paragraph on conflicting copies.
+ * of days, the window as JSON members, the paragraph on conflicting
+ * copies.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
@@ -20,6 +21,16 @@ digest_period(FILE *f, int64_t since, int64_t until)
 		fputs(" to ", f);
 		out_day(f, until - 1);
 	}
+}
+
+void
+out_json_window(FILE *f, int64_t since, int64_t until)
+{
+	fputs("\"since\": \"", f);
+	out_time(f, since);
+	fputs("\", \"until\": \"", f);
+	out_time(f, until);
+	fputc('"', f);
 }
 
 void

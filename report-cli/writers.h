@@ -65,6 +65,9 @@ int	digest_write_message(const struct digest *, const struct
 /* "2026-03-08" or "2026-03-02 to 2026-03-08": the days of [since, until). */
 void	digest_period(FILE *f, int64_t since, int64_t until);
 
+/* "since": "2026-01-01T00:00:00Z", "until": "..." (JSON members). */
+void	out_json_window(FILE *f, int64_t since, int64_t until);
+
 /* The text paragraph on conflicting copies (issue 8); nothing for 0. */
 void	out_conflicts(FILE *f, int64_t conflicting);
 
