@@ -3,7 +3,8 @@
  * (which without -i ends the message at a lone ".") and for mbox (which
  * turns "From " at a line start into ">From "): body lines that would
  * start so after quoted-printable line wrapping get their first character
- * encoded, and the decoded text is unchanged.  Needs PostgreSQL.
+ * encoded, and the decoded text is unchanged; a Subject that is not
+ * ASCII goes out as an RFC 2047 encoded-word.  Needs PostgreSQL.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  *
@@ -128,6 +129,31 @@ Test(digest_mime, dot_and_from_lines, .timeout = 60)
 	    text);
 	free(text);
 	free(html);
+	g_object_unref(msg);
+	g_object_unref(p);
+	g_object_unref(s);
+	free(r.out);
+
+	/* a Subject that is not ASCII: an RFC 2047 encoded-word, the
+	 * header itself plain ASCII */
+	r = rtu_tlsrpt(&db, "TLSRPT_NOW=2026-03-10T06:00:00Z",
+	    "digest --days 1 --subject 'Gr\xc3\xbc\xc3\x9f\x65'");
+	cr_expect_eq(r.status, 1, "%s", r.out);
+	line = strstr(r.out, "\nSubject: ");
+	cr_assert_not_null(line, "%s", r.out);
+	nl = strchr(line + 1, '\n');
+	cr_assert_not_null(nl);
+	for (bodystart = line + 1; bodystart < nl; bodystart++)
+		cr_expect_lt((unsigned char)*bodystart, 0x80, "8-bit Subject: "
+		    "%.*s", (int)(nl - line), line);
+	cr_expect_not_null(strstr(line, "=?UTF-8?"), "%.*s", (int)(nl - line),
+	    line);
+	s = g_mime_stream_mem_new_with_buffer(r.out, strlen(r.out));
+	p = g_mime_parser_new_with_stream(s);
+	msg = g_mime_parser_construct_message(p, NULL);
+	cr_assert_not_null(msg);
+	cr_expect_str_eq(g_mime_message_get_subject(msg),
+	    "[WARNING] Gr\xc3\xbc\xc3\x9f\x65");
 	g_object_unref(msg);
 	g_object_unref(p);
 	g_object_unref(s);
