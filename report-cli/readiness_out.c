@@ -11,7 +11,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "ingest.h"
 #include "out.h"
 #include "readiness.h"
 #include "writers.h"
