@@ -85,9 +85,10 @@ $(B)/collector/%: LAYER = -Icommon -Iingest -Istore -Idkim -Icollector \
 	  $(CF_NETTLE)
 $(B)/collector/http%:   LAYER += $(CF_MHD)
 $(B)/collector/milter%: LAYER += $(CF_MILT)
-$(B)/report-cli/%: LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli
+$(B)/model/%:	  LAYER = -Icommon -Iingest -Istore -Imodel
+$(B)/report-cli/%: LAYER = -Icommon -Iingest -Istore -Idkim -Imodel -Ireport-cli
 $(B)/report-cli/digest_mime.o: LAYER += $(CF_GMIME)
-$(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli \
+$(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Imodel -Ireport-cli \
 	  -Icollector -Itests/lib -Itests/integration $(CF_TESTS)
 $(B)/tests/unit/% $(B)/tests/lib/%: LAYER = -Icommon -Iingest -Idkim \
 	  -Icollector -Itests/lib $(CF_INGEST) $(CF_CRIT)
@@ -107,6 +108,7 @@ XCFLAGS	= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DZLIB_CONST \
 
 # common/: arena, buffers, logging
 COMMON	= common/arena.c common/bbuf.c common/util.c common/log.c
+COMMON	+= common/out.c
 # ingest/: pure parsing, no I/O
 INGEST	= ingest/ingest.c ingest/gunzip.c ingest/report_json.c \
 	  ingest/report.c ingest/sts_policy.c ingest/filename.c \
@@ -135,15 +137,25 @@ HTTPD	= collector/http_main.c collector/http_req.c collector/http_conf.c \
 MILTER	= collector/milter_msg.c collector/milter_dkim.c \
 	  collector/milter_shim.c collector/milter_conf.c
 MILTER_MAIN = collector/milter_main.c
+# model/: the answers (summary, failures, readiness, digest), each a
+# function returning a plain struct that the CLI's writers and the web
+# dashboard render; reads through store/
+MODEL	= model/model.c model/summary.c model/failures.c
+MODEL	+= model/readiness.c
+MODEL	+= model/digest.c
 # report-cli/: the tlsrpt command
 CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
 	  report-cli/cmd_import.c report-cli/cmd_summary.c \
-	  report-cli/output.c report-cli/window.c
+	  report-cli/window.c
 CLI	+= report-cli/cmd_failures.c report-cli/cmd_readiness.c \
-	  report-cli/readiness.c report-cli/cmd_digest.c
-CLI	+= report-cli/digest.c report-cli/digest_text.c \
+	  report-cli/cmd_digest.c
+CLI	+= report-cli/digest_text.c \
 	  report-cli/digest_html.c report-cli/digest_mime.c
 CLI	+= report-cli/cmd_prune.c
+CLI	+= report-cli/writers.c
+CLI	+= report-cli/summary_out.c
+CLI	+= report-cli/failures_out.c
+CLI	+= report-cli/readiness_out.c
 # tests/: helpers both suites use (tests/lib/: no database, no daemon),
 # the unit tests, the integration tests and their own helpers
 TESTLIB	= $(wildcard tests/lib/*.c)
@@ -161,6 +173,7 @@ LIBSTORE  = $(B)/libstore.a
 LIBDKIMV  = $(B)/libdkimv.a
 LIBCOLLECT = $(B)/libcollect.a
 LIBMILT	  = $(B)/libmilt.a
+LIBMODEL  = $(B)/libmodel.a
 # link order: a higher layer before the ones below it
 ALIBS	= $(LIBSTORE) $(LIBINGEST) $(LIBCOMMON)
 
@@ -198,15 +211,17 @@ $(LIBCOLLECT): $(call obj,$(COLLECT))
 	rm -f $@ && $(AR) rcs $@ $^
 $(LIBMILT): $(call obj,$(MILTER))
 	rm -f $@ && $(AR) rcs $@ $^
+$(LIBMODEL): $(call obj,$(MODEL))
+	rm -f $@ && $(AR) rcs $@ $^
 
 # --- programs ------------------------------------------------------------
 #
 # Each is built in $(B)/bin and copied to bin/.
 
-$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(LIBDKIMV) $(ALIBS)
+$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(LIBMODEL) $(LIBDKIMV) $(ALIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(CLI)) \
-	    $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) $(PQ_LIBS) $(PC_LIBS)
+	    $(LIBMODEL) $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) $(PQ_LIBS) $(PC_LIBS)
 
 $(B)/bin/tlsrpt-httpd: $(call obj,$(HTTPD)) $(LIBCOLLECT) $(ALIBS)
 	@mkdir -p $(@D)
@@ -255,7 +270,7 @@ db-stop:
 # (tests/run-sanitized.sh fails on any report; tests/lsan.supp).
 
 UNIT_LIBS = $(LIBMILT) $(LIBCOLLECT) $(LIBDKIMV) $(LIBINGEST) $(LIBCOMMON)
-INTEG_LIBS = $(LIBMILT) $(LIBCOLLECT) $(LIBDKIMV) $(ALIBS)
+INTEG_LIBS = $(LIBMILT) $(LIBCOLLECT) $(LIBMODEL) $(LIBDKIMV) $(ALIBS)
 TEST_BINS = $(B)/tests/unit-tests $(B)/tests/integration-tests
 # the integration tests start the programs built beside them
 TEST_ENV = TLSRPT_BIN=$(B)/bin/tlsrpt \

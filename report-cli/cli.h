@@ -11,13 +11,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "model.h"	/* WINDOW_START_OF_TIME, WINDOW_END_OF_TIME */
+#include "out.h"
 #include "store.h"
 
 #define TLSRPT_VERSION	"0.1.0"
-
-/* The open ends of a window: 0001-01-01 and 10000-01-01 UTC. */
-#define WINDOW_START_OF_TIME	(-62135596800LL)
-#define WINDOW_END_OF_TIME	253402300800LL
 
 /* Exit codes (DESIGN.md, Nagios convention). */
 #define EXIT_OK		0
@@ -81,29 +79,11 @@ int	window_finish(struct query_opts *, int64_t now);
 "     --db CONNINFO  libpq connection string or URI (default: $TLSRPT_DB,\n" \
 "                    then libpq's PGHOST, PGDATABASE, ...)\n"
 
-/* Output helpers. */
-void	out_json_str(FILE *, const char *);
-void	out_csv_str(FILE *, const char *);
-void	out_time(FILE *, int64_t);
-
 /*
  * The current time: $TLSRPT_NOW (an RFC 3339 date-time, for tests and
  * for re-running a day's digest) when set, else the clock.  Returns 0,
  * or -1 after printing why $TLSRPT_NOW is bad.
  */
 int	cli_now(int64_t *now);
-
-/* A sender's string for a terminal: "(unknown)" for "", control
- * characters as '?', cut to bufsz - 1 bytes.  Returns buf or a constant. */
-const char	*out_shown(const char *s, char *buf, size_t bufsz);
-
-/* The date of t, "2026-01-31". */
-void	out_day(FILE *, int64_t);
-
-/* HTML text or attribute value: & < > " ' escaped, controls dropped. */
-void	out_html_str(FILE *, const char *);
-
-/* 2 for a critical result type, 1 for a warning one (DESIGN.md). */
-int	out_rt_level(const char *result_type);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "digest.h"
+#include "writers.h"
 
 #define ADDR_MAX	16	/* --to addresses */
 

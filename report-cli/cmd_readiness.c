@@ -1,26 +1,22 @@
 /*
  * cmd_readiness.c -- tlsrpt readiness --domain D: may this domain move
- * its MTA-STS policy from mode testing to enforce?  A verdict, READY,
- * NOT READY or INSUFFICIENT DATA, with the reasons behind it and what to
- * do next (readiness.c weighs them).
+ * its MTA-STS policy from mode testing to enforce?  Its options, and the
+ * assembly of the model (model/readiness.c weighs the checks: a verdict,
+ * READY, NOT READY or INSUFFICIENT DATA, with the reasons behind it and
+ * what to do next) and its writers (readiness_out.c).
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "ingest.h"
 #include "readiness.h"
 #include "util.h"
-
-#define DEFAULT_DAYS		14
-#define DEFAULT_MIN_DAYS	7
-#define DEFAULT_MIN_REPORTERS	2
+#include "writers.h"
 
 enum {
 	OPT_MIN_DAYS = 1000,
@@ -61,12 +57,6 @@ WINDOW_HELP
 "\n"
 "Exit status: 0 READY, 1 INSUFFICIENT DATA, 2 NOT READY, 3 could not run.\n";
 
-static void	print_text(const struct query_opts *,
-		    const struct store_readiness *, const struct rd_eval *);
-static void	print_json(const struct query_opts *,
-		    const struct rd_limits *, const struct store_readiness *,
-		    const struct rd_eval *);
-
 int
 cmd_readiness(int argc, char **argv)
 {
@@ -81,19 +71,16 @@ cmd_readiness(int argc, char **argv)
 	};
 	struct query_opts	 q;
 	struct rd_limits	 lim;
-	struct rd_eval		 ev;
+	struct readiness	 rd;
 	struct store		*st = NULL;
-	struct store_readiness	*rd = NULL;
-	size_t			 n = 0;
+	enum rd_verdict		 v;
 	int			 ch, r, rc = EXIT_NORUN;
 	int64_t			 now;
 	char			*end;
 
 	memset(&q, 0, sizeof(q));
-	memset(&ev, 0, sizeof(ev));
-	lim.min_days = DEFAULT_MIN_DAYS;
-	lim.min_reporters = DEFAULT_MIN_REPORTERS;
-	lim.max_failure_rate = 0.0;
+	memset(&rd, 0, sizeof(rd));
+	rd_limits_default(&lim);
 	while ((ch = getopt_long(argc, argv, WINDOW_OPTSTRING "h", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -137,241 +124,30 @@ cmd_readiness(int argc, char **argv)
 	if (q.format == FMT_CSV)
 		return cli_fail("readiness: --format is text or json");
 	if (q.days == 0 && !q.since_set)
-		q.days = DEFAULT_DAYS;
+		q.days = RD_DEFAULT_DAYS;
 	if (cli_now(&now) == -1 || window_finish(&q, now) == -1)
 		return EXIT_NORUN;
-	lim.window_days = (q.win.until - q.win.since + 86399) / 86400;
 	if ((st = cli_open_store(q.db, 1)) == NULL)
 		return EXIT_NORUN;
-	if (store_readiness(st, &q.win, &rd, &n) == -1) {
+	if ((r = readiness_compute(st, &q.win, &lim, &rd)) == -1) {
 		cli_fail("%s", store_errstr(st));
 		goto out;
 	}
-	if (rd_evaluate(&rd[0], &lim, &ev) == -1) {
+	if (r == -2 || rd.ndomains != 1) {
 		cli_fail("readiness: out of memory");
 		goto out;
 	}
 	if (q.format == FMT_JSON)
-		print_json(&q, &lim, &rd[0], &ev);
+		readiness_json(&rd, &rd.domains[0], stdout);
 	else
-		print_text(&q, &rd[0], &ev);
-	rc = ev.verdict == RD_READY ? EXIT_OK : ev.verdict ==
-	    RD_INSUFFICIENT ? EXIT_WARN : EXIT_CRIT;
+		readiness_text(&rd, &rd.domains[0], stdout);
+	v = rd.domains[0].ev.verdict;
+	rc = v == RD_READY ? EXIT_OK : v == RD_INSUFFICIENT ? EXIT_WARN :
+	    EXIT_CRIT;
 	if (fflush(stdout) == EOF || ferror(stdout))
 		rc = cli_fail("cannot write the verdict to stdout");
  out:
-	rd_eval_free(&ev);
-	store_readiness_free(rd, n);
+	readiness_free(&rd);
 	store_close(st);
 	return rc;
-}
-
-static void
-print_problems(FILE *f, unsigned bits)
-{
-	static const struct {
-		unsigned	 bit;
-		const char	*name;
-	} names[] = {
-		{ STS_P_NO_VERSION, "no-version" },
-		{ STS_P_NO_MODE, "no-mode" },
-		{ STS_P_BAD_MODE, "bad-mode" },
-		{ STS_P_NO_MAX_AGE, "no-max-age" },
-		{ STS_P_BAD_MAX_AGE, "bad-max-age" },
-		{ STS_P_NO_MX, "no-mx" },
-		{ STS_P_BAD_LINE, "bad-line" },
-		{ STS_P_DUP_FIELD, "duplicate-field" },
-	};
-	size_t	i, k = 0;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (bits & names[i].bit)
-			fprintf(f, "%s\"%s\"", k++ > 0 ? ", " : "",
-			    names[i].name);
-}
-
-static void
-print_text(const struct query_opts *q, const struct store_readiness *d,
-    const struct rd_eval *ev)
-{
-	const struct store_rd_policy	*p;
-	const struct store_rd_refusal	*f;
-	const struct rd_reason		*r;
-	char				 safe[256], safe2[512];
-	size_t				 i, j;
-	int				 covered;
-
-	printf("MTA-STS readiness of %s: %s\n", out_shown(d->domain, safe,
-	    sizeof(safe)), rd_verdict_str(ev->verdict));
-	printf("(reports starting from ");
-	out_time(stdout, q->win.since);
-	printf(" before ");
-	out_time(stdout, q->win.until);
-	printf(")\n\n");
-	for (i = 0; i < ev->nreasons; i++) {
-		r = &ev->reasons[i];
-		printf("%-12s %-9s %s\n", rd_status_str(r->status),
-		    rd_check_str(r->check), r->text);
-		printf("%-22s next: %s\n", "", r->next);
-	}
-	if (d->npolicies > 0)
-		printf("\nPolicies senders applied (P1 is the newest):\n");
-	for (i = 0; i < d->npolicies; i++) {
-		p = &d->policies[i];
-		printf("  P%zu  mode %s, max_age %" PRId64 ", mx", i + 1,
-		    p->mode[0] != '\0' ? out_shown(p->mode, safe,
-		    sizeof(safe)) : "unset", p->max_age);
-		for (j = 0; j < p->nmx; j++)
-			printf(" %s", out_shown(p->mx[j], safe, sizeof(safe)));
-		printf(": %" PRId64 " report%s, %" PRId64 " sessions, ",
-		    p->reports, p->reports == 1 ? "" : "s", p->sessions);
-		out_day(stdout, p->first_day);
-		printf(" to ");
-		out_day(stdout, p->last_day);
-		printf("\n      seen by:");
-		for (j = 0; j < p->nreporters; j++) {
-			printf("%s %s (last ", j > 0 ? "," : "",
-			    out_shown(p->reporters[j].name, safe,
-			    sizeof(safe)));
-			out_day(stdout, p->reporters[j].n);
-			printf(")");
-		}
-		printf("\n");
-	}
-	if (d->nrefusals > 0) {
-		printf("\nSessions enforce would refuse (%" PRId64 ", %.2f%%):"
-		    "\n", ev->refused, 100.0 * ev->refused_rate);
-		for (i = 0; i < d->nrefusals; i++) {
-			f = &d->refusals[i];
-			printf("  %-30s %-26s %8" PRId64 "  ",
-			    out_shown(f->mx, safe, sizeof(safe)),
-			    out_shown(f->result_type, safe2, sizeof(safe2)),
-			    f->failed);
-			for (j = 0; j < f->nreporters; j++)
-				printf("%s%s (%" PRId64 ")", j > 0 ? ", " : "",
-				    out_shown(f->reporters[j].name, safe,
-				    sizeof(safe)), f->reporters[j].n);
-			printf("\n");
-		}
-	}
-	if (d->nhosts > 0 && d->npolicies > 0) {
-		printf("\nMX hosts in the reports, against P1's mx "
-		    "patterns:\n");
-		for (i = 0; i < d->nhosts; i++) {
-			covered = rd_covered(&d->policies[0],
-			    d->hosts[i].name);
-			printf("  %-40s %-11s %" PRId64 " failed\n",
-			    out_shown(d->hosts[i].name, safe, sizeof(safe)),
-			    covered ? "covered" : "NOT COVERED",
-			    d->hosts[i].n);
-		}
-	}
-}
-
-static void
-print_json(const struct query_opts *q, const struct rd_limits *lim,
-    const struct store_readiness *d, const struct rd_eval *ev)
-{
-	const struct store_rd_policy	*p;
-	const struct store_rd_refusal	*f;
-	const struct rd_reason		*r;
-	size_t				 i, j;
-
-	printf("{\"domain\": ");
-	out_json_str(stdout, d->domain);
-	printf(", \"since\": \"");
-	out_time(stdout, q->win.since);
-	printf("\", \"until\": \"");
-	out_time(stdout, q->win.until);
-	printf("\",\n \"verdict\": \"%s\",\n \"reasons\": [",
-	    rd_verdict_str(ev->verdict));
-	for (i = 0; i < ev->nreasons; i++) {
-		r = &ev->reasons[i];
-		printf("%s\n  {\"check\": \"%s\", \"status\": \"%s\", "
-		    "\"text\": ", i > 0 ? "," : "", rd_check_str(r->check),
-		    rd_status_str(r->status));
-		out_json_str(stdout, r->text);
-		printf(", \"next\": ");
-		out_json_str(stdout, r->next);
-		printf("}");
-	}
-	printf("],\n \"coverage\": {\"days\": %" PRId64 ", \"window_days\": %"
-	    PRId64 ", \"reports\": %" PRId64 ", \"min_days\": %" PRId64
-	    ", \"min_reporters\": %" PRId64 ", \"reporters\": [", d->days,
-	    lim->window_days, d->reports, lim->min_days, lim->min_reporters);
-	for (i = 0; i < d->nreporters; i++) {
-		printf("%s{\"reporter\": ", i > 0 ? ", " : "");
-		out_json_str(stdout, d->reporters[i].name);
-		printf(", \"days\": %" PRId64 "}", d->reporters[i].n);
-	}
-	printf("]},\n \"policies\": [");
-	for (i = 0; i < d->npolicies; i++) {
-		p = &d->policies[i];
-		printf("%s\n  {\"id\": \"P%zu\", \"mode\": ", i > 0 ? "," : "",
-		    i + 1);
-		out_json_str(stdout, p->mode);
-		printf(", \"max_age\": %" PRId64 ", \"mx\": [", p->max_age);
-		for (j = 0; j < p->nmx; j++) {
-			printf("%s", j > 0 ? ", " : "");
-			out_json_str(stdout, p->mx[j]);
-		}
-		printf("], \"problems\": [");
-		print_problems(stdout, p->problems);
-		printf("],\n   \"policy_string\": ");
-		out_json_str(stdout, p->strings);
-		printf(", \"reports\": %" PRId64 ", \"sessions\": %" PRId64
-		    ", \"first_day\": \"", p->reports, p->sessions);
-		out_day(stdout, p->first_day);
-		printf("\", \"last_day\": \"");
-		out_day(stdout, p->last_day);
-		printf("\",\n   \"reporters\": [");
-		for (j = 0; j < p->nreporters; j++) {
-			printf("%s{\"reporter\": ", j > 0 ? ", " : "");
-			out_json_str(stdout, p->reporters[j].name);
-			printf(", \"last_day\": \"");
-			out_day(stdout, p->reporters[j].n);
-			printf("\"}");
-		}
-		printf("]}");
-	}
-	printf("],\n \"reporter_policies\": [");
-	for (i = 0; i < ev->nlatest; i++) {
-		printf("%s{\"reporter\": ", i > 0 ? ", " : "");
-		out_json_str(stdout, ev->latest[i].reporter);
-		printf(", \"policy\": \"P%zu\", \"last_day\": \"",
-		    ev->latest[i].policy + 1);
-		out_day(stdout, ev->latest[i].last_day);
-		printf("\"}");
-	}
-	printf("], \"policies_disagree\": %s,\n \"would_refuse\": "
-	    "{\"sessions\": %" PRId64 ", \"sts_sessions\": %" PRId64
-	    ", \"rate\": %.6f, \"max_rate\": %.6f, \"rows\": [",
-	    ev->disagree ? "true" : "false", ev->refused, d->sts_sessions,
-	    ev->refused_rate, lim->max_failure_rate);
-	for (i = 0; i < d->nrefusals; i++) {
-		f = &d->refusals[i];
-		printf("%s\n   {\"mx\": ", i > 0 ? "," : "");
-		out_json_str(stdout, f->mx);
-		printf(", \"result_type\": ");
-		out_json_str(stdout, f->result_type);
-		printf(", \"failed_sessions\": %" PRId64 ", \"reporters\": [",
-		    f->failed);
-		for (j = 0; j < f->nreporters; j++) {
-			printf("%s{\"reporter\": ", j > 0 ? ", " : "");
-			out_json_str(stdout, f->reporters[j].name);
-			printf(", \"failed_sessions\": %" PRId64 "}",
-			    f->reporters[j].n);
-		}
-		printf("]}");
-	}
-	printf("]},\n \"mx_hosts\": [");
-	for (i = 0; i < d->nhosts; i++) {
-		printf("%s{\"host\": ", i > 0 ? ", " : "");
-		out_json_str(stdout, d->hosts[i].name);
-		printf(", \"failed_sessions\": %" PRId64 ", \"covered\": %s}",
-		    d->hosts[i].n, d->npolicies > 0 &&
-		    rd_covered(&d->policies[0], d->hosts[i].name) ? "true" :
-		    "false");
-	}
-	printf("]}\n");
 }

@@ -11,13 +11,14 @@
 
 #include "cli.h"
 #include "digest.h"
+#include "out.h"
 #include "readiness.h"
+#include "writers.h"
 
 static const char	*status_color[] = { "#1e7e34", "#b36b00", "#b00020" };
 
 static void	badge(FILE *, int);
-static void	html_domain(const struct digest *, const struct digest_domain *,
-		    FILE *);
+static void	html_domain(const struct digest_domain *, FILE *);
 
 #define TD	"<td style=\"padding:3px 8px;border-bottom:1px solid #ddd\">"
 #define TDR	"<td style=\"padding:3px 8px;border-bottom:1px solid #ddd;" \
@@ -36,9 +37,11 @@ badge(FILE *f, int status)
 }
 
 static void
-html_domain(const struct digest *dg, const struct digest_domain *d, FILE *f)
+html_domain(const struct digest_domain *d, FILE *f)
 {
 	const struct store_fail_mx	*fl;
+	const struct store_rt_count	*rt;
+	const struct store_reporter_days *rdays;
 	size_t				 i, k;
 
 	fprintf(f, "<h3 style=\"margin:18px 0 4px\">");
@@ -47,24 +50,22 @@ html_domain(const struct digest *dg, const struct digest_domain *d, FILE *f)
 	badge(f, d->status);
 	fprintf(f, "</h3>\n<p style=\"margin:2px 0\">Sessions %" PRId64
 	    " (previous %" PRId64 "), failure rate %.2f%% (previous %.2f%%)"
-	    "</p>\n", digest_sessions(d->cur), digest_sessions(d->prev),
-	    100.0 * digest_frate(d->cur), 100.0 * digest_frate(d->prev));
-	for (i = 0, k = 0; d->cur != NULL && i < d->cur->nrts; i++)
-		if (digest_new_rt(d, i)) {
-			fputs(k++ == 0 ? "<p style=\"margin:2px 0\">"
-			    "<b>New result types:</b> " : ", ", f);
-			out_html_str(f, d->cur->rts[i].result_type);
-			fprintf(f, " (%" PRId64 ")",
-			    d->cur->rts[i].failed_sessions);
-		}
+	    "</p>\n", d->sessions, d->prev_sessions,
+	    100.0 * d->frate, 100.0 * d->prev_frate);
+	for (k = 0; k < d->nnew_rts; k++) {
+		rt = &d->cur->rts[d->new_rts[k]];
+		fputs(k == 0 ? "<p style=\"margin:2px 0\">"
+		    "<b>New result types:</b> " : ", ", f);
+		out_html_str(f, rt->result_type);
+		fprintf(f, " (%" PRId64 ")", rt->failed_sessions);
+	}
 	if (k > 0)
 		fputs("</p>\n", f);
-	for (i = 0, k = 0; i < d->nfails; i++)
-		if (digest_new_mx(d, i)) {
-			fputs(k++ == 0 ? "<p style=\"margin:2px 0\">"
-			    "<b>New failing MX hosts:</b> " : ", ", f);
-			out_html_str(f, d->fails[i].mx);
-		}
+	for (k = 0; k < d->nnew_mxs; k++) {
+		fputs(k == 0 ? "<p style=\"margin:2px 0\">"
+		    "<b>New failing MX hosts:</b> " : ", ", f);
+		out_html_str(f, d->fails[d->new_mxs[k]].mx);
+	}
 	if (k > 0)
 		fputs("</p>\n", f);
 	if (d->nfails > 0)
@@ -81,14 +82,14 @@ html_domain(const struct digest *dg, const struct digest_domain *d, FILE *f)
 	}
 	if (d->nfails > 0)
 		fputs("</table>\n", f);
-	for (i = 0, k = 0; i < d->nprdays; i++)
-		if (digest_silent(dg, d, i)) {
-			fputs(k++ == 0 ? "<p style=\"margin:2px 0\">"
-			    "<b>Gone silent:</b> " : ", ", f);
-			out_html_str(f, d->prdays[i].reporter);
-			fprintf(f, " (%" PRId64 " days before, none now)",
-			    d->prdays[i].days);
-		}
+	for (k = 0; k < d->nsilent; k++) {
+		rdays = &d->prdays[d->silent[k]];
+		fputs(k == 0 ? "<p style=\"margin:2px 0\">"
+		    "<b>Gone silent:</b> " : ", ", f);
+		out_html_str(f, rdays->reporter);
+		fprintf(f, " (%" PRId64 " days before, none now)",
+		    rdays->days);
+	}
 	if (k > 0)
 		fputs("</p>\n", f);
 	if (d->rd == NULL)
@@ -133,7 +134,7 @@ digest_html(const struct digest *dg, FILE *f)
 		    f);
 	for (i = 0; i < dg->ndoms; i++)
 		if (dg->doms[i].notable)
-			html_domain(dg, &dg->doms[i], f);
+			html_domain(&dg->doms[i], f);
 	for (i = 0; i < dg->ndoms; i++) {
 		d = &dg->doms[i];
 		if (d->notable)
@@ -149,7 +150,7 @@ digest_html(const struct digest *dg, FILE *f)
 		fputs("<tr>" TD, f);
 		out_html_str(f, d->name);
 		fprintf(f, "</td>" TDR "%" PRId64 "</td>" TDR "%" PRId64
-		    "</td></tr>\n", digest_sessions(d->cur), digest_sessions(d->prev));
+		    "</td></tr>\n", d->sessions, d->prev_sessions);
 	}
 	if (quiet > 0)
 		fputs("</table>\n", f);

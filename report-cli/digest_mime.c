@@ -23,9 +23,9 @@
 
 #include <gmime/gmime.h>
 
-#include "cli.h"
 #include "digest.h"
 #include "util.h"
+#include "writers.h"
 
 static char	*render(const struct digest *,
 		    void (*)(const struct digest *, FILE *));

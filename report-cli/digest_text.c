@@ -13,37 +13,38 @@
 #include "cli.h"
 #include "digest.h"
 #include "ingest.h"
+#include "out.h"
 #include "readiness.h"
+#include "writers.h"
 
-static void	text_domain(const struct digest *, const struct digest_domain *,
-		    FILE *);
+static void	text_domain(const struct digest_domain *, FILE *);
 
 static void
-text_domain(const struct digest *dg, const struct digest_domain *d, FILE *f)
+text_domain(const struct digest_domain *d, FILE *f)
 {
 	const struct store_fail_mx	*fl;
+	const struct store_rt_count	*rt;
+	const struct store_reporter_days *rdays;
 	char				 safe[256], safe2[256];
 	size_t				 i, k;
 
 	fprintf(f, "\n### %s: %s\n", out_shown(d->name, safe,
 	    sizeof(safe)), digest_status_str(d->status));
 	fprintf(f, "Sessions: %" PRId64 " (previous period %" PRId64 "), "
-	    "failure rate %.2f%% (previous %.2f%%)\n", digest_sessions(d->cur),
-	    digest_sessions(d->prev), 100.0 * digest_frate(d->cur), 100.0 * digest_frate(d->prev));
-	for (i = 0, k = 0; d->cur != NULL && i < d->cur->nrts; i++)
-		if (digest_new_rt(d, i))
-			fprintf(f, "%s%s (%" PRId64 ", %s)", k++ == 0 ?
-			    "New result types: " : ", ",
-			    out_shown(d->cur->rts[i].result_type, safe,
-			    sizeof(safe)), d->cur->rts[i].failed_sessions,
-			    tlsrpt_result_severity(d->cur->rts[i].result_type));
+	    "failure rate %.2f%% (previous %.2f%%)\n", d->sessions,
+	    d->prev_sessions, 100.0 * d->frate, 100.0 * d->prev_frate);
+	for (k = 0; k < d->nnew_rts; k++) {
+		rt = &d->cur->rts[d->new_rts[k]];
+		fprintf(f, "%s%s (%" PRId64 ", %s)", k == 0 ?
+		    "New result types: " : ", ", out_shown(rt->result_type,
+		    safe, sizeof(safe)), rt->failed_sessions,
+		    tlsrpt_result_severity(rt->result_type));
+	}
 	if (k > 0)
 		fputc('\n', f);
-	for (i = 0, k = 0; i < d->nfails; i++)
-		if (digest_new_mx(d, i))
-			fprintf(f, "%s%s", k++ == 0 ?
-			    "New failing MX hosts: " : ", ",
-			    out_shown(d->fails[i].mx, safe, sizeof(safe)));
+	for (k = 0; k < d->nnew_mxs; k++)
+		fprintf(f, "%s%s", k == 0 ? "New failing MX hosts: " : ", ",
+		    out_shown(d->fails[d->new_mxs[k]].mx, safe, sizeof(safe)));
 	if (k > 0)
 		fputc('\n', f);
 	if (d->nfails > 0)
@@ -56,13 +57,13 @@ text_domain(const struct digest *dg, const struct digest_domain *d, FILE *f)
 		    out_shown(fl->mx, safe2, sizeof(safe2)), fl->reporters,
 		    fl->reporters == 1 ? "" : "s");
 	}
-	for (i = 0, k = 0; i < d->nprdays; i++)
-		if (digest_silent(dg, d, i))
-			fprintf(f, "%s%s (reported on %" PRId64 " days of the "
-			    "previous period, none in this one)", k++ == 0 ?
-			    "Gone silent: " : ", ",
-			    out_shown(d->prdays[i].reporter, safe,
-			    sizeof(safe)), d->prdays[i].days);
+	for (k = 0; k < d->nsilent; k++) {
+		rdays = &d->prdays[d->silent[k]];
+		fprintf(f, "%s%s (reported on %" PRId64 " days of the "
+		    "previous period, none in this one)", k == 0 ?
+		    "Gone silent: " : ", ", out_shown(rdays->reporter, safe,
+		    sizeof(safe)), rdays->days);
+	}
 	if (k > 0)
 		fputc('\n', f);
 	if (d->rd == NULL)
@@ -97,7 +98,7 @@ digest_text(const struct digest *dg, FILE *f)
 	for (i = 0; i < dg->ndoms; i++) {
 		d = &dg->doms[i];
 		if (d->notable)
-			text_domain(dg, d, f);
+			text_domain(d, f);
 		else
 			quiet++;
 	}
@@ -113,7 +114,7 @@ digest_text(const struct digest *dg, FILE *f)
 		}
 		fprintf(f, "  %-40s %10" PRId64 " sessions (previous %" PRId64
 		    ")\n", out_shown(d->name, safe, sizeof(safe)),
-		    digest_sessions(d->cur), digest_sessions(d->prev));
+		    d->sessions, d->prev_sessions);
 	}
 	fprintf(f, "\n-- \ntlsrpt digest %s; `tlsrpt failures` and `tlsrpt "
 	    "readiness --domain D` tell more.\n", TLSRPT_VERSION);

@@ -20,7 +20,8 @@ layer_dirs() {
 	store)		echo "common ingest store" ;;
 	dkim)		echo "common ingest dkim" ;;
 	collector)	echo "common ingest store dkim collector" ;;
-	report-cli)	echo "common ingest store dkim report-cli" ;;
+	model)		echo "common ingest store model" ;;
+	report-cli)	echo "common ingest store dkim model report-cli" ;;
 	*)		echo "" ;;
 	esac
 }
@@ -49,7 +50,7 @@ complain() {
 }
 
 {
-for dir in common ingest store dkim collector report-cli; do
+for dir in common ingest store dkim collector model report-cli; do
 	[ -d "$dir" ] || continue
 	allowed=$(layer_dirs "$dir")
 	for f in "$dir"/*.c "$dir"/*.h; do
@@ -61,7 +62,7 @@ for dir in common ingest store dkim collector report-cli; do
 				# a header of ours: whose directory is it?
 				owner=""
 				for d in common ingest store dkim collector \
-				    report-cli; do
+				    model report-cli; do
 					[ -f "$d/$hdr" ] && owner=$d && break
 				done
 				[ -n "$owner" ] || continue	# generated

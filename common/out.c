@@ -1,5 +1,8 @@
 /*
- * output.c -- writers for the json and csv formats and for times.
+ * out.c -- the escapers every renderer of the models shares (the CLI's
+ * text, JSON, CSV and HTML writers, and the web dashboard's): JSON string
+ * literals, CSV fields, HTML text, a sender's string for a terminal,
+ * times and days.  libc only.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
@@ -7,8 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "ingest.h"
+#include "out.h"
 #include "util.h"
 
 /* A JSON string literal (RFC 8259), escaping controls, quote, backslash. */
@@ -135,11 +137,4 @@ out_html_str(FILE *f, const char *s)
 				putc(*p, f);
 		}
 	}
-}
-
-int
-out_rt_level(const char *result_type)
-{
-	return strcmp(tlsrpt_result_severity(result_type), "critical") == 0 ?
-	    2 : 1;
 }

@@ -1,5 +1,6 @@
 /*
- * readiness.c -- the MTA-STS testing -> enforce verdict: coverage, the
+ * readiness.c -- the model of `tlsrpt readiness` (readiness.h): the
+ * MTA-STS testing -> enforce verdict: coverage, the
  * policies senders applied, sessions enforce would refuse, MX hosts the
  * policy does not cover, problems of the policy string.  Each check
  * gives one sentence and one next step.
@@ -12,25 +13,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "ingest.h"
+#include "model.h"
+#include "out.h"
 #include "readiness.h"
 
 #define SHOWN_MAX	3	/* names listed in a sentence */
 
-static const struct {
-	unsigned	 bit;
-	const char	*what;
-} problems[] = {
-	{ STS_P_NO_VERSION, "no \"version: STSv1\" line" },
-	{ STS_P_NO_MODE, "no mode line" },
-	{ STS_P_BAD_MODE, "a mode other than enforce, testing or none" },
-	{ STS_P_NO_MAX_AGE, "no max_age" },
-	{ STS_P_BAD_MAX_AGE, "max_age out of range (0 to 31557600)" },
-	{ STS_P_NO_MX, "no mx line" },
-	{ STS_P_BAD_LINE, "a line that is not \"key: value\"" },
-	{ STS_P_DUP_FIELD, "a field given twice" },
+const struct rd_problem rd_problems[RD_NPROBLEMS] = {
+	{ STS_P_NO_VERSION, "no-version", "no \"version: STSv1\" line" },
+	{ STS_P_NO_MODE, "no-mode", "no mode line" },
+	{ STS_P_BAD_MODE, "bad-mode",
+	    "a mode other than enforce, testing or none" },
+	{ STS_P_NO_MAX_AGE, "no-max-age", "no max_age" },
+	{ STS_P_BAD_MAX_AGE, "bad-max-age",
+	    "max_age out of range (0 to 31557600)" },
+	{ STS_P_NO_MX, "no-mx", "no mx line" },
+	{ STS_P_BAD_LINE, "bad-line", "a line that is not \"key: value\"" },
+	{ STS_P_DUP_FIELD, "duplicate-field", "a field given twice" },
 };
+
+void
+rd_limits_default(struct rd_limits *lim)
+{
+	lim->window_days = RD_DEFAULT_DAYS;
+	lim->min_days = RD_DEFAULT_MIN_DAYS;
+	lim->min_reporters = RD_DEFAULT_MIN_REPORTERS;
+	lim->max_failure_rate = 0.0;
+}
 
 const char *
 rd_verdict_str(enum rd_verdict v)
@@ -302,8 +312,7 @@ check_refusals(const struct store_readiness *d, const struct rd_limits *lim,
 	for (i = 0; i < d->nrefusals; i++)
 		ev->refused += d->refusals[i].failed;
 	total = d->sts_sessions > ev->refused ? d->sts_sessions : ev->refused;
-	ev->refused_rate = total > 0 ? (double)ev->refused / (double)total :
-	    0.0;
+	ev->refused_rate = model_rate(ev->refused, total);
 	if (ev->refused == 0) {
 		r = reason(ev, RC_REFUSALS, RS_OK);
 		r->text = fmt("no session under the policy would have been "
@@ -346,19 +355,17 @@ check_refusals(const struct store_readiness *d, const struct rd_limits *lim,
 static int
 check_mx(const struct store_readiness *d, struct rd_eval *ev)
 {
-	const struct store_rd_policy	*cur;
-	struct rd_reason		*r;
-	struct list			 l;
-	size_t				 i;
+	struct rd_reason	*r;
+	struct list		 l;
+	size_t			 i;
 
 	if (d->npolicies == 0 || d->policies[0].nmx == 0)
 		return 0;		/* problems says: no mx */
-	cur = &d->policies[0];
 	if (d->nhosts > 0 && (ev->uncovered = calloc(d->nhosts,
 	    sizeof(*ev->uncovered))) == NULL)
 		return -1;
 	for (i = 0; i < d->nhosts; i++)
-		if (!rd_covered(cur, d->hosts[i].name))
+		if (!ev->covered[i])
 			ev->uncovered[ev->nuncovered++] = d->hosts[i].name;
 	if (ev->nuncovered == 0) {
 		r = reason(ev, RC_MX, RS_OK);
@@ -405,9 +412,9 @@ check_problems(const struct store_readiness *d, struct rd_eval *ev)
 	}
 	if (list_begin(&l, 16) == -1)
 		return -1;
-	for (i = 0; i < sizeof(problems) / sizeof(problems[0]); i++)
-		if (cur->problems & problems[i].bit)
-			list_add(&l, problems[i].what);
+	for (i = 0; i < RD_NPROBLEMS; i++)
+		if (cur->problems & rd_problems[i].bit)
+			list_add(&l, rd_problems[i].what);
 	if (strcmp(cur->mode, "none") == 0)
 		list_add(&l, "mode none (senders ignore the policy)");
 	if (l.n == 0) {
@@ -436,6 +443,12 @@ rd_evaluate(const struct store_readiness *d, const struct rd_limits *lim,
 	int	insufficient = 0, blocker = 0;
 
 	memset(ev, 0, sizeof(*ev));
+	if (d->nhosts > 0 && (ev->covered = calloc(d->nhosts,
+	    sizeof(*ev->covered))) == NULL)
+		goto fail;
+	for (i = 0; i < d->nhosts; i++)
+		ev->covered[i] = d->npolicies > 0 &&
+		    rd_covered(&d->policies[0], d->hosts[i].name);
 	if (latest_policies(d, ev) == -1 ||
 	    check_coverage(d, lim, ev) == -1)
 		goto fail;
@@ -468,5 +481,44 @@ rd_eval_free(struct rd_eval *ev)
 	}
 	free(ev->latest);
 	free(ev->uncovered);
+	free(ev->covered);
 	memset(ev, 0, sizeof(*ev));
+}
+
+int
+readiness_compute(struct store *st, const struct store_window *win,
+    const struct rd_limits *lim, struct readiness *out)
+{
+	size_t	i;
+
+	memset(out, 0, sizeof(*out));
+	out->since = win->since;
+	out->until = win->until;
+	out->lim = *lim;
+	out->lim.window_days = model_window_days(win->since, win->until);
+	if (store_readiness(st, win, &out->rows_, &out->nrows_) == -1)
+		return -1;
+	if (out->nrows_ > 0 && (out->domains = calloc(out->nrows_,
+	    sizeof(*out->domains))) == NULL)
+		return -2;
+	for (i = 0; i < out->nrows_; i++) {
+		out->domains[i].data = &out->rows_[i];
+		if (rd_evaluate(&out->rows_[i], &out->lim,
+		    &out->domains[i].ev) == -1)
+			return -2;
+		out->ndomains++;
+	}
+	return 0;
+}
+
+void
+readiness_free(struct readiness *rd)
+{
+	size_t	i;
+
+	for (i = 0; i < rd->ndomains; i++)
+		rd_eval_free(&rd->domains[i].ev);
+	free(rd->domains);
+	store_readiness_free(rd->rows_, rd->nrows_);
+	memset(rd, 0, sizeof(*rd));
 }

@@ -2,7 +2,8 @@
  * digest.c -- the model of `tlsrpt digest` (digest.h): the figures per
  * domain for this period and the previous one, what is new, who went
  * silent, the readiness verdict of testing domains, and a status each.
- * Nothing here prints; digest_text.c and digest_html.c render it.
+ * Nothing here prints; report-cli/digest_text.c and digest_html.c render
+ * it.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
@@ -10,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "digest.h"
+#include "model.h"
 #include "readiness.h"
 
 static const char	*status_name[] = { "OK", "WARNING", "CRITICAL" };
@@ -56,7 +57,7 @@ digest_load(struct digest *dg, struct store *st,
 	if (dg->dcur.ntesting == 0)
 		return 0;
 	rw = *win;
-	rw.since = win->until - DIGEST_READY_DAYS * DIGEST_DAY_SECONDS;
+	rw.since = win->until - DIGEST_READY_DAYS * MODEL_DAY_SECONDS;
 	rw.domains = (const char *const *)dg->dcur.testing;
 	rw.ndomains = dg->dcur.ntesting;
 	return store_readiness(st, &rw, &dg->rd, &dg->nrd);
@@ -119,11 +120,12 @@ find_summary(const struct store_domain_summary *s, size_t n, const char *name)
 	(outn) = hi_ - lo_;						\
 } while (0)
 
-int
+/* 1 when reporter d->prdays[i] went silent: it reported on more than
+ * half the previous period's days and on none of this one. */
+static int
 digest_silent(const struct digest *dg, const struct digest_domain *d, size_t i)
 {
-	int64_t	pdays = (dg->since - dg->prev_since + DIGEST_DAY_SECONDS - 1) /
-		    DIGEST_DAY_SECONDS;
+	int64_t	pdays = model_window_days(dg->prev_since, dg->since);
 	size_t	j;
 
 	if (2 * d->prdays[i].days <= pdays)
@@ -157,7 +159,8 @@ has_mx(const struct store_fail_mx *f, size_t n, const char *mx)
 	return 0;
 }
 
-int
+/* 1 when d->fails[i].mx fails now, in no row before i, nor before. */
+static int
 digest_new_mx(const struct digest_domain *d, size_t i)
 {
 	const char	*mx = d->fails[i].mx;
@@ -166,7 +169,8 @@ digest_new_mx(const struct digest_domain *d, size_t i)
 	    !has_mx(d->pfails, d->npfails, mx);
 }
 
-int
+/* 1 when d->cur->rts[i] failed now and not in the previous period. */
+static int
 digest_new_rt(const struct digest_domain *d, size_t i)
 {
 	return d->cur->rts[i].failed_sessions > 0 &&
@@ -178,7 +182,7 @@ digest_build(struct digest *dg)
 {
 	struct digest_domain		*d;
 	const char			**names = NULL;
-	size_t				 i, j, n = 0, k;
+	size_t				 i, n = 0, k, nrts;
 	int				 lvl, rc = -1;
 
 	/* this period's domains, and the previous one's with a reporter
@@ -208,25 +212,44 @@ digest_build(struct digest *dg)
 		    d->nrdays);
 		FIND_RUN(dg->dprev.rdays, dg->dprev.nrdays, d->name,
 		    d->prdays, d->nprdays);
+		nrts = d->cur != NULL ? d->cur->nrts : 0;
+		if ((d->silent = calloc(nrts + d->nfails + d->nprdays + 1,
+		    sizeof(*d->silent))) == NULL)
+			goto out;
+		d->new_rts = d->silent + d->nprdays;
+		d->new_mxs = d->new_rts + nrts;
 		for (k = 0; k < d->nprdays; k++)
 			if (digest_silent(dg, d, k)) {
+				d->silent[d->nsilent++] = k;
 				d->status = DG_WARNING;
 				d->notable = 1;
 			}
-		if (d->cur == NULL && !d->notable)
-			continue;	/* nothing now, nobody missing */
-		for (j = 0; d->cur != NULL && j < d->cur->nrts; j++)
-			if (d->cur->rts[j].failed_sessions > 0 &&
-			    (lvl = out_rt_level(d->cur->rts[j].result_type)) >
-			    d->status)
-				d->status = lvl;
+		if (d->cur == NULL && !d->notable) {
+			free(d->silent);	/* nothing now, nobody missing */
+			memset(d, 0, sizeof(*d));
+			continue;
+		}
+		for (k = 0; k < nrts; k++)
+			if (digest_new_rt(d, k))
+				d->new_rts[d->nnew_rts++] = k;
+		for (k = 0; k < d->nfails; k++)
+			if (digest_new_mx(d, k))
+				d->new_mxs[d->nnew_mxs++] = k;
+		d->sessions = model_sessions(d->cur);
+		d->prev_sessions = model_sessions(d->prev);
+		d->frate = model_failure_rate(d->cur);
+		d->prev_frate = model_failure_rate(d->prev);
+		if ((lvl = (int)model_rts_level(d->cur != NULL ? d->cur->rts :
+		    NULL, nrts)) > d->status)
+			d->status = lvl;
+		dg->ndoms++;		/* digest_free() frees it from here */
 		FIND_RUN(dg->rd, dg->nrd, d->name, d->rd, k);
 		if (k == 0)
 			d->rd = NULL;
 		if (d->rd != NULL) {
-			struct rd_limits lim = { DIGEST_READY_DAYS, 7, 2,
-			    0.0 };
+			struct rd_limits lim;
 
+			rd_limits_default(&lim);
 			if (rd_evaluate(d->rd, &lim, &d->ev) == -1)
 				goto out;
 			d->notable = 1;
@@ -236,7 +259,6 @@ digest_build(struct digest *dg)
 		dg->count[d->status]++;
 		if (d->status > dg->worst)
 			dg->worst = d->status;
-		dg->ndoms++;
 	}
 	if (dg->ndoms > 1)
 		qsort(dg->doms, dg->ndoms, sizeof(*dg->doms), cmp_ddomain);
@@ -251,8 +273,10 @@ digest_free(struct digest *dg)
 {
 	size_t	i;
 
-	for (i = 0; i < dg->ndoms; i++)
+	for (i = 0; i < dg->ndoms; i++) {
 		rd_eval_free(&dg->doms[i].ev);
+		free(dg->doms[i].silent);	/* and the other indices */
+	}
 	free(dg->doms);
 	store_summary_free(dg->cur, dg->ncur);
 	store_summary_free(dg->prev, dg->nprev);
@@ -260,27 +284,4 @@ digest_free(struct digest *dg)
 	store_digest_data_free(&dg->dprev);
 	store_readiness_free(dg->rd, dg->nrd);
 	memset(dg, 0, sizeof(*dg));
-}
-
-int64_t
-digest_sessions(const struct store_domain_summary *s)
-{
-	return s != NULL ? s->successful + s->failed : 0;
-}
-
-double
-digest_frate(const struct store_domain_summary *s)
-{
-	return digest_sessions(s) > 0 ?
-	    (double)s->failed / (double)digest_sessions(s) : 0.0;
-}
-
-void
-digest_period(FILE *f, int64_t since, int64_t until)
-{
-	out_day(f, since);
-	if (until - since > DIGEST_DAY_SECONDS) {
-		fputs(" to ", f);
-		out_day(f, until - 1);
-	}
 }
