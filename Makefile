@@ -50,6 +50,9 @@ CF_MHD	= $(call lazy,CF_MHD,$(call pccf,libmicrohttpd gnutls))
 CF_MILT	= $(call lazy,CF_MILT,$(call pccf,milter))
 CF_GMIME = $(call lazy,CF_GMIME,$(call pccf,gmime-3.0))
 CF_DKIM	= $(call lazy,CF_DKIM,$(call pccf,opendkim))
+# libunbound.pc of Debian 12 names libevent, which libunbound-dev does
+# not pull in: its header is in /usr/include, its library -lunbound.
+CF_LIVE	= $(call lazy,CF_LIVE,$(call pccf,gnutls json-c zlib gmime-3.0 nettle))
 CF_TESTS = $(call lazy,CF_TESTS,$(call pccf,json-c zlib gmime-3.0 nettle \
 	  libpq libmicrohttpd gnutls milter opendkim criterion))
 
@@ -63,6 +66,8 @@ $(B)/collector/http%:   LAYER += $(CF_MHD)
 $(B)/collector/milter%: LAYER += $(CF_MILT)
 $(B)/report-cli/%: LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli
 $(B)/report-cli/digest_mime.o: LAYER += $(CF_GMIME)
+$(B)/report-cli/cmd_check.o: LAYER += -Ilive
+$(B)/live/%:	  LAYER = -Icommon -Iingest -Ilive $(CF_LIVE)
 $(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli -Icollector \
 	  $(CF_TESTS)
 
@@ -86,6 +91,7 @@ CLI	+= report-cli/cmd_failures.c report-cli/cmd_readiness.c \
 CLI	+= report-cli/digest.c report-cli/digest_text.c \
 	  report-cli/digest_html.c report-cli/digest_mime.c
 CLI	+= report-cli/cmd_prune.c
+CLI	+= report-cli/cmd_check.c
 UNIT	= $(wildcard tests/unit/*.c)
 SCHEMA	= $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
 
@@ -227,10 +233,20 @@ $(B)/bench/dkim_sign: $(call obj,tests/bench/dkim_sign.c)
 bench: bench-milter
 .PHONY: bench-milter
 
-$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(LIBDKIMV) $(ALIBS)
+# live/: tlsrpt check's network side (libunbound, GnuTLS), for tlsrpt.
+# Link before $(ALIBS), with -pthread.
+LIVE	= live/live_check.c live/live_dns.c live/live_tls.c \
+	  live/live_https.c live/live_smtp.c
+LIBLIVE	= $(B)/liblive.a
+LIVE_LIBS = -lunbound $(call lazy,LIVE_LIBS_PC,$(PKG_CONFIG) --libs gnutls)
+$(LIBLIVE): $(call obj,$(LIVE))
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(LIBLIVE) $(LIBDKIMV) $(ALIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(CLI)) \
-	    $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) $(PQ_LIBS) $(PC_LIBS)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(call obj,$(CLI)) \
+	    $(LIBLIVE) $(LIBDKIMV) $(ALIBS) $(LIVE_LIBS) $(DKIM_LIBS) \
+	    $(PQ_LIBS) $(PC_LIBS)
 
 bin/tlsrpt: $(B)/bin/tlsrpt
 	@mkdir -p bin

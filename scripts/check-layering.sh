@@ -20,7 +20,8 @@ layer_dirs() {
 	store)		echo "common ingest store" ;;
 	dkim)		echo "common ingest dkim" ;;
 	collector)	echo "common ingest store dkim collector" ;;
-	report-cli)	echo "common ingest store dkim report-cli" ;;
+	report-cli)	echo "common ingest store dkim live report-cli" ;;
+	live)		echo "common ingest live" ;;
 	*)		echo "" ;;
 	esac
 }
@@ -31,7 +32,8 @@ layer_dirs() {
 LIBS="
 libpq-fe.h:store/*
 microhttpd.h:collector/http*
-gnutls/:collector/http*
+gnutls/:collector/http*|live/*
+unbound.h:live/*
 libmilter/:collector/milter*
 opendkim/:dkim/*
 criterion/:tests/*
@@ -48,7 +50,7 @@ complain() {
 	fail=1
 }
 
-for dir in common ingest store dkim collector report-cli; do
+for dir in common ingest store dkim collector report-cli live; do
 	[ -d "$dir" ] || continue
 	allowed=$(layer_dirs "$dir")
 	for f in "$dir"/*.c "$dir"/*.h; do
@@ -60,7 +62,7 @@ for dir in common ingest store dkim collector report-cli; do
 				# a header of ours: whose directory is it?
 				owner=""
 				for d in common ingest store dkim collector \
-				    report-cli; do
+				    report-cli live; do
 					[ -f "$d/$hdr" ] && owner=$d && break
 				done
 				[ -n "$owner" ] || continue	# generated
