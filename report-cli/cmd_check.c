@@ -6,11 +6,13 @@
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "live.h"
@@ -191,6 +193,16 @@ cmd_check(int argc, char **argv)
 	}
 	if (!all && nd == 0) {
 		cli_fail("check needs --domain D or --all");
+		goto out;
+	}
+	if (o.ca_file != NULL && access(o.ca_file, R_OK) == -1) {
+		cli_fail("--ca-file %s: %s", o.ca_file, strerror(errno));
+		goto out;
+	}
+	if (o.trust_anchor != NULL && strcmp(o.trust_anchor, "none") != 0 &&
+	    access(o.trust_anchor, R_OK) == -1) {
+		cli_fail("--trust-anchor %s: %s", o.trust_anchor,
+		    strerror(errno));
 		goto out;
 	}
 	if (all) {

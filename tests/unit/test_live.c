@@ -1,0 +1,400 @@
+/*
+ * test_live.c -- tlsrpt check ($TLSRPT_BIN) against real servers on a
+ * loopback address of its own: nsd serving the zone example., nginx
+ * serving the policies over HTTPS with certificates of a test CA
+ * (tests/live/servers.sh writes them), and, for port 25, a private
+ * Postfix with STARTTLS (tests/live/smtp.sh).
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
+ * Needs root (ports 53, 443 and 25) and nsd, nginx, certtool: without
+ * them the tests fail, saying so; they never pass unrun.  Each test
+ * process takes its own 127.77.X.Y from its pid, so tests run in
+ * parallel.  The findings expected for each scenario domain are worked
+ * out here from what servers.sh publishes (its comments say what each
+ * domain gets wrong), never taken from the program.
+ */
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+
+#include "daemon_testutil.h"
+#include "testutil.h"
+
+#define RUA	"mailto:tlsrpt@collector.example"
+
+static char	lv_dir[64];
+static char	lv_ip[32];
+static pid_t	lv_nsd = -1, lv_nginx = -1;
+
+static int
+lv_tcp_ready(void *arg)
+{
+	struct sockaddr_in	sin;
+	int			fd, ok;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)(intptr_t)arg);
+	cr_assert_eq(inet_pton(AF_INET, lv_ip, &sin.sin_addr), 1);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return 0;
+	ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void
+lv_need(const char *prog)
+{
+	cr_assert_eq(system(dtu_S("command -v %s >/dev/null 2>&1 || "
+	    "test -x /usr/sbin/%s", prog, prog)), 0, "%s is not installed "
+	    "(scripts/deps.sh test): the live check tests did not run", prog);
+}
+
+static void
+lv_setup(void)
+{
+	pid_t	p = getpid();
+
+	cr_assert_eq(geteuid(), 0, "tlsrpt check tests need root (ports 53 "
+	    "and 443 on 127.77.x.y): they did not run");
+	lv_need("nsd");
+	lv_need("nginx");
+	lv_need("certtool");
+	snprintf(lv_ip, sizeof(lv_ip), "127.77.%d.%d", (int)(p / 250 % 250) +
+	    1, (int)(p % 250) + 1);
+	snprintf(lv_dir, sizeof(lv_dir), "/tmp/tlsrpt-live.XXXXXX");
+	cr_assert_not_null(mkdtemp(lv_dir));
+	dtu_sh("tests/live/servers.sh %s %s", lv_dir, lv_ip);
+	lv_nsd = dtu_spawn(dtu_S("exec nsd -d -c %s/nsd.conf >%s/nsd.out "
+	    "2>&1", lv_dir, lv_dir));
+	lv_nginx = dtu_spawn(dtu_S("exec nginx -p %s -c %s/nginx.conf "
+	    ">%s/nginx.out 2>&1", lv_dir, lv_dir, lv_dir));
+	cr_assert(dtu_wait_ready(lv_nsd, lv_tcp_ready, (void *)(intptr_t)53,
+	    "nsd", dtu_S("%s/nsd.log", lv_dir)), "nsd did not start");
+	cr_assert(dtu_wait_ready(lv_nginx, lv_tcp_ready,
+	    (void *)(intptr_t)443, "nginx", dtu_S("%s/nginx.err", lv_dir)),
+	    "nginx did not start");
+}
+
+static void
+lv_teardown(void)
+{
+	int	st;
+
+	if (lv_nginx > 0)
+		(void)dtu_stop(lv_nginx, SIGTERM, 40, &st);
+	if (lv_nsd > 0)
+		(void)dtu_stop(lv_nsd, SIGTERM, 40, &st);
+	if (lv_dir[0] != '\0' && strncmp(lv_dir, "/tmp/tlsrpt-live.", 17) == 0)
+		(void)system(dtu_S("rm -rf %s", lv_dir));
+}
+
+/* tlsrpt check with the test servers and args; its stdout (malloc'd)
+ * and exit status. */
+static char *
+lv_check(int *rc, const char *args)
+{
+	struct tu_str	 out = { 0 };
+	char		 buf[4096];
+	FILE		*p;
+	size_t		 n;
+	int		 st;
+
+	p = popen(dtu_S("%s check --resolver %s --ca-file %s/ca.pem "
+	    "--trust-anchor none --rua " RUA " --timeout 20 %s 2>%s/err",
+	    dtu_bin("TLSRPT_BIN", "bin/tlsrpt"), lv_ip, lv_dir, args, lv_dir),
+	    "r");
+	cr_assert_not_null(p);
+	tu_str_add(&out, "%s", "");
+	while ((n = fread(buf, 1, sizeof(buf) - 1, p)) > 0) {
+		buf[n] = '\0';
+		tu_str_add(&out, "%s", buf);
+	}
+	st = pclose(p);
+	cr_assert(WIFEXITED(st), "tlsrpt check died: %s", out.s);
+	*rc = WEXITSTATUS(st);
+	return out.s;
+}
+
+/* The domain object named d in a check --format json answer. */
+static json_object *
+lv_domain(json_object *root, const char *d)
+{
+	json_object	*doms, *o, *name;
+	size_t		 i;
+
+	cr_assert(json_object_object_get_ex(root, "domains", &doms));
+	for (i = 0; i < json_object_array_length(doms); i++) {
+		o = json_object_array_get_idx(doms, i);
+		if (json_object_object_get_ex(o, "domain", &name) &&
+		    strcmp(json_object_get_string(name), d) == 0)
+			return o;
+	}
+	cr_assert_fail("no domain %s in the answer", d);
+	return NULL;
+}
+
+/* "severity:code severity:code ..." of a domain's findings; static. */
+static const char *
+lv_findings(json_object *dom, const char *want_in_what)
+{
+	static char	 buf[1024];
+	json_object	*fs, *f, *v;
+	size_t		 i, o = 0;
+	int		 seen = want_in_what == NULL;
+
+	buf[0] = '\0';
+	cr_assert(json_object_object_get_ex(dom, "findings", &fs));
+	for (i = 0; i < json_object_array_length(fs); i++) {
+		f = json_object_array_get_idx(fs, i);
+		cr_assert(json_object_object_get_ex(f, "severity", &v));
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s:",
+		    o ? " " : "", json_object_get_string(v));
+		cr_assert(json_object_object_get_ex(f, "code", &v));
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s",
+		    json_object_get_string(v));
+		/* every finding has its RFC section and a next step */
+		cr_assert(json_object_object_get_ex(f, "rfc", &v));
+		cr_assert(strncmp(json_object_get_string(v), "RFC ", 4) == 0);
+		cr_assert(json_object_object_get_ex(f, "next", &v));
+		cr_assert_gt(strlen(json_object_get_string(v)), 10);
+		cr_assert(json_object_object_get_ex(f, "what", &v));
+		if (want_in_what != NULL &&
+		    strstr(json_object_get_string(v), want_in_what) != NULL)
+			seen = 1;
+		cr_assert_lt(o, sizeof(buf) - 1);
+	}
+	cr_expect(seen, "no finding of %s says \"%s\"",
+	    json_object_to_json_string(dom), want_in_what);
+	return buf;
+}
+
+TestSuite(live, .init = lv_setup, .fini = lv_teardown, .timeout = 180);
+
+/*
+ * Every scenario domain of servers.sh in one run, each with exactly the
+ * findings its setup calls for, in the check's order.
+ */
+Test(live, scenarios_dns_policy_tlsrpt_mx)
+{
+	static const struct {
+		const char	*domain;
+		const char	*want;		/* severity:code ... */
+		const char	*what;		/* in a finding's text */
+	} t[] = {
+		{ "good.example", "", NULL },
+		{ "nosts.example", "warning:sts-record-missing",
+		    "_mta-sts.nosts.example" },
+		{ "tworec.example", "warning:sts-record-multiple",
+		    "2 TXT records" },
+		{ "badid.example", "warning:sts-record-invalid",
+		    "\"2026-01-01\"" },
+		{ "p404.example", "warning:policy-status", "answered 404" },
+		{ "redir.example", "warning:policy-redirect",
+		    "301 to https://www.redir.example/mta-sts.txt" },
+		{ "ctype.example", "warning:policy-media-type",
+		    "\"text/html\"" },
+		/* 64 KiB + 1 refused, 64 KiB exactly is a policy */
+		{ "big.example", "warning:policy-too-large",
+		    "65537 bytes, over 65536" },
+		{ "exact.example", "", NULL },
+		{ "wrongcert.example", "critical:policy-certificate",
+		    "mta-sts.wrongcert.example" },
+		{ "comma.example", "warning:tlsrpt-rua-invalid",
+		    "\"b@comma.example\"" },
+		{ "notfirst.example", "warning:tlsrpt-rua-not-first",
+		    "rua URI 2 of 2" },
+		/* enforce: refused mail, critical */
+		{ "uncovered.example", "critical:mx-not-covered",
+		    "MX mx2.uncovered.example" },
+		{ "stale.example", "warning:mx-pattern-stale",
+		    "\"mx: old.stale.example\"" },
+		/* testing: a warning; "*." covers one label only */
+		{ "deep.example", "warning:mx-not-covered",
+		    "MX a.b.deep.example" },
+	};
+	struct tu_str	 args = { 0 };
+	json_object	*root, *d;
+	char		*out;
+	size_t		 i;
+	int		 rc;
+
+	tu_str_add(&args, "--format json --no-smtp");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		tu_str_add(&args, " --domain %s", t[i].domain);
+	out = lv_check(&rc, args.s);
+	cr_assert_eq(rc, 2, "exit %d (a critical finding): %s", rc, out);
+	root = json_tokener_parse(out);
+	cr_assert_not_null(root, "not JSON: %s", out);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		d = lv_domain(root, t[i].domain);
+		cr_expect_str_eq(lv_findings(d, t[i].what), t[i].want,
+		    "%s: %s", t[i].domain, json_object_to_json_string(d));
+	}
+	json_object_put(root);
+	free(out);
+	free(args.s);
+}
+
+/* What the check found for the good domain: the record's id, the policy
+ * as parsed, the rua list, MX hosts by preference, each covered. */
+Test(live, good_domain_details)
+{
+	json_object	*root, *d, *v, *p, *mx;
+	char		*out;
+	int		 rc;
+
+	out = lv_check(&rc, "--format json --no-smtp --domain GOOD.example.");
+	cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
+	root = json_tokener_parse(out);
+	cr_assert_not_null(root, "%s", out);
+	d = lv_domain(root, "good.example");
+	cr_assert(json_object_object_get_ex(d, "result", &v));
+	cr_expect_str_eq(json_object_get_string(v), "ok");
+	cr_assert(json_object_object_get_ex(d, "sts_id", &v));
+	cr_expect_str_eq(json_object_get_string(v), "20260101T01");
+	cr_assert(json_object_object_get_ex(d, "policy", &p));
+	cr_assert(json_object_object_get_ex(p, "mode", &v));
+	cr_expect_str_eq(json_object_get_string(v), "testing");
+	cr_assert(json_object_object_get_ex(p, "max_age", &v));
+	cr_expect_eq(json_object_get_int64(v), 86400);
+	cr_assert(json_object_object_get_ex(p, "mx", &v));
+	cr_expect_str_eq(json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN), "[\"mx1.good.example\","
+	    "\"*.backup.good.example\"]");
+	cr_assert(json_object_object_get_ex(d, "rua", &v));
+	cr_expect_str_eq(json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN), "[\"" RUA "\","
+	    "\"https:\\/\\/tlsrpt.good.example\\/v1\\/report\"]");
+	cr_assert(json_object_object_get_ex(d, "mx", &mx));
+	cr_assert_eq(json_object_array_length(mx), 2);
+	v = json_object_array_get_idx(mx, 0);
+	cr_expect_str_eq(json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN), "{\"host\":\"mx1.good.example\","
+	    "\"preference\":10,\"covered\":true}");
+	v = json_object_array_get_idx(mx, 1);
+	cr_expect_str_eq(json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN), "{\"host\":\"mx2.backup.good.example\","
+	    "\"preference\":20,\"covered\":true}");
+	json_object_put(root);
+	free(out);
+}
+
+/* Exit codes: 0 nothing, 1 a warning, 2 a critical finding, 3 could not
+ * run; and the text format says the same. */
+Test(live, exit_codes_and_text)
+{
+	char	*out;
+	int	 rc;
+
+	out = lv_check(&rc, "--no-smtp --domain good.example");
+	cr_expect_eq(rc, 0, "%s", out);
+	cr_expect_str_eq(out, "good.example: ok\n"
+	    "  _mta-sts id 20260101T01; policy mode testing, max_age 86400, "
+	    "2 mx lines\n"
+	    "  MX 10 mx1.good.example\n"
+	    "  MX 20 mx2.backup.good.example\n");
+	free(out);
+	out = lv_check(&rc, "--no-smtp --domain stale.example");
+	cr_expect_eq(rc, 1, "%s", out);
+	cr_expect_not_null(strstr(out, "stale.example: warning (0 critical, "
+	    "1 warning)\n"), "%s", out);
+	cr_expect_not_null(strstr(out, "  warning  mx-pattern-stale: policy "
+	    "line \"mx: old.stale.example\" matches no MX of stale.example "
+	    "(RFC 8461 §4.1)\n           next: remove the mx: line from the "
+	    "policy or publish the MX it was for, then change the id of "
+	    "_mta-sts.stale.example\n"), "%s", out);
+	free(out);
+	out = lv_check(&rc, "--no-smtp --domain good.example --domain "
+	    "wrongcert.example");
+	cr_expect_eq(rc, 2, "%s", out);
+	free(out);
+	out = lv_check(&rc, "--no-smtp");
+	cr_expect_eq(rc, 3, "no --domain: %s", out);
+	free(out);
+	out = lv_check(&rc, "--no-smtp --domain 'not a domain'");
+	cr_expect_eq(rc, 3, "%s", out);
+	free(out);
+	out = lv_check(&rc, "--no-smtp --timeout 0 --domain good.example");
+	cr_expect_eq(rc, 3, "%s", out);
+	free(out);
+	out = lv_check(&rc, "--no-smtp --format csv --domain good.example");
+	cr_expect_eq(rc, 3, "%s", out);
+	free(out);
+	out = lv_check(&rc, "--no-smtp --ca-file /nonexistent --domain "
+	    "good.example");
+	/* an unreadable CA file: could not run */
+	cr_expect_eq(rc, 3, "%s", out);
+	free(out);
+}
+
+/*
+ * A resolver that never answers: the check ends by its deadline
+ * (--timeout 2, asserted with a generous margin) and says which
+ * lookups went unanswered.
+ */
+Test(live, deadline_with_a_silent_resolver)
+{
+	struct sockaddr_in	 sin;
+	struct timespec		 t0, t1;
+	socklen_t		 sl = sizeof(sin);
+	char			*out, *cmd;
+	double			 secs;
+	int			 fd, rc, st;
+	FILE			*p;
+	struct tu_str		 o = { 0 };
+	char			 buf[4096];
+	size_t			 n;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_geq(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	cr_assert_eq(inet_pton(AF_INET, lv_ip, &sin.sin_addr), 1);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	cmd = strdup(dtu_S("%s check --resolver %s@%d --trust-anchor none "
+	    "--no-smtp --timeout 2 --format json --domain good.example",
+	    dtu_bin("TLSRPT_BIN", "bin/tlsrpt"), lv_ip,
+	    ntohs(sin.sin_port)));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	tu_str_add(&o, "%s", "");
+	while ((n = fread(buf, 1, sizeof(buf) - 1, p)) > 0) {
+		buf[n] = '\0';
+		tu_str_add(&o, "%s", buf);
+	}
+	st = pclose(p);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	out = o.s;
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) /
+	    1e9;
+	cr_assert(WIFEXITED(st));
+	rc = WEXITSTATUS(st);
+	cr_expect_eq(rc, 1, "%s", out);
+	cr_expect_lt(secs, 15.0, "took %.1f s with --timeout 2", secs);
+	cr_expect_not_null(strstr(out, "_mta-sts.good.example TXT: no answer "
+	    "before the deadline"), "%s", out);
+	cr_expect_not_null(strstr(out, "good.example MX: no answer before "
+	    "the deadline"), "%s", out);
+	close(fd);
+	free(cmd);
+	free(out);
+}
