@@ -339,4 +339,7 @@ ltls_verify(struct ltls *t, const char *host, struct ltls_info *info)
 		gnutls_free(out.data);
 	} else
 		snprintf(info->why, sizeof(info->why), "status 0x%x", status);
+	n = (unsigned int)strlen(info->why);
+	while (n > 0 && info->why[n - 1] == ' ')
+		info->why[--n] = '\0';
 }

@@ -34,6 +34,20 @@
 #   uncovered.example  mode enforce, mx: mx1.uncovered.example, but MX hosts
 #                   mx1 and mx2.uncovered.example
 #   stale.example      mx lines mx1.stale.example and old.stale.example, MX mx1
+#   mxgood.example     its MX mx1.mxgood.example (on 127.81.X.Y, X.Y of IP)
+#                   offers STARTTLS with a certificate for its name from
+#                   the test CA, valid 20 days
+#   mxexpired.example  (127.82.X.Y) a certificate that expired in 2020
+#   mxnotls.example    (127.83.X.Y) no STARTTLS offered
+#   mxname.example     (127.84.X.Y) a certificate for mx1.other.example
+#   mxsoon.example     (127.85.X.Y) a certificate valid 5 more days
+#   mxuntrusted.example (127.86.X.Y) a self-signed certificate
+#   mxday14.example, mxday13.example, mxday2.example  (127.87, 88, 89)
+#                   certificates valid 15, 14 and 3 more days: 14, 13
+#                   and 2 whole days left, at and over the bounds of
+#                   LIM_LIVE_EXPIRY_WARN_DAYS and _CRIT_DAYS
+#   The MX servers are one private Postfix (tests/live/smtp.sh), one
+#   smtpd per address as DIR/smtp.listen lists them.
 #   (not .test: libunbound answers the RFC 6761 names test., invalid.
 #   itself, NXDOMAIN, whatever the forwarder says)
 #   deep.example       mx: *.deep.example, MX a.b.deep.example: "*." covers one
@@ -58,8 +72,20 @@ certtool --generate-self-signed --load-privkey ca.key --template ca.tmpl \
 
 DOMAINS="good nosts tworec badid p404 redir ctype big exact wrongcert comma
 notfirst uncovered stale deep"
+MXDOMAINS="mxgood mxexpired mxnotls mxname mxsoon mxuntrusted mxday14
+mxday13 mxday2"
+DOMAINS="$DOMAINS $MXDOMAINS"
+rest=${ip#127.*.}
+mxip() {	# mxip DOMAIN: its MX's address, or IP
+	k=81
+	for m in $MXDOMAINS; do
+		[ "$m" = "$1" ] && echo "127.$k.$rest" && return
+		k=$((k + 1))
+	done
+	echo "$ip"
+}
 
-leaf() {	# leaf NAME "dns_name lines"
+leaf() {	# leaf NAME "dns_name lines" [validity lines [self]]
 	certtool --generate-privkey --key-type=ecdsa --outfile "$1.key" \
 	    2>/dev/null
 	{
@@ -68,11 +94,16 @@ leaf() {	# leaf NAME "dns_name lines"
 		echo "tls_www_server"
 		echo "encryption_key"
 		echo "signing_key"
-		echo "expiration_days = 20"
+		printf '%s\n' "${3:-expiration_days = 20}"
 	} > "$1.tmpl"
-	certtool --generate-certificate --load-privkey "$1.key" \
-	    --load-ca-certificate ca.pem --load-ca-privkey ca.key \
-	    --template "$1.tmpl" --outfile "$1.pem" 2>/dev/null
+	if [ "${4:-}" = self ]; then
+		certtool --generate-self-signed --load-privkey "$1.key" \
+		    --template "$1.tmpl" --outfile "$1.pem" 2>/dev/null
+	else
+		certtool --generate-certificate --load-privkey "$1.key" \
+		    --load-ca-certificate ca.pem --load-ca-privkey ca.key \
+		    --template "$1.tmpl" --outfile "$1.pem" 2>/dev/null
+	fi
 }
 names=""
 for d in $DOMAINS; do
@@ -82,6 +113,25 @@ dns_name = \"mta-sts.$d.example\""
 done
 leaf sts "$names"
 leaf other 'dns_name = "mta-sts.other.example"'
+leaf mxgood 'dns_name = "mx1.mxgood.example"'
+leaf mxexpired 'dns_name = "mx1.mxexpired.example"' \
+    'activation_date = "2020-01-01 00:00:00"
+expiration_date = "2020-06-01 00:00:00"'
+leaf mxname 'dns_name = "mx1.other.example"'
+leaf mxsoon 'dns_name = "mx1.mxsoon.example"' 'expiration_days = 5'
+leaf mxuntrusted 'dns_name = "mx1.mxuntrusted.example"' \
+    'expiration_days = 20' self
+leaf mxday14 'dns_name = "mx1.mxday14.example"' 'expiration_days = 15'
+leaf mxday13 'dns_name = "mx1.mxday13.example"' 'expiration_days = 14'
+leaf mxday2 'dns_name = "mx1.mxday2.example"' 'expiration_days = 3'
+: > smtp.listen
+for m in $MXDOMAINS; do
+	if [ "$m" = mxnotls ]; then
+		echo "$(mxip $m) none" >> smtp.listen
+	else
+		echo "$(mxip $m) $m" >> smtp.listen
+	fi
+done
 
 # --- the policies ----------------------------------------------------
 policy() {	# policy DOMAIN MODE MX...
@@ -196,7 +246,7 @@ RUA="mailto:tlsrpt@collector.example"
 	for d in $DOMAINS; do
 		echo "mta-sts.$d IN A $ip"
 		echo "$d IN MX 10 mx1.$d.example."
-		echo "mx1.$d IN A $ip"
+		echo "mx1.$d IN A $(mxip "$d")"
 		case $d in
 		nosts)	;;
 		tworec)	echo "_mta-sts.$d IN TXT \"v=STSv1; id=1\""

@@ -187,6 +187,28 @@ lv_findings(json_object *dom, const char *want_in_what)
 
 TestSuite(live, .init = lv_setup, .fini = lv_teardown, .timeout = 180);
 
+static int	lv_smtp_started;
+
+static void
+lv_smtp_setup(void)
+{
+	lv_setup();
+	lv_need("postfix");
+	dtu_sh("tests/live/smtp.sh start %s", lv_dir);
+	lv_smtp_started = 1;
+}
+
+static void
+lv_smtp_teardown(void)
+{
+	if (lv_smtp_started)
+		(void)system(dtu_S("tests/live/smtp.sh stop %s", lv_dir));
+	lv_teardown();
+}
+
+TestSuite(live_smtp, .init = lv_smtp_setup, .fini = lv_smtp_teardown,
+    .timeout = 180);
+
 /*
  * Every scenario domain of servers.sh in one run, each with exactly the
  * findings its setup calls for, in the check's order.
@@ -397,4 +419,79 @@ Test(live, deadline_with_a_silent_resolver)
 	close(fd);
 	free(cmd);
 	free(out);
+}
+
+/*
+ * Port 25 of each MX scenario of servers.sh (one private Postfix, one
+ * smtpd per address): STARTTLS, the chain to the test CA, the name, the
+ * days left (certificates made just now: valid N days is N - 1 whole
+ * days left).  Their DNS and policies are right, so only these count.
+ */
+Test(live_smtp, starttls_certificates_expiry)
+{
+	static const struct {
+		const char	*domain;
+		const char	*want;
+		const char	*what;
+	} t[] = {
+		{ "mxgood.example", "", NULL },
+		{ "mxexpired.example", "critical:mx-certificate-expired",
+		    "MX mx1.mxexpired.example: the certificate has expired" },
+		{ "mxnotls.example", "critical:mx-no-starttls",
+		    "mx1.mxnotls.example does not offer STARTTLS" },
+		{ "mxname.example", "critical:mx-certificate-name",
+		    "does not name mx1.mxname.example" },
+		{ "mxsoon.example", "warning:mx-certificate-expiring",
+		    "expires in 4 days" },
+		{ "mxuntrusted.example", "critical:mx-certificate-untrusted",
+		    "issuer is unknown" },
+		/* 14 days left: none; 13: a warning; 2: critical */
+		{ "mxday14.example", "", NULL },
+		{ "mxday13.example", "warning:mx-certificate-expiring",
+		    "expires in 13 days" },
+		{ "mxday2.example", "critical:mx-certificate-expiring",
+		    "expires in 2 days" },
+	};
+	struct tu_str	 args = { 0 };
+	json_object	*root, *d, *mx, *m, *v;
+	char		*out;
+	size_t		 i;
+	int		 rc;
+
+	tu_str_add(&args, "--format json");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		tu_str_add(&args, " --domain %s", t[i].domain);
+	out = lv_check(&rc, args.s);
+	cr_assert_eq(rc, 2, "exit %d: %s", rc, out);
+	root = json_tokener_parse(out);
+	cr_assert_not_null(root, "not JSON: %s", out);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		d = lv_domain(root, t[i].domain);
+		cr_expect_str_eq(lv_findings(d, t[i].what), t[i].want,
+		    "%s: %s", t[i].domain, json_object_to_json_string(d));
+	}
+	/* what the good MX presented */
+	d = lv_domain(root, "mxgood.example");
+	cr_assert(json_object_object_get_ex(d, "mx", &mx));
+	cr_assert_eq(json_object_array_length(mx), 1);
+	m = json_object_array_get_idx(mx, 0);
+	cr_assert(json_object_object_get_ex(m, "starttls", &v));
+	cr_expect(json_object_get_boolean(v));
+	cr_assert(json_object_object_get_ex(m, "tls_version", &v));
+	cr_expect(strcmp(json_object_get_string(v), "1.2") == 0 ||
+	    strcmp(json_object_get_string(v), "1.3") == 0, "%s",
+	    json_object_get_string(v));
+	cr_assert(json_object_object_get_ex(m, "certificate_valid", &v));
+	cr_expect(json_object_get_boolean(v));
+	cr_assert(json_object_object_get_ex(m, "certificate_days", &v));
+	cr_expect_eq(json_object_get_int64(v), 19);
+	/* and the one without STARTTLS */
+	d = lv_domain(root, "mxnotls.example");
+	cr_assert(json_object_object_get_ex(d, "mx", &mx));
+	m = json_object_array_get_idx(mx, 0);
+	cr_assert(json_object_object_get_ex(m, "starttls", &v));
+	cr_expect(!json_object_get_boolean(v));
+	json_object_put(root);
+	free(out);
+	free(args.s);
 }
