@@ -238,7 +238,8 @@ bench: bench-milter
 LIVE	= live/live_check.c live/live_dns.c live/live_tls.c \
 	  live/live_https.c live/live_smtp.c
 LIBLIVE	= $(B)/liblive.a
-LIVE_LIBS = -lunbound $(call lazy,LIVE_LIBS_PC,$(PKG_CONFIG) --libs gnutls)
+LIVE_LIBS = -lunbound $(call lazy,LIVE_LIBS_PC,$(PKG_CONFIG) --libs \
+	  gnutls-dane gnutls)
 $(LIBLIVE): $(call obj,$(LIVE))
 	rm -f $@ && $(AR) rcs $@ $^
 

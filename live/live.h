@@ -58,6 +58,8 @@ struct live_mx {
 	int		 tls_version;	/* 12 for TLS 1.2, 13; 0 none */
 	int		 cert_ok;	/* chain and name verified */
 	int64_t		 cert_days;	/* days to expiry; INT64_MIN unknown */
+	int		 dane;		/* 0 no validated TLSA, 1 the chain
+					 * matches one, 2 it matches none */
 };
 
 /* The result of one domain.  Everything lives in a; free with

@@ -112,6 +112,12 @@ static const struct lc_kind K_MX_EXPIRED = { "mx-certificate-expired",
     "RFC 8461 §4.2", "renew the certificate of this MX now" };
 static const struct lc_kind K_MX_EXPIRING = { "mx-certificate-expiring",
     "RFC 8461 §4.2", "renew the certificate of this MX" };
+static const struct lc_kind K_MX_DANE = { "mx-dane-mismatch",
+    "RFC 7672 §3", "publish TLSA records that match this MX's certificate "
+    "(publish the new TLSA before a certificate or key change)" };
+static const struct lc_kind K_MX_TLSA_INSECURE = { "mx-tlsa-insecure",
+    "RFC 7672 §2.2", "sign the zone of these TLSA records with DNSSEC, or "
+    "remove them" };
 static const struct lc_kind K_MX_CERT = { "mx-certificate-invalid",
     "RFC 8461 §4.2", "install a valid certificate on this MX" };
 
@@ -137,6 +143,7 @@ struct lc_probe {
 	size_t			 naddrs;
 	const char		*ca_file;
 	int64_t			 deadline;
+	const struct ldns_q	*tlsa;
 	struct ls_result	 res;
 };
 
@@ -164,7 +171,7 @@ int
 live_check(const struct live_opts *o, const char *domain,
     struct live_result *r, char *err, size_t errsz)
 {
-	struct ldns_q	 q[Q_N], *mq = NULL;
+	struct ldns_q	 q[Q_N], *mq = NULL, *tq;
 	struct ldns	*dns = NULL;
 	struct lc_fetch	 fetch;
 	struct lc_probe	*probes = NULL;
@@ -228,24 +235,36 @@ live_check(const struct live_opts *o, const char *domain,
 		goto oom;
 	if (o->smtp && r->nmx > 0) {
 		n = r->nmx;
-		if ((mq = calloc(2 * n, sizeof(*mq))) == NULL ||
+		/* per MX: A, AAAA and TLSA _25._tcp.MX (RFC 7672 §2.2) */
+		if ((mq = calloc(3 * n, sizeof(*mq))) == NULL ||
 		    (probes = calloc(n, sizeof(*probes))) == NULL)
 			goto oom;
 		for (i = 0; i < n; i++) {
-			mq[2 * i].name = mq[2 * i + 1].name = r->mx[i].host;
-			mq[2 * i].type = LDNS_T_A;
-			mq[2 * i + 1].type = LDNS_T_AAAA;
+			mq[3 * i].name = mq[3 * i + 1].name = r->mx[i].host;
+			mq[3 * i].type = LDNS_T_A;
+			mq[3 * i + 1].type = LDNS_T_AAAA;
+			len = strlen(r->mx[i].host);
+			if ((d = arena_alloc(&r->a, len + 10)) == NULL)
+				goto oom;
+			snprintf(d, len + 10, "_25._tcp.%s", r->mx[i].host);
+			mq[3 * i + 2].name = d;
+			mq[3 * i + 2].type = LDNS_T_TLSA;
 		}
-		if (ldns_run(dns, mq, 2 * n, deadline, &r->a, err, errsz) ==
+		if (ldns_run(dns, mq, 3 * n, deadline, &r->a, err, errsz) ==
 		    -1)
 			goto out;
 		for (i = 0; i < n; i++) {
 			if (r->mx[i].host[0] == '\0')
 				continue;	/* null MX */
 			probes[i].host = r->mx[i].host;
-			probes[i].naddrs = live_addrs(&mq[2 * i],
-			    &mq[2 * i + 1], o->smtp_port, probes[i].addrs,
+			probes[i].naddrs = live_addrs(&mq[3 * i],
+			    &mq[3 * i + 1], o->smtp_port, probes[i].addrs,
 			    LIM_LIVE_ADDRS_MAX);
+			/* DANE applies to validated TLSA records only */
+			tq = &mq[3 * i + 2];
+			if (tq->status == LDNS_OK && tq->secure &&
+			    ldns_validating(dns))
+				probes[i].tlsa = tq;
 			probes[i].ca_file = o->ca_file;
 			probes[i].deadline = deadline;
 			if (pthread_create(&probes[i].th, NULL, lc_probe_main,
@@ -273,9 +292,16 @@ live_check(const struct live_opts *o, const char *domain,
 	for (i = 0; probes != NULL && i < r->nmx; i++) {
 		if (probes[i].host == NULL)
 			continue;
-		if (lc_dns(r, &mq[2 * i]) == -1 ||
-		    lc_dns(r, &mq[2 * i + 1]) == -1 ||
-		    lc_smtp(r, &r->mx[i], &probes[i].res) == -1)
+		tq = &mq[3 * i + 2];
+		if (lc_dns(r, &mq[3 * i]) == -1 ||
+		    lc_dns(r, &mq[3 * i + 1]) == -1 || lc_dns(r, tq) == -1)
+			goto oom;
+		if (tq->status == LDNS_OK && !tq->secure &&
+		    ldns_validating(dns) && lc_add(r, LIVE_WARN,
+		    &K_MX_TLSA_INSECURE, "%s TLSA: the records are not "
+		    "DNSSEC-signed: senders ignore them", tq->name) == -1)
+			goto oom;
+		if (lc_smtp(r, &r->mx[i], &probes[i].res) == -1)
 			goto oom;
 	}
 	ret = 0;
@@ -345,8 +371,8 @@ lc_probe_main(void *arg)
 {
 	struct lc_probe	*p = arg;
 
-	live_smtp_probe(p->host, p->addrs, p->naddrs, p->ca_file, p->deadline,
-	    &p->res);
+	live_smtp_probe(p->host, p->addrs, p->naddrs, p->ca_file, p->tlsa,
+	    p->deadline, &p->res);
 	return NULL;
 }
 
@@ -385,8 +411,9 @@ static int
 lc_dns(struct live_result *r, const struct ldns_q *q)
 {
 	static const char *const types[] = { [LDNS_T_A] = "A",
-	    [LDNS_T_MX] = "MX", [LDNS_T_TXT] = "TXT", [LDNS_T_AAAA] = "AAAA" };
-	const char	*t = q->type >= 0 && q->type <= LDNS_T_AAAA &&
+	    [LDNS_T_MX] = "MX", [LDNS_T_TXT] = "TXT", [LDNS_T_AAAA] = "AAAA",
+	    [LDNS_T_TLSA] = "TLSA" };
+	const char	*t = q->type >= 0 && q->type <= LDNS_T_TLSA &&
 			    types[q->type] != NULL ? types[q->type] : "?";
 
 	switch (q->status) {
@@ -809,6 +836,11 @@ lc_smtp(struct live_result *r, struct live_mx *mx, const struct ls_result *s)
 	}
 	mx->starttls = 1;
 	mx->tls_version = t->version;
+	mx->dane = (int)t->dane;
+	if (t->dane == LTLS_DANE_MISMATCH)
+		rc |= lc_add(r, LIVE_CRIT, &K_MX_DANE, "MX %s: the certificate "
+		    "chain matches no TLSA record of _25._tcp.%s: %s",
+		    mx->host, mx->host, t->dane_why);
 	mx->cert_ok = t->verdict == LTLS_VERIFIED;
 	if (t->version < 12)
 		rc |= lc_add(r, LIVE_WARN, &K_MX_TLSVER, "MX %s negotiated TLS "

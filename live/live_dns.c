@@ -30,6 +30,7 @@
 
 struct ldns {
 	struct ub_ctx	*ctx;
+	int		 validating;
 };
 
 /* What one callback needs: where the answer goes. */
@@ -82,10 +83,17 @@ ldns_new(const struct live_opts *o, char *err, size_t errsz)
 		    ub_strerror(rc));
 		goto fail;
 	}
+	d->validating = ta != NULL && strcmp(ta, "none") != 0;
 	return d;
 fail:
 	ldns_free(d);
 	return NULL;
+}
+
+int
+ldns_validating(const struct ldns *d)
+{
+	return d->validating;
 }
 
 void
@@ -204,8 +212,9 @@ ldns_cb(void *arg, int rc, struct ub_result *res)
 	}
 	for (n = 0; res->data[n] != NULL; n++)
 		;
-	q->rr = arena_alloc(p->a, n * sizeof(*q->rr) + 1);
-	q->rrlen = arena_alloc(p->a, n * sizeof(*q->rrlen) + 1);
+	/* rr is NULL-terminated, as GnuTLS's dane_raw_tlsa() wants it */
+	q->rr = arena_alloc(p->a, (n + 1) * sizeof(*q->rr));
+	q->rrlen = arena_alloc(p->a, (n + 1) * sizeof(*q->rrlen));
 	if (q->rr == NULL || q->rrlen == NULL) {
 		p->oom = 1;
 		q->status = LDNS_FAIL;
@@ -221,6 +230,8 @@ ldns_cb(void *arg, int rc, struct ub_result *res)
 		}
 		q->rrlen[i] = res->len[i];
 	}
+	q->rr[n] = NULL;
+	q->rrlen[n] = 0;
 	q->nrr = n;
 	q->status = LDNS_OK;
 out:

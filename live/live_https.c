@@ -65,7 +65,7 @@ live_https_fetch(const char *host, const struct live_addr *addrs,
 			snprintf(out->detail, sizeof(out->detail), "%s", err);
 			continue;
 		}
-		if ((t = ltls_handshake(fd, host, ca_file, 1, deadline,
+		if ((t = ltls_handshake(fd, host, ca_file, 1, NULL, deadline,
 		    &out->tls, err, sizeof(err))) == NULL) {
 			out->status = errno == ETIMEDOUT ? LH_TIMEOUT : LH_TLS;
 			snprintf(out->detail, sizeof(out->detail), "%s", err);

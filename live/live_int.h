@@ -25,6 +25,7 @@ int64_t	live_now_ms(void);
 #define LDNS_T_MX	15
 #define LDNS_T_TXT	16
 #define LDNS_T_AAAA	28
+#define LDNS_T_TLSA	52
 
 enum ldns_status {
 	LDNS_PENDING = 0,
@@ -44,7 +45,7 @@ struct ldns_q {
 	int			  secure;	/* DNSSEC validated */
 	int			  rcode;
 	const char		 *why;		/* bogus or failure reason */
-	unsigned char		**rr;		/* rdata, wire format */
+	unsigned char		**rr;		/* rdata, wire format; NULL-ended */
 	int			 *rrlen;
 	size_t			  nrr;
 	int			  async_id;
@@ -55,6 +56,8 @@ struct ldns;
 /* A resolver for opts (--resolver, --trust-anchor); NULL with err. */
 struct ldns	*ldns_new(const struct live_opts *, char *err, size_t errsz);
 void		 ldns_free(struct ldns *);
+/* 1 when answers are DNSSEC-validated (a trust anchor is loaded). */
+int		 ldns_validating(const struct ldns *);
 
 /*
  * Ask all of q[0..n) at once and wait until each is answered or the
@@ -103,23 +106,33 @@ enum ltls_verdict {
 	LTLS_INVALID,		/* another verification failure */
 };
 
+enum ltls_dane {
+	LTLS_DANE_NONE = 0,	/* no TLSA records were given */
+	LTLS_DANE_MATCH,	/* the chain matches one (RFC 7672 §3) */
+	LTLS_DANE_MISMATCH,	/* it matches none */
+};
+
 /* What a handshake learnt. */
 struct ltls_info {
 	int			 version;	/* 10, 11, 12, 13 */
 	enum ltls_verdict	 verdict;
 	char			 why[256];	/* GnuTLS's words */
 	int64_t			 not_after;	/* leaf; INT64_MIN unknown */
+	enum ltls_dane		 dane;
+	char			 dane_why[256];
 };
 
 /*
  * TLS client handshake on fd (which stays the caller's) for host (SNI,
  * RFC 6125 name check), trusting ca_file or the system store.  min12: 1
- * refuses TLS below 1.2.  Returns a session (free with ltls_free()) and
- * fills *info, or NULL with err when the handshake failed.
+ * refuses TLS below 1.2.  tlsa: NULL, or validated TLSA records the
+ * chain is matched against (GnuTLS DANE).  Returns a session (free with
+ * ltls_free()) and fills *info, or NULL with err when the handshake
+ * failed.
  */
 struct ltls	*ltls_handshake(int fd, const char *host, const char *ca_file,
-		    int min12, int64_t deadline, struct ltls_info *info,
-		    char *err, size_t errsz);
+		    int min12, const struct ldns_q *tlsa, int64_t deadline,
+		    struct ltls_info *info, char *err, size_t errsz);
 void		 ltls_free(struct ltls *);
 /* Like write(2)/read(2) with the deadline: bytes, 0 at the end (read),
  * -1 on error or timeout. */
@@ -174,8 +187,10 @@ struct ls_result {
 	char			 detail[512];
 };
 
+/* EHLO, STARTTLS and the handshake with host over one of addrs; tlsa as
+ * for ltls_handshake().  Thread-safe. */
 void	live_smtp_probe(const char *host, const struct live_addr *addrs,
-	    size_t naddrs, const char *ca_file, int64_t deadline,
-	    struct ls_result *out);
+	    size_t naddrs, const char *ca_file, const struct ldns_q *tlsa,
+	    int64_t deadline, struct ls_result *out);
 
 #endif

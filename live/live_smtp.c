@@ -34,13 +34,13 @@ struct ls_rd {
 
 static int	ls_reply(struct ls_rd *, int *, int *);
 static int	ls_send(int, const char *, int64_t);
-static void	ls_session(int, const char *, const char *, int64_t,
-		    struct ls_result *);
+static void	ls_session(int, const char *, const char *,
+		    const struct ldns_q *, int64_t, struct ls_result *);
 
 void
 live_smtp_probe(const char *host, const struct live_addr *addrs,
-    size_t naddrs, const char *ca_file, int64_t deadline,
-    struct ls_result *out)
+    size_t naddrs, const char *ca_file, const struct ldns_q *tlsa,
+    int64_t deadline, struct ls_result *out)
 {
 	char	err[256];
 	size_t	i;
@@ -58,15 +58,15 @@ live_smtp_probe(const char *host, const struct live_addr *addrs,
 			snprintf(out->detail, sizeof(out->detail), "%s", err);
 			continue;
 		}
-		ls_session(fd, host, ca_file, deadline, out);
+		ls_session(fd, host, ca_file, tlsa, deadline, out);
 		close(fd);
 		break;
 	}
 }
 
 static void
-ls_session(int fd, const char *host, const char *ca_file, int64_t deadline,
-    struct ls_result *out)
+ls_session(int fd, const char *host, const char *ca_file,
+    const struct ldns_q *tlsa, int64_t deadline, struct ls_result *out)
 {
 	struct ls_rd	 rd;
 	struct ltls	*t = NULL;
@@ -107,8 +107,8 @@ ls_session(int fd, const char *host, const char *ca_file, int64_t deadline,
 		    "after its STARTTLS 220", host);
 		goto protocol;
 	}
-	if ((t = ltls_handshake(fd, host, ca_file, 0, deadline, &out->tls,
-	    err, sizeof(err))) == NULL) {
+	if ((t = ltls_handshake(fd, host, ca_file, 0, tlsa, deadline,
+	    &out->tls, err, sizeof(err))) == NULL) {
 		out->status = errno == ETIMEDOUT ? LS_TIMEOUT : LS_TLS;
 		snprintf(out->detail, sizeof(out->detail), "%s", err);
 		return;

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/dane.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -40,6 +41,8 @@ struct ltls {
 };
 
 static void	ltls_verify(struct ltls *, const char *, struct ltls_info *);
+static void	ltls_dane(struct ltls *, const struct ldns_q *,
+		    struct ltls_info *);
 static int	ltls_wait(struct ltls *, int64_t);
 
 int64_t
@@ -163,7 +166,8 @@ fail:
 
 struct ltls *
 ltls_handshake(int fd, const char *host, const char *ca_file, int min12,
-    int64_t deadline, struct ltls_info *info, char *err, size_t errsz)
+    const struct ldns_q *tlsa, int64_t deadline, struct ltls_info *info,
+    char *err, size_t errsz)
 {
 	struct ltls	*t;
 	int		 rc;
@@ -228,6 +232,8 @@ ltls_handshake(int fd, const char *host, const char *ca_file, int min12,
 		break;
 	}
 	ltls_verify(t, host, info);
+	if (tlsa != NULL && tlsa->status == LDNS_OK && tlsa->nrr > 0)
+		ltls_dane(t, tlsa, info);
 	return t;
 gfail:
 	snprintf(err, errsz, "GnuTLS: %s", gnutls_strerror(rc));
@@ -342,4 +348,55 @@ ltls_verify(struct ltls *t, const char *host, struct ltls_info *info)
 	n = (unsigned int)strlen(info->why);
 	while (n > 0 && info->why[n - 1] == ' ')
 		info->why[--n] = '\0';
+}
+
+/* The presented chain against the TLSA records (RFC 7672 §3, RFC 6698
+ * §2.1): GnuTLS's DANE matching on data libunbound validated. */
+static void
+ltls_dane(struct ltls *t, const struct ldns_q *tlsa, struct ltls_info *info)
+{
+	const gnutls_datum_t	*certs;
+	dane_state_t		 st = NULL;
+	dane_query_t		 q = NULL;
+	gnutls_datum_t		 out = { NULL, 0 };
+	unsigned int		 n = 0, verify = 0;
+	int			 rc;
+
+	info->dane = LTLS_DANE_MISMATCH;
+	if ((certs = gnutls_certificate_get_peers(t->s, &n)) == NULL ||
+	    n == 0) {
+		snprintf(info->dane_why, sizeof(info->dane_why), "no "
+		    "certificate presented");
+		return;
+	}
+	if ((rc = dane_state_init(&st, DANE_F_IGNORE_DNSSEC |
+	    DANE_F_IGNORE_LOCAL_RESOLVER)) < 0 ||
+	    (rc = dane_raw_tlsa(st, &q, (char *const *)tlsa->rr,
+	    tlsa->rrlen, 1, 0)) < 0 ||
+	    (rc = dane_verify_crt_raw(st, certs, n, GNUTLS_CRT_X509, q, 0, 0,
+	    &verify)) < 0) {
+		snprintf(info->dane_why, sizeof(info->dane_why), "%s",
+		    dane_strerror(rc));
+		goto out;
+	}
+	if (verify == 0) {
+		info->dane = LTLS_DANE_MATCH;
+		goto out;
+	}
+	if (dane_verification_status_print(verify, &out, 0) >= 0 &&
+	    out.data != NULL) {
+		snprintf(info->dane_why, sizeof(info->dane_why), "%s",
+		    out.data);
+		gnutls_free(out.data);
+	} else
+		snprintf(info->dane_why, sizeof(info->dane_why), "status 0x%x",
+		    verify);
+	n = (unsigned int)strlen(info->dane_why);
+	while (n > 0 && info->dane_why[n - 1] == ' ')
+		info->dane_why[--n] = '\0';
+out:
+	if (q != NULL)
+		dane_query_deinit(q);
+	if (st != NULL)
+		dane_state_deinit(st);
 }

@@ -323,6 +323,9 @@ print_text(const struct live_result *r)
 		if (r->mx[i].starttls && r->mx[i].cert_days != INT64_MIN &&
 		    r->mx[i].cert_days >= 0)
 			printf(", %" PRId64 " days left", r->mx[i].cert_days);
+		if (r->mx[i].dane != 0)
+			printf(", DANE %s", r->mx[i].dane == 1 ? "match" :
+			    "MISMATCH");
 		putchar('\n');
 	}
 	for (i = 0; i < r->nf; i++) {
@@ -383,6 +386,9 @@ print_json(const struct live_result *r, size_t idx)
 			if (m->starttls && m->cert_days != INT64_MIN)
 				printf(", \"certificate_days\": %" PRId64,
 				    m->cert_days);
+			if (m->dane != 0)
+				printf(", \"dane\": \"%s\"", m->dane == 1 ?
+				    "match" : "mismatch");
 		}
 		putchar('}');
 	}

@@ -26,7 +26,7 @@ RUN="postgresql postgresql-client gnutls-bin curl"
 TEST="$RUN libcriterion-dev clang libclang-rt-14-dev postfix miltertest
 python3 openssl"
 TEST="$TEST mandoc"
-TEST="$TEST nsd nginx-light"
+TEST="$TEST nsd nginx-light ldnsutils"
 BENCH="$TEST wrk"
 DEB="debhelper devscripts lintian fakeroot dpkg-dev"
 

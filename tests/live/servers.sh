@@ -46,6 +46,13 @@
 #                   certificates valid 15, 14 and 3 more days: 14, 13
 #                   and 2 whole days left, at and over the bounds of
 #                   LIM_LIVE_EXPIRY_WARN_DAYS and _CRIT_DAYS
+#   danematch.example  (127.90.X.Y) TLSA 3 1 1 of its MX's key: DANE
+#                   matches
+#   danemismatch.example  (127.91.X.Y) TLSA 3 1 1 of another key
+#   danebogus.example  (127.92.X.Y) the right TLSA, altered after signing:
+#                   its signature does not validate
+#   The zone is DNSSEC-signed (ldns-signzone, ECDSA P-256); its key
+#   signing key is the trust anchor DIR/ta.key.
 #   The MX servers are one private Postfix (tests/live/smtp.sh), one
 #   smtpd per address as DIR/smtp.listen lists them.
 #   (not .test: libunbound answers the RFC 6761 names test., invalid.
@@ -73,7 +80,7 @@ certtool --generate-self-signed --load-privkey ca.key --template ca.tmpl \
 DOMAINS="good nosts tworec badid p404 redir ctype big exact wrongcert comma
 notfirst uncovered stale deep"
 MXDOMAINS="mxgood mxexpired mxnotls mxname mxsoon mxuntrusted mxday14
-mxday13 mxday2"
+mxday13 mxday2 danematch danemismatch danebogus"
 DOMAINS="$DOMAINS $MXDOMAINS"
 rest=${ip#127.*.}
 mxip() {	# mxip DOMAIN: its MX's address, or IP
@@ -124,6 +131,13 @@ leaf mxuntrusted 'dns_name = "mx1.mxuntrusted.example"' \
 leaf mxday14 'dns_name = "mx1.mxday14.example"' 'expiration_days = 15'
 leaf mxday13 'dns_name = "mx1.mxday13.example"' 'expiration_days = 14'
 leaf mxday2 'dns_name = "mx1.mxday2.example"' 'expiration_days = 3'
+for d in danematch danemismatch danebogus; do
+	leaf $d "dns_name = \"mx1.$d.example\""
+done
+tlsa() {	# tlsa DOMAIN CERT: the TLSA 3 1 1 record of CERT for DOMAIN's MX
+	danetool --tlsa-rr --load-certificate "$2.pem" \
+	    --host "mx1.$1.example" --port 25 2>/dev/null
+}
 : > smtp.listen
 for m in $MXDOMAINS; do
 	if [ "$m" = mxnotls ]; then
@@ -233,7 +247,7 @@ remote-control:
 	control-enable: no
 zone:
 	name: "example"
-	zonefile: "example.zone"
+	zonefile: "example.zone.signed"
 EOF
 
 RUA="mailto:tlsrpt@collector.example"
@@ -266,4 +280,22 @@ RUA="mailto:tlsrpt@collector.example"
 	echo "mx2.uncovered IN A $ip"
 	echo "deep IN MX 5 a.b.deep.example."
 	echo "a.b.deep IN A $ip"
+	tlsa danematch danematch
+	tlsa danemismatch other
+	tlsa danebogus danebogus
 } > example.zone
+
+# --- DNSSEC: sign the zone; break the signature of danebogus's TLSA ---
+ksk=$(ldns-keygen -a ECDSAP256SHA256 -k example.)
+zsk=$(ldns-keygen -a ECDSAP256SHA256 example.)
+cp "$ksk.key" ta.key
+ldns-signzone -o example. -f example.zone.signed example.zone "$ksk" "$zsk"
+awk '$1 == "_25._tcp.mx1.danebogus.example." && $4 == "TLSA" {
+	h = $NF
+	$NF = (substr(h, 1, 1) == "0" ? "1" : "0") substr(h, 2)
+} { print }' example.zone.signed > example.zone.bogus
+mv example.zone.bogus example.zone.signed
+grep -q '^_25._tcp.mx1.danebogus.example.' example.zone.signed || {
+	echo "servers.sh: no TLSA of danebogus in the signed zone" >&2
+	exit 1
+}

@@ -495,3 +495,62 @@ Test(live_smtp, starttls_certificates_expiry)
 	free(out);
 	free(args.s);
 }
+
+/*
+ * DANE (RFC 7672) in the DNSSEC-signed zone, validated from the zone's
+ * own key (--trust-anchor DIR/ta.key): a TLSA record matching the MX's
+ * key, one of another key, and one whose signature was broken after
+ * signing.  Everything else of these domains is right and validates.
+ */
+Test(live_smtp, dane_match_mismatch_bogus)
+{
+	static const struct {
+		const char	*domain;
+		const char	*want;
+		const char	*what;
+		const char	*dane;		/* the MX's "dane", or NULL */
+	} t[] = {
+		{ "danematch.example", "", NULL, "match" },
+		{ "danemismatch.example", "critical:mx-dane-mismatch",
+		    "matches no TLSA record of _25._tcp.mx1.danemismatch."
+		    "example", "mismatch" },
+		{ "danebogus.example", "critical:dnssec-bogus",
+		    "_25._tcp.mx1.danebogus.example TLSA: DNSSEC validation "
+		    "failed", NULL },
+		/* no TLSA at all: no DANE, nothing wrong */
+		{ "mxgood.example", "", NULL, NULL },
+	};
+	struct tu_str	 args = { 0 };
+	json_object	*root, *d, *mx, *m, *v;
+	char		*out;
+	size_t		 i;
+	int		 rc;
+
+	/* the anchor replaces "none" (the later option wins) */
+	tu_str_add(&args, "--format json --trust-anchor %s/ta.key", lv_dir);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		tu_str_add(&args, " --domain %s", t[i].domain);
+	out = lv_check(&rc, args.s);
+	cr_assert_eq(rc, 2, "exit %d: %s", rc, out);
+	root = json_tokener_parse(out);
+	cr_assert_not_null(root, "not JSON: %s", out);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		d = lv_domain(root, t[i].domain);
+		cr_expect_str_eq(lv_findings(d, t[i].what), t[i].want,
+		    "%s: %s", t[i].domain, json_object_to_json_string(d));
+		cr_assert(json_object_object_get_ex(d, "mx", &mx));
+		m = json_object_array_get_idx(mx, 0);
+		if (t[i].dane == NULL)
+			cr_expect(!json_object_object_get_ex(m, "dane", &v),
+			    "%s", json_object_to_json_string(m));
+		else {
+			cr_assert(json_object_object_get_ex(m, "dane", &v),
+			    "%s", json_object_to_json_string(m));
+			cr_expect_str_eq(json_object_get_string(v),
+			    t[i].dane);
+		}
+	}
+	json_object_put(root);
+	free(out);
+	free(args.s);
+}
