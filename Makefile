@@ -67,6 +67,7 @@ $(B)/collector/milter%: LAYER += $(CF_MILT)
 $(B)/report-cli/%: LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli
 $(B)/report-cli/digest_mime.o: LAYER += $(CF_GMIME)
 $(B)/report-cli/cmd_check.o: LAYER += -Ilive
+$(B)/report-cli/check_reports.o: LAYER += -Ilive
 $(B)/live/%:	  LAYER = -Icommon -Iingest -Ilive $(CF_LIVE)
 $(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli -Icollector \
 	  $(CF_TESTS)
@@ -92,6 +93,7 @@ CLI	+= report-cli/digest.c report-cli/digest_text.c \
 	  report-cli/digest_html.c report-cli/digest_mime.c
 CLI	+= report-cli/cmd_prune.c
 CLI	+= report-cli/cmd_check.c
+CLI	+= report-cli/check_reports.c
 UNIT	= $(wildcard tests/unit/*.c)
 SCHEMA	= $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
 

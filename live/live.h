@@ -88,6 +88,16 @@ int	live_check(const struct live_opts *, const char *domain,
 	    struct live_result *r, char *err, size_t errsz);
 void	live_result_free(struct live_result *);
 
+/*
+ * Append a finding to r: code, rfc and next are static strings (a ".D"
+ * in next names the domain), what is printf-formatted (control
+ * characters become '?').  Returns 0, or -1 when out of memory.  For the
+ * findings other layers add (report-cli: the stored reports).
+ */
+int	live_finding_add(struct live_result *r, enum live_sev sev,
+	    const char *code, const char *rfc, const char *next,
+	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 /* The worst severity among r's findings. */
 enum live_sev	live_worst(const struct live_result *);
 

@@ -376,6 +376,20 @@ lc_probe_main(void *arg)
 	return NULL;
 }
 
+int
+live_finding_add(struct live_result *r, enum live_sev sev, const char *code,
+    const char *rfc, const char *next, const char *fmt, ...)
+{
+	struct lc_kind	 k = { code, rfc, next };
+	va_list		 ap;
+	char		 buf[1024];
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return lc_add(r, sev, &k, "%s", buf);
+}
+
 /* Append a finding; -1 when out of memory. */
 static int
 lc_add(struct live_result *r, enum live_sev sev, const struct lc_kind *k,

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_reports.h"
 #include "cli.h"
 #include "live.h"
 #include "tlsrpt_limits.h"
@@ -59,7 +60,7 @@ static const char usage_text[] =
 " -d, --domain D           check domain D (repeatable)\n"
 "     --all                every policy domain with reports in the last\n"
 "                          --days N days (default 14)\n"
-" -n, --days N             the window of --all\n"
+" -n, --days N             the window of --all and of the reports\n"
 " -f, --format F           text (default) or json\n"
 "     --timeout SEC        for one domain, everything (default 30)\n"
 "     --resolver ADDR[@PORT]  send DNS questions to this server (default:\n"
@@ -70,8 +71,12 @@ static const char usage_text[] =
 "     --rua URI            this collector's rua URI, to find in\n"
 "                          _smtp._tls.D\n"
 "     --no-smtp            do not connect to the MX hosts\n"
-"     --db CONNINFO        for --all: libpq connection string or URI\n"
-"                          (default: $TLSRPT_DB, then libpq's defaults)\n"
+"     --db CONNINFO        the reports to hold the live setup against (and\n"
+"                          the domains of --all), last --days N days:\n"
+"                          each reporter's latest policy vs the live one,\n"
+"                          MX hosts in failure details that are not live\n"
+"                          MX hosts, reporters quiet for two days\n"
+"                          (default: $TLSRPT_DB; neither: not compared)\n"
 "\n"
 "Exit status: 0 nothing found, 1 warnings, 2 critical findings, 3 could\n"
 "not run.\n";
@@ -102,6 +107,8 @@ cmd_check(int argc, char **argv)
 	struct live_result	 r;
 	const char		**doms = NULL, *db = NULL;
 	char			**owned = NULL;
+	struct store		*st = NULL;
+	int64_t			 now = 0;
 	char			 err[512];
 	size_t			 nd = 0, i;
 	int64_t			 v, days = CHECK_DEFAULT_DAYS;
@@ -212,14 +219,28 @@ cmd_check(int argc, char **argv)
 		for (i = 0; i < nd; i++)
 			doms[i] = owned[i];
 	}
+	/* held against the reports when there is a database to ask */
+	if (db != NULL || (getenv("TLSRPT_DB") != NULL &&
+	    *getenv("TLSRPT_DB") != '\0')) {
+		if (cli_now(&now) == -1 || (st = cli_open_store(db, 1)) ==
+		    NULL)
+			goto out;
+	}
 	if (json)
-		fputs("{\"domains\": [", stdout);
+		printf("{\"days\": %" PRId64 ", \"held_against_reports\": %s, "
+		    "\"domains\": [", days, st != NULL ? "true" : "false");
 	for (i = 0; i < nd; i++) {
 		if (live_check(&o, doms[i], &r, err, sizeof(err)) == -1) {
 			live_result_free(&r);
 			if (json)
 				fputs("]}\n", stdout);
 			cli_fail("check %s: %s", doms[i], err);
+			goto out;
+		}
+		if (st != NULL && check_reports(st, days, now, &r) == -1) {
+			live_result_free(&r);
+			if (json)
+				fputs("]}\n", stdout);
 			goto out;
 		}
 		ran++;
@@ -238,7 +259,11 @@ cmd_check(int argc, char **argv)
 	if (all && ran == 0 && !json)
 		printf("no policy domain has reports in the last %" PRId64
 		    " days\n", days);
+	if (!json && st == NULL)
+		printf("(no --db and no $TLSRPT_DB: not held against the "
+		    "stored reports)\n");
 out:
+	store_close(st);
 	if (fflush(stdout) == EOF && rc != EXIT_NORUN)
 		rc = cli_fail("cannot write the output");
 	for (i = 0; owned != NULL && i < nd; i++)

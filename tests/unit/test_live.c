@@ -33,9 +33,12 @@
 #include <json-c/json.h>
 
 #include "daemon_testutil.h"
+#include "report_testutil.h"
+#include "store.h"
 #include "testutil.h"
 
 #define RUA	"mailto:tlsrpt@collector.example"
+#define NOW	"2026-12-01T12:00:00Z"
 
 static char	lv_dir[64];
 static char	lv_ip[32];
@@ -116,10 +119,12 @@ lv_check(int *rc, const char *args)
 	size_t		 n;
 	int		 st;
 
-	p = popen(dtu_S("%s check --resolver %s --ca-file %s/ca.pem "
+	/* without --db in args, not held against any reports */
+	p = popen(dtu_S("%s %s check --resolver %s --ca-file %s/ca.pem "
 	    "--trust-anchor none --rua " RUA " --timeout 20 %s 2>%s/err",
-	    dtu_bin("TLSRPT_BIN", "bin/tlsrpt"), lv_ip, lv_dir, args, lv_dir),
-	    "r");
+	    strstr(args, "--db") != NULL ? "TLSRPT_NOW=" NOW :
+	    "env -u TLSRPT_DB", dtu_bin("TLSRPT_BIN", "bin/tlsrpt"), lv_ip,
+	    lv_dir, args, lv_dir), "r");
 	cr_assert_not_null(p);
 	tu_str_add(&out, "%s", "");
 	while ((n = fread(buf, 1, sizeof(buf) - 1, p)) > 0) {
@@ -331,7 +336,9 @@ Test(live, exit_codes_and_text)
 	    "  _mta-sts id 20260101T01; policy mode testing, max_age 86400, "
 	    "2 mx lines\n"
 	    "  MX 10 mx1.good.example\n"
-	    "  MX 20 mx2.backup.good.example\n");
+	    "  MX 20 mx2.backup.good.example\n"
+	    "(no --db and no $TLSRPT_DB: not held against the stored "
+	    "reports)\n");
 	free(out);
 	out = lv_check(&rc, "--no-smtp --domain stale.example");
 	cr_expect_eq(rc, 1, "%s", out);
@@ -391,7 +398,8 @@ Test(live, deadline_with_a_silent_resolver)
 	cr_assert_eq(inet_pton(AF_INET, lv_ip, &sin.sin_addr), 1);
 	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
-	cmd = strdup(dtu_S("%s check --resolver %s@%d --trust-anchor none "
+	cmd = strdup(dtu_S("env -u TLSRPT_DB %s check --resolver %s@%d "
+	    "--trust-anchor none "
 	    "--no-smtp --timeout 2 --format json --domain good.example",
 	    dtu_bin("TLSRPT_BIN", "bin/tlsrpt"), lv_ip,
 	    ntohs(sin.sin_port)));
@@ -553,4 +561,116 @@ Test(live_smtp, dane_match_mismatch_bogus)
 	json_object_put(root);
 	free(out);
 	free(args.s);
+}
+
+/* The words of s (space-separated) sorted, into a static buffer. */
+static const char *
+lv_sorted(const char *s)
+{
+	static char	 buf[1024];
+	char		*w[64], tmp[1024], *p, *save = NULL;
+	size_t		 n = 0, i, j, o = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s", s);
+	for (p = strtok_r(tmp, " ", &save); p != NULL && n < 64;
+	    p = strtok_r(NULL, " ", &save))
+		w[n++] = p;
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && strcmp(w[j - 1], w[j]) > 0; j--) {
+			p = w[j];
+			w[j] = w[j - 1];
+			w[j - 1] = p;
+		}
+	buf[0] = '\0';
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s",
+		    i ? " " : "", w[i]);
+	return buf;
+}
+
+/*
+ * Held against the stored reports (a real PostgreSQL, reports stored
+ * through the store): good.example publishes mode testing, mx lines
+ * mx1.good.example and *.backup.good.example, max_age 86400 (servers.sh);
+ * the clock is 2026-12-01 12:00 UTC and the window 14 days.
+ *   Alpha, 2026-11-29: mode enforce, mx1 only, max_age 604800, and 3
+ *     failed sessions at old-mx.good.example: cached at the latest at
+ *     the end of 11-29, so until 11-30 + 7 days = 2026-12-07;
+ *   Gamma, 2026-11-30, and Delta, 2026-11-25: testing, mx1 only, max_age
+ *     86400: Gamma's copy lives until 12-01 + 1 day = 2026-12-02, Delta's
+ *     ran out on 11-27 (not fetched again), and Delta is quiet since;
+ *   Beta, 2026-11-20: the live policy exactly; quiet since.
+ * (The store keeps reporter names in lower case.)
+ */
+Test(live, held_against_the_reports)
+{
+	static const char *const what[] = {
+		"alpha applied mode enforce (live testing), max_age 604800 "
+		    "(live 86400), mx mx1.good.example (live mx1.good.example "
+		    "*.backup.good.example) on 2026-11-29; still cached, "
+		    "expected until 2026-12-07",
+		"gamma applied mx mx1.good.example (live mx1.good.example "
+		    "*.backup.good.example) on 2026-11-30; still cached, "
+		    "expected until 2026-12-02",
+		"delta applied mx mx1.good.example (live mx1.good.example "
+		    "*.backup.good.example) on 2026-11-25; past its max_age: "
+		    "the live policy was not fetched",
+		"reports name MX old-mx.good.example (3 failed sessions) that "
+		    "is not a live MX of good.example",
+		"beta sent no report after 2026-11-20",
+		"delta sent no report after 2026-11-25",
+	};
+	struct stu_db	 db;
+	struct store	*st;
+	json_object	*root, *d, *fs, *v;
+	char		*out;
+	size_t		 i, j;
+	int		 have = 0, rc, seen;
+	const char	*old = "version: STSv1|mode: testing|mx: "
+			    "mx1.good.example|max_age: 86400";
+
+	dtu_make_db(&db, &have, "live_reports");
+	st = stu_open(&db, 0);
+	rtu_put(st, "Alpha", "a1", "2026-11-29", rtu_sts("good.example",
+	    "version: STSv1|mode: enforce|mx: mx1.good.example|max_age: "
+	    "604800", 100, 3, rtu_detail("certificate-expired",
+	    "old-mx.good.example", NULL, NULL, NULL, 3)));
+	rtu_put(st, "Gamma", "g1", "2026-11-30", rtu_sts("good.example", old,
+	    10, 0, NULL));
+	rtu_put(st, "Delta", "d1", "2026-11-25", rtu_sts("good.example", old,
+	    10, 0, NULL));
+	rtu_put(st, "Beta", "b1", "2026-11-20", rtu_sts("good.example",
+	    "version: STSv1|mode: testing|mx: mx1.good.example|mx: "
+	    "*.backup.good.example|max_age: 86400", 50, 0, NULL));
+	store_close(st);
+
+	out = lv_check(&rc, dtu_S("--no-smtp --format json --days 14 --db "
+	    "'%s' --domain good.example", db.conninfo));
+	cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
+	root = json_tokener_parse(out);
+	cr_assert_not_null(root, "not JSON: %s", out);
+	cr_assert(json_object_object_get_ex(root, "held_against_reports",
+	    &v));
+	cr_expect(json_object_get_boolean(v));
+	d = lv_domain(root, "good.example");
+	cr_expect_str_eq(lv_sorted(lv_findings(d, NULL)), lv_sorted(
+	    "warning:reports-policy-cached warning:reports-policy-cached "
+	    "warning:reports-policy-old warning:reports-mx-unknown "
+	    "warning:reports-reporter-stopped "
+	    "warning:reports-reporter-stopped"), "%s",
+	    json_object_to_json_string(d));
+	cr_assert(json_object_object_get_ex(d, "findings", &fs));
+	for (i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+		for (seen = 0, j = 0; j < json_object_array_length(fs); j++) {
+			cr_assert(json_object_object_get_ex(
+			    json_object_array_get_idx(fs, j), "what", &v));
+			seen |= strcmp(json_object_get_string(v), what[i]) ==
+			    0;
+		}
+		cr_expect(seen, "no finding \"%s\" in %s", what[i],
+		    json_object_to_json_string(fs));
+	}
+	json_object_put(root);
+	free(out);
+	stu_db_drop(&db);
 }
