@@ -68,6 +68,7 @@ $(B)/report-cli/%: LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli
 $(B)/report-cli/digest_mime.o: LAYER += $(CF_GMIME)
 $(B)/report-cli/cmd_check.o: LAYER += -Ilive
 $(B)/report-cli/check_reports.o: LAYER += -Ilive
+$(B)/report-cli/cmd_readiness.o: LAYER += -Ilive
 $(B)/live/%:	  LAYER = -Icommon -Iingest -Ilive $(CF_LIVE)
 $(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli -Icollector \
 	  $(CF_TESTS)

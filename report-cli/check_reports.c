@@ -238,3 +238,56 @@ cr_mode(enum sts_mode m)
 		return "";
 	}
 }
+
+int
+readiness_live(struct store *st, const struct live_opts *o,
+    const char *domain, int64_t days, int64_t now, int json, int rc)
+{
+	struct live_result	 r;
+	char			 err[512];
+	const char		*why = NULL;
+	size_t			 i;
+	int			 out = rc;
+
+	if (live_check(o, domain, &r, err, sizeof(err)) == -1) {
+		live_result_free(&r);
+		if (json)
+			fputs("}\n", stdout);
+		return cli_fail("readiness --live: %s", err);
+	}
+	if (check_reports(st, days, now, &r) == -1) {
+		live_result_free(&r);
+		if (json)
+			fputs("}\n", stdout);
+		return EXIT_NORUN;
+	}
+	if (live_worst(&r) == LIVE_CRIT)
+		why = "the live setup has critical findings";
+	for (i = 0; why == NULL && i < r.nf; i++)
+		if (strncmp(r.f[i].code, "reports-policy-", 15) == 0)
+			why = "reporters still apply another policy than the "
+			    "live one";
+	if (why != NULL && out < EXIT_CRIT)
+		out = EXIT_CRIT;
+	if (json) {
+		fputs(", \"live\": ", stdout);
+		check_print_json(&r, 0);
+		printf(", \"verdict\": \"%s\"", out == EXIT_OK ? "READY" :
+		    out == EXIT_WARN ? "INSUFFICIENT DATA" : "NOT READY");
+		fputs(", \"live_blocks\": ", stdout);
+		if (why != NULL)
+			out_json_str(stdout, why);
+		else
+			fputs("null", stdout);
+		fputs("}\n", stdout);
+	} else {
+		printf("\nlive check (now):\n");
+		check_print_text(&r);
+		printf("verdict with the live check: %s%s%s\n", out ==
+		    EXIT_OK ? "READY" : out == EXIT_WARN ?
+		    "INSUFFICIENT DATA" : "NOT READY", why != NULL ? ": " :
+		    "", why != NULL ? why : "");
+	}
+	live_result_free(&r);
+	return out;
+}

@@ -24,4 +24,21 @@
 int	check_reports(struct store *st, int64_t days, int64_t now,
 	    struct live_result *r);
 
+/* A check result as text, or as one JSON object (after a ",\n" when
+ * idx > 0), on stdout (cmd_check.c). */
+void	check_print_text(const struct live_result *);
+void	check_print_json(const struct live_result *, size_t idx);
+
+/*
+ * tlsrpt readiness --live: check domain now (o), held against the
+ * reports of the last days days of st, print it after the readiness
+ * verdict (text, or as "live" of a JSON object that wraps the readiness
+ * answer, whose "{" the caller printed), and return the combined exit
+ * code: READY (rc 0) stays so only when the live setup has no critical
+ * finding and every reporter's latest policy is the live one.  Returns
+ * rc, a worse code, or EXIT_NORUN after printing why.
+ */
+int	readiness_live(struct store *st, const struct live_opts *o,
+	    const char *domain, int64_t days, int64_t now, int json, int rc);
+
 #endif

@@ -82,8 +82,7 @@ static const char usage_text[] =
 "not run.\n";
 
 static int	check_all(const char *, int64_t, char ***, size_t *, size_t);
-static void	print_text(const struct live_result *);
-static void	print_json(const struct live_result *, size_t);
+
 
 int
 cmd_check(int argc, char **argv)
@@ -247,9 +246,9 @@ cmd_check(int argc, char **argv)
 		if ((int)live_worst(&r) > worst)
 			worst = (int)live_worst(&r);
 		if (json)
-			print_json(&r, i);
+			check_print_json(&r, i);
 		else
-			print_text(&r);
+			check_print_text(&r);
 		live_result_free(&r);
 	}
 	if (json)
@@ -316,8 +315,8 @@ out:
 	return ret;
 }
 
-static void
-print_text(const struct live_result *r)
+void
+check_print_text(const struct live_result *r)
 {
 	const struct live_finding	*f;
 	size_t				 i, nw = 0, nc = 0;
@@ -360,8 +359,8 @@ print_text(const struct live_result *r)
 	}
 }
 
-static void
-print_json(const struct live_result *r, size_t idx)
+void
+check_print_json(const struct live_result *r, size_t idx)
 {
 	const struct live_finding	*f;
 	const struct live_mx		*m;

@@ -674,3 +674,101 @@ Test(live, held_against_the_reports)
 	free(out);
 	stu_db_drop(&db);
 }
+
+/* `tlsrpt readiness --live`: its stdout and exit status. */
+static char *
+lv_readiness(int *rc, const struct stu_db *db, const char *domain,
+    const char *more)
+{
+	char	*out, *cmd;
+	int	 st;
+
+	cmd = strdup(dtu_S("TLSRPT_NOW=" NOW " %s readiness --domain %s "
+	    "--days 14 --live --resolver %s --ca-file %s/ca.pem "
+	    "--trust-anchor none --timeout 20 --db '%s' %s; echo \"rc=$?\"",
+	    dtu_bin("TLSRPT_BIN", "bin/tlsrpt"), domain, lv_ip, lv_dir,
+	    db->conninfo, more));
+	out = dtu_run("%s", cmd);
+	free(cmd);
+	cr_assert_not_null(strstr(out, "rc="), "%s", out);
+	st = atoi(strrchr(out, '=') + 1);
+	*strstr(out, "rc=") = '\0';
+	*rc = st;
+	return out;
+}
+
+/*
+ * readiness --live: eight days of reports from two reporters applying
+ * the live policy, no failures: READY from the reports (7 days and 2
+ * reporters wanted).  good.example's live setup has no critical finding
+ * (its MX hosts do not answer on port 25 here: warnings), so READY
+ * stays; wrongcert.example, with the same reports, presents a wrong
+ * certificate for mta-sts (critical), so the verdict becomes NOT READY.
+ */
+Test(live, readiness_live)
+{
+	const char	*good = "version: STSv1|mode: testing|mx: "
+			    "mx1.good.example|mx: *.backup.good.example|"
+			    "max_age: 86400";
+	const char	*wrong = "version: STSv1|mode: testing|mx: "
+			    "mx1.wrongcert.example|max_age: 86400";
+	struct stu_db	 db;
+	struct store	*st;
+	json_object	*root, *v;
+	char		*out, id[32];
+	int		 have = 0, rc, i;
+
+	dtu_make_db(&db, &have, "live_readiness");
+	st = stu_open(&db, 0);
+	for (i = 0; i < 8; i++) {
+		snprintf(id, sizeof(id), "a%d", i);
+		rtu_put(st, "Alpha", id, rtu_day("2026-11-23", i),
+		    rtu_sts("good.example", good, 100, 0, NULL));
+		snprintf(id, sizeof(id), "b%d", i);
+		rtu_put(st, "Beta", id, rtu_day("2026-11-23", i),
+		    rtu_sts("good.example", good, 100, 0, NULL));
+		snprintf(id, sizeof(id), "c%d", i);
+		rtu_put(st, "Alpha", id, rtu_day("2026-11-23", i),
+		    rtu_sts("wrongcert.example", wrong, 100, 0, NULL));
+		snprintf(id, sizeof(id), "d%d", i);
+		rtu_put(st, "Beta", id, rtu_day("2026-11-23", i),
+		    rtu_sts("wrongcert.example", wrong, 100, 0, NULL));
+	}
+	store_close(st);
+
+	out = lv_readiness(&rc, &db, "good.example", "");
+	cr_expect_eq(rc, 0, "%s", out);
+	cr_expect_not_null(strstr(out, "\nlive check (now):\ngood.example: "
+	    "warning (0 critical, 2 warnings)\n"), "%s", out);
+	cr_expect_not_null(strstr(out, "verdict with the live check: READY\n"),
+	    "%s", out);
+	free(out);
+
+	out = lv_readiness(&rc, &db, "wrongcert.example", "");
+	cr_expect_eq(rc, 2, "%s", out);
+	cr_expect_not_null(strstr(out, "critical policy-certificate"), "%s",
+	    out);
+	cr_expect_not_null(strstr(out, "verdict with the live check: NOT "
+	    "READY: the live setup has critical findings\n"), "%s", out);
+	free(out);
+
+	out = lv_readiness(&rc, &db, "wrongcert.example", "--format json");
+	cr_expect_eq(rc, 2, "%s", out);
+	root = json_tokener_parse(out);
+	cr_assert_not_null(root, "not JSON: %s", out);
+	cr_assert(json_object_object_get_ex(root, "readiness", &v));
+	cr_assert(json_object_object_get_ex(v, "verdict", &v), "%s", out);
+	cr_expect_str_eq(json_object_get_string(v), "READY");
+	cr_assert(json_object_object_get_ex(root, "verdict", &v));
+	cr_expect_str_eq(json_object_get_string(v), "NOT READY");
+	cr_assert(json_object_object_get_ex(root, "live", &v));
+	/* its MX does not answer here; no valid live policy for the
+	 * policy both reporters still apply */
+	cr_expect_str_eq(lv_findings(v, "a policy (mode testing) while no "
+	    "valid policy is published now"), "critical:policy-certificate "
+	    "warning:mx-unreachable warning:reports-policy-cached "
+	    "warning:reports-policy-cached");
+	json_object_put(root);
+	free(out);
+	stu_db_drop(&db);
+}
