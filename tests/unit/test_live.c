@@ -672,6 +672,27 @@ Test(live, held_against_the_reports)
 	}
 	json_object_put(root);
 	free(out);
+
+	/* --all: the domains with reports in the window, here one */
+	out = lv_check(&rc, dtu_S("--no-smtp --format json --all --days 14 "
+	    "--db '%s'", db.conninfo));
+	cr_expect_eq(rc, 1, "exit %d: %s", rc, out);
+	root = json_tokener_parse(out);
+	cr_assert_not_null(root, "not JSON: %s", out);
+	cr_assert(json_object_object_get_ex(root, "domains", &fs));
+	cr_assert_eq(json_object_array_length(fs), 1, "%s", out);
+	cr_assert(json_object_object_get_ex(json_object_array_get_idx(fs, 0),
+	    "domain", &v));
+	cr_expect_str_eq(json_object_get_string(v), "good.example");
+	json_object_put(root);
+	free(out);
+	/* --days 1: since 2026-11-30 12:00, no report starts in it */
+	out = lv_check(&rc, dtu_S("--no-smtp --all --days 1 --db '%s'",
+	    db.conninfo));
+	cr_expect_eq(rc, 0, "exit %d: %s", rc, out);
+	cr_expect_str_eq(out, "no policy domain has reports in the last 1 "
+	    "days\n", "%s", out);
+	free(out);
 	stu_db_drop(&db);
 }
 
