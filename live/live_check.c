@@ -796,7 +796,9 @@ lc_coverage(struct live_result *r)
 	size_t			 i, j;
 	int			 used;
 
-	if (!r->policy_ok || (p->mode != STS_MODE_ENFORCE &&
+	/* no MX known (a failed lookup, none published): nothing to
+	 * hold the patterns against, said by their own findings */
+	if (!r->policy_ok || r->nmx == 0 || (p->mode != STS_MODE_ENFORCE &&
 	    p->mode != STS_MODE_TESTING))
 		return 0;
 	for (i = 0; i < r->nmx; i++) {
