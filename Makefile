@@ -58,6 +58,7 @@ CR_LIBS	= $(call lazy,CR_LIBS,$(PKG_CONFIG) --libs criterion)
 MHD_LIBS = $(call lazy,MHD_LIBS,$(PKG_CONFIG) --libs libmicrohttpd gnutls)
 MILTER_LIBS = $(call lazy,MILTER_LIBS,$(PKG_CONFIG) --libs milter)
 DKIM_LIBS = $(call lazy,DKIM_LIBS,$(PKG_CONFIG) --libs opendkim)
+LIVE_LIBS = -lunbound $(call lazy,LIVE_LIBS_PC,$(PKG_CONFIG) --libs gnutls-dane gnutls)
 
 # The layering (DESIGN.md), enforced by the compiler: each directory sees
 # the headers of the layers below it and of its own libraries only, so
@@ -74,6 +75,9 @@ CF_MILT	= $(call lazy,CF_MILT,$(call pccf,milter))
 CF_GMIME = $(call lazy,CF_GMIME,$(call pccf,gmime-3.0))
 CF_DKIM	= $(call lazy,CF_DKIM,$(call pccf,opendkim))
 CF_CRIT	= $(call lazy,CF_CRIT,$(call pccf,criterion))
+# libunbound.pc of Debian 12 names libevent, which libunbound-dev does
+# not pull in: its header is in /usr/include, its library -lunbound.
+CF_LIVE	= $(call lazy,CF_LIVE,$(call pccf,gnutls json-c zlib gmime-3.0 nettle))
 CF_TESTS = $(call lazy,CF_TESTS,$(call pccf,json-c zlib gmime-3.0 nettle \
 	  libpq libmicrohttpd gnutls milter opendkim criterion))
 
@@ -88,6 +92,10 @@ $(B)/collector/milter%: LAYER += $(CF_MILT)
 $(B)/model/%:	  LAYER = -Icommon -Iingest -Istore -Imodel
 $(B)/report-cli/%: LAYER = -Icommon -Iingest -Istore -Idkim -Imodel -Ireport-cli
 $(B)/report-cli/digest_mime.o: LAYER += $(CF_GMIME)
+$(B)/report-cli/cmd_check.o: LAYER += -Ilive
+$(B)/report-cli/check_reports.o: LAYER += -Ilive
+$(B)/report-cli/cmd_readiness.o: LAYER += -Ilive
+$(B)/live/%:	  LAYER = -Icommon -Iingest -Ilive $(CF_LIVE)
 $(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Imodel -Ireport-cli \
 	  -Icollector -Itests/lib -Itests/integration $(CF_TESTS)
 $(B)/tests/unit/% $(B)/tests/lib/%: LAYER = -Icommon -Iingest -Idkim \
@@ -143,6 +151,9 @@ MILTER_MAIN = collector/milter_main.c
 MODEL	= model/model.c model/summary.c model/failures.c
 MODEL	+= model/readiness.c
 MODEL	+= model/digest.c
+# live/: tlsrpt check's network side (libunbound, GnuTLS)
+LIVE	= live/live_check.c live/live_dns.c live/live_tls.c \
+	  live/live_https.c live/live_smtp.c
 # report-cli/: the tlsrpt command
 CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
 	  report-cli/cmd_import.c report-cli/cmd_summary.c \
@@ -156,6 +167,8 @@ CLI	+= report-cli/writers.c
 CLI	+= report-cli/summary_out.c
 CLI	+= report-cli/failures_out.c
 CLI	+= report-cli/readiness_out.c
+CLI	+= report-cli/cmd_check.c
+CLI	+= report-cli/check_reports.c
 # tests/: helpers both suites use (tests/lib/: no database, no daemon),
 # the unit tests, the integration tests and their own helpers
 TESTLIB	= $(wildcard tests/lib/*.c)
@@ -174,6 +187,7 @@ LIBDKIMV  = $(B)/libdkimv.a
 LIBCOLLECT = $(B)/libcollect.a
 LIBMILT	  = $(B)/libmilt.a
 LIBMODEL  = $(B)/libmodel.a
+LIBLIVE	  = $(B)/liblive.a
 # link order: a higher layer before the ones below it
 ALIBS	= $(LIBSTORE) $(LIBINGEST) $(LIBCOMMON)
 
@@ -213,15 +227,19 @@ $(LIBMILT): $(call obj,$(MILTER))
 	rm -f $@ && $(AR) rcs $@ $^
 $(LIBMODEL): $(call obj,$(MODEL))
 	rm -f $@ && $(AR) rcs $@ $^
+$(LIBLIVE): $(call obj,$(LIVE))
+	rm -f $@ && $(AR) rcs $@ $^
 
 # --- programs ------------------------------------------------------------
 #
 # Each is built in $(B)/bin and copied to bin/.
 
-$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(LIBMODEL) $(LIBDKIMV) $(ALIBS)
+$(B)/bin/tlsrpt: $(call obj,$(CLI)) $(LIBMODEL) $(LIBLIVE) $(LIBDKIMV) \
+    $(ALIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $(call obj,$(CLI)) \
-	    $(LIBMODEL) $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) $(PQ_LIBS) $(PC_LIBS)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(call obj,$(CLI)) \
+	    $(LIBMODEL) $(LIBLIVE) $(LIBDKIMV) $(ALIBS) $(LIVE_LIBS) \
+	    $(DKIM_LIBS) $(PQ_LIBS) $(PC_LIBS)
 
 $(B)/bin/tlsrpt-httpd: $(call obj,$(HTTPD)) $(LIBCOLLECT) $(ALIBS)
 	@mkdir -p $(@D)

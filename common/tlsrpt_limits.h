@@ -72,4 +72,17 @@
 #define LIM_MIME_HEADERS_MAX		20000	/* header-like lines, one message */
 #define LIM_PARSE_PEAK_BYTES		(256 * 1024 * 1024) /* documented bound */
 
+/* tlsrpt check: the live setup of a domain (live/, issue 11) */
+#define LIM_LIVE_TIMEOUT_SEC		30	/* --timeout: one domain, all of it */
+#define LIM_LIVE_TIMEOUT_MAX_SEC	600	/* --timeout at most */
+#define LIM_LIVE_POLICY_BYTES		65536	/* RFC 8461 §3.3: 64 KiB body */
+#define LIM_LIVE_HTTP_HEADER_BYTES	8192	/* status line + header fields */
+#define LIM_LIVE_SMTP_LINE_BYTES	1000	/* RFC 5321 §4.5.3.1.5 reply line */
+#define LIM_LIVE_SMTP_LINES_MAX		100	/* lines of one reply */
+#define LIM_LIVE_MX_MAX			32	/* MX hosts checked per domain */
+#define LIM_LIVE_ADDRS_MAX		8	/* addresses tried per host */
+#define LIM_LIVE_DOMAINS_MAX		1000	/* --domain / --all per run */
+#define LIM_LIVE_EXPIRY_WARN_DAYS	14	/* certificate: warning under */
+#define LIM_LIVE_EXPIRY_CRIT_DAYS	3	/* certificate: critical under */
+
 #endif

@@ -46,6 +46,7 @@ int	cmd_failures(int, char **);
 int	cmd_readiness(int, char **);
 int	cmd_digest(int, char **);
 int	cmd_prune(int, char **);
+int	cmd_check(int, char **);
 
 /* Prints "tlsrpt: <msg>" to stderr; returns EXIT_NORUN. */
 int	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_reports.h"
 #include "cli.h"
 #include "readiness.h"
+#include "tlsrpt_limits.h"
 #include "util.h"
 #include "writers.h"
 
@@ -22,6 +24,11 @@ enum {
 	OPT_MIN_DAYS = 1000,
 	OPT_MIN_REPORTERS,
 	OPT_MAX_RATE,
+	OPT_LIVE,
+	OPT_RESOLVER,
+	OPT_CA_FILE,
+	OPT_TRUST_ANCHOR,
+	OPT_TIMEOUT,
 };
 
 static const char usage_text[] =
@@ -52,6 +59,11 @@ WINDOW_HELP
 "     --min-days N          days with reports wanted (default 7)\n"
 "     --min-reporters N     distinct reporters wanted (default 2)\n"
 "     --max-failure-rate R  refused sessions allowed, 0 to 1 (default 0)\n"
+"     --live                also check the live setup now (tlsrpt check):\n"
+"                           READY only when it has no critical finding\n"
+"                           and reporters apply the live policy\n"
+"     --resolver ADDR[@PORT], --ca-file PEM, --trust-anchor FILE|none,\n"
+"     --timeout SEC         for --live, as for tlsrpt check\n"
 "\n"
 "TLSRPT_NOW (an RFC 3339 date-time) replaces the clock, for tests.\n"
 "\n"
@@ -66,6 +78,11 @@ cmd_readiness(int argc, char **argv)
 		{ "min-reporters", required_argument, NULL,
 		    OPT_MIN_REPORTERS },
 		{ "max-failure-rate", required_argument, NULL, OPT_MAX_RATE },
+		{ "live", no_argument, NULL, OPT_LIVE },
+		{ "resolver", required_argument, NULL, OPT_RESOLVER },
+		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+		{ "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -74,12 +91,17 @@ cmd_readiness(int argc, char **argv)
 	struct readiness	 rd;
 	struct store		*st = NULL;
 	enum rd_verdict		 v;
-	int			 ch, r, rc = EXIT_NORUN;
-	int64_t			 now;
+	int			 ch, r, rc = EXIT_NORUN, live = 0;
+	int64_t			 now, tmo;
+	struct live_opts	 lo;
 	char			*end;
 
 	memset(&q, 0, sizeof(q));
 	memset(&rd, 0, sizeof(rd));
+	memset(&lo, 0, sizeof(lo));
+	lo.timeout_ms = LIM_LIVE_TIMEOUT_SEC * 1000;
+	lo.smtp = 1;
+	lo.smtp_port = 25;
 	rd_limits_default(&lim);
 	while ((ch = getopt_long(argc, argv, WINDOW_OPTSTRING "h", longopts,
 	    NULL)) != -1) {
@@ -107,6 +129,26 @@ cmd_readiness(int argc, char **argv)
 				return cli_fail("--max-failure-rate: \"%s\" is "
 				    "not a fraction from 0 to 1 (0.01 is 1%%)",
 				    optarg);
+			continue;
+		case OPT_LIVE:
+			live = 1;
+			continue;
+		case OPT_RESOLVER:
+			lo.resolver = optarg;
+			continue;
+		case OPT_CA_FILE:
+			lo.ca_file = optarg;
+			continue;
+		case OPT_TRUST_ANCHOR:
+			lo.trust_anchor = optarg;
+			continue;
+		case OPT_TIMEOUT:
+			if (util_strtoi64(optarg, 1, LIM_LIVE_TIMEOUT_MAX_SEC,
+			    &tmo) == -1)
+				return cli_fail("--timeout: \"%s\" is not a "
+				    "number of seconds from 1 to %d", optarg,
+				    LIM_LIVE_TIMEOUT_MAX_SEC);
+			lo.timeout_ms = (int)tmo * 1000;
 			continue;
 		}
 		if ((r = window_option(&q, ch, optarg)) == -1)
@@ -137,6 +179,8 @@ cmd_readiness(int argc, char **argv)
 		cli_fail("readiness: out of memory");
 		goto out;
 	}
+	if (live && q.format == FMT_JSON)
+		fputs("{\"readiness\": ", stdout);
 	if (q.format == FMT_JSON)
 		readiness_json(&rd, &rd.domains[0], stdout);
 	else
@@ -144,6 +188,9 @@ cmd_readiness(int argc, char **argv)
 	v = rd.domains[0].ev.verdict;
 	rc = v == RD_READY ? EXIT_OK : v == RD_INSUFFICIENT ? EXIT_WARN :
 	    EXIT_CRIT;
+	if (live)
+		rc = readiness_live(st, &lo, q.win.domains[0],
+		    rd.lim.window_days, now, q.format == FMT_JSON, rc);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		rc = cli_fail("cannot write the verdict to stdout");
  out:

@@ -25,6 +25,8 @@ static const struct {
 	    "enforce?" },
 	{ "digest", cmd_digest, "a daily mail for cron: | sendmail -t" },
 	{ "prune", cmd_prune, "remove reports older than N days" },
+	{ "check", cmd_check, "the live MTA-STS, TLS-RPT and MX setup of a "
+	    "domain" },
 };
 
 static void

@@ -21,7 +21,8 @@ layer_dirs() {
 	dkim)		echo "common ingest dkim" ;;
 	collector)	echo "common ingest store dkim collector" ;;
 	model)		echo "common ingest store model" ;;
-	report-cli)	echo "common ingest store dkim model report-cli" ;;
+	live)		echo "common ingest live" ;;
+	report-cli)	echo "common ingest store dkim model live report-cli" ;;
 	*)		echo "" ;;
 	esac
 }
@@ -32,7 +33,8 @@ layer_dirs() {
 LIBS="
 libpq-fe.h:store/*
 microhttpd.h:collector/http*
-gnutls/:collector/http*
+gnutls/:collector/http*|live/*
+unbound.h:live/*
 libmilter/:collector/milter*
 opendkim/:dkim/*
 criterion/:tests/*
@@ -50,7 +52,7 @@ complain() {
 }
 
 {
-for dir in common ingest store dkim collector model report-cli; do
+for dir in common ingest store dkim collector model live report-cli; do
 	[ -d "$dir" ] || continue
 	allowed=$(layer_dirs "$dir")
 	for f in "$dir"/*.c "$dir"/*.h; do
@@ -62,7 +64,7 @@ for dir in common ingest store dkim collector model report-cli; do
 				# a header of ours: whose directory is it?
 				owner=""
 				for d in common ingest store dkim collector \
-				    model report-cli; do
+				    model live report-cli; do
 					[ -f "$d/$hdr" ] && owner=$d && break
 				done
 				[ -n "$owner" ] || continue	# generated

@@ -21,10 +21,12 @@ set -eu
 BUILD="gcc make pkg-config libjson-c-dev zlib1g-dev libpq-dev nettle-dev
 libgmime-3.0-dev libmicrohttpd-dev libgnutls28-dev libmilter-dev
 libopendkim-dev"
+BUILD="$BUILD libunbound-dev"
 RUN="postgresql postgresql-client gnutls-bin curl"
 TEST="$RUN libcriterion-dev clang libclang-rt-14-dev postfix miltertest
 python3 openssl"
 TEST="$TEST mandoc"
+TEST="$TEST nsd nginx-light ldnsutils"
 BENCH="$TEST wrk"
 DEB="debhelper devscripts lintian fakeroot dpkg-dev"
 

@@ -1,0 +1,433 @@
+/*
+ * cmd_check.c -- tlsrpt check --domain D: the live MTA-STS, TLS-RPT and
+ * MX setup of each domain, looked up now (live/, issue 11), as text or
+ * JSON, with the query commands' exit codes.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_reports.h"
+#include "cli.h"
+#include "live.h"
+#include "tlsrpt_limits.h"
+#include "util.h"
+
+#define CHECK_DAY_SECONDS	86400
+#define CHECK_DEFAULT_DAYS	14
+
+enum {
+	OPT_ALL = 1000,
+	OPT_TIMEOUT,
+	OPT_RESOLVER,
+	OPT_CA_FILE,
+	OPT_TRUST_ANCHOR,
+	OPT_RUA,
+	OPT_NO_SMTP,
+};
+
+static const char usage_text[] =
+"usage: tlsrpt check --domain D... | --all [--days N (14)]\n"
+"                    [--format text|json] [--timeout SEC (30)]\n"
+"                    [--resolver ADDR[@PORT]] [--ca-file PEM]\n"
+"                    [--trust-anchor FILE|none] [--rua URI] [--no-smtp]\n"
+"                    [--db C]\n"
+"\n"
+"Looks up the live setup of each domain and says what is wrong, each\n"
+"finding with its severity, the RFC section it rests on and a next step:\n"
+"  _mta-sts.D TXT     exactly one v=STSv1 record with a valid id\n"
+"                     (RFC 8461 §3.1);\n"
+"  the policy         https://mta-sts.D/.well-known/mta-sts.txt: TLS 1.2+,\n"
+"                     a certificate valid for mta-sts.D, status 200 with\n"
+"                     no redirect followed, text/plain, at most 64 KiB,\n"
+"                     a valid policy (RFC 8461 §3.2, §3.3);\n"
+"  _smtp._tls.D TXT   v=TLSRPTv1 first, rua= of mailto: and https: URIs\n"
+"                     with commas percent-encoded, --rua among them and\n"
+"                     first (RFC 8460 §3);\n"
+"  MX                 every MX host matched by a policy mx line, every\n"
+"                     mx line matching an MX (RFC 8461 §4.1);\n"
+"  port 25            each MX: STARTTLS, TLS 1.2+, the chain to the trust\n"
+"                     store, the MX name in the certificate (RFC 6125),\n"
+"                     days to expiry (warning under 14, critical under 3).\n"
+"\n"
+" -d, --domain D           check domain D (repeatable)\n"
+"     --all                every policy domain with reports in the last\n"
+"                          --days N days (default 14)\n"
+" -n, --days N             the window of --all and of the reports\n"
+" -f, --format F           text (default) or json\n"
+"     --timeout SEC        for one domain, everything (default 30)\n"
+"     --resolver ADDR[@PORT]  send DNS questions to this server (default:\n"
+"                          those of /etc/resolv.conf)\n"
+"     --ca-file PEM        trust these CAs (default: the system store)\n"
+"     --trust-anchor FILE  DNSSEC trust anchors (default: the system's\n"
+"                          root key when installed; none: no validation)\n"
+"     --rua URI            this collector's rua URI, to find in\n"
+"                          _smtp._tls.D\n"
+"     --no-smtp            do not connect to the MX hosts\n"
+"     --db CONNINFO        the reports to hold the live setup against (and\n"
+"                          the domains of --all), last --days N days:\n"
+"                          each reporter's latest policy vs the live one,\n"
+"                          MX hosts in failure details that are not live\n"
+"                          MX hosts, reporters quiet for two days\n"
+"                          (default: $TLSRPT_DB; neither: not compared)\n"
+"\n"
+"Exit status: 0 nothing found, 1 warnings, 2 critical findings, 3 could\n"
+"not run.\n";
+
+static int	check_all(const char *, int64_t, char ***, size_t *, size_t);
+
+
+int
+cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "domain", required_argument, NULL, 'd' },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "days", required_argument, NULL, 'n' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "resolver", required_argument, NULL, OPT_RESOLVER },
+		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+		{ "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
+		{ "rua", required_argument, NULL, OPT_RUA },
+		{ "no-smtp", no_argument, NULL, OPT_NO_SMTP },
+		{ "db", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct live_opts	 o;
+	struct live_result	 r;
+	const char		**doms = NULL, *db = NULL;
+	char			**owned = NULL;
+	struct store		*st = NULL;
+	int64_t			 now = 0;
+	char			 err[512];
+	size_t			 nd = 0, i;
+	int64_t			 v, days = CHECK_DEFAULT_DAYS;
+	int			 ch, all = 0, json = 0, rc = EXIT_NORUN, worst = 0;
+	int			 ran = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.timeout_ms = LIM_LIVE_TIMEOUT_SEC * 1000;
+	o.smtp = 1;
+	o.smtp_port = 25;
+	if ((doms = calloc(LIM_LIVE_DOMAINS_MAX, sizeof(*doms))) == NULL)
+		return cli_fail("out of memory");
+	while ((ch = getopt_long(argc, argv, "d:f:hn:", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'd':
+			if (nd == LIM_LIVE_DOMAINS_MAX) {
+				cli_fail("more than %d --domain",
+				    LIM_LIVE_DOMAINS_MAX);
+				goto out;
+			}
+			doms[nd++] = optarg;
+			break;
+		case OPT_ALL:
+			all = 1;
+			break;
+		case 'n':
+			if (util_strtoi64(optarg, 1, 36500, &days) == -1) {
+				cli_fail("--days: \"%s\" is not a number of "
+				    "days from 1 to 36500", optarg);
+				goto out;
+			}
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				json = 1;
+			else if (strcmp(optarg, "text") == 0)
+				json = 0;
+			else {
+				cli_fail("--format: \"%s\" is not text or "
+				    "json", optarg);
+				goto out;
+			}
+			break;
+		case OPT_TIMEOUT:
+			if (util_strtoi64(optarg, 1, LIM_LIVE_TIMEOUT_MAX_SEC,
+			    &v) == -1) {
+				cli_fail("--timeout: \"%s\" is not a number of "
+				    "seconds from 1 to %d", optarg,
+				    LIM_LIVE_TIMEOUT_MAX_SEC);
+				goto out;
+			}
+			o.timeout_ms = (int)v * 1000;
+			break;
+		case OPT_RESOLVER:
+			o.resolver = optarg;
+			break;
+		case OPT_CA_FILE:
+			o.ca_file = optarg;
+			break;
+		case OPT_TRUST_ANCHOR:
+			o.trust_anchor = optarg;
+			break;
+		case OPT_RUA:
+			o.rua = optarg;
+			break;
+		case OPT_NO_SMTP:
+			o.smtp = 0;
+			break;
+		case 'D':
+			db = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			rc = EXIT_OK;
+			goto out;
+		default:
+			fputs(usage_text, stderr);
+			goto out;
+		}
+	}
+	if (optind != argc) {
+		cli_fail("check takes no arguments; use --domain D");
+		goto out;
+	}
+	if (all && nd > 0) {
+		cli_fail("--all and --domain exclude each other");
+		goto out;
+	}
+	if (!all && nd == 0) {
+		cli_fail("check needs --domain D or --all");
+		goto out;
+	}
+	if (o.ca_file != NULL && access(o.ca_file, R_OK) == -1) {
+		cli_fail("--ca-file %s: %s", o.ca_file, strerror(errno));
+		goto out;
+	}
+	if (o.trust_anchor != NULL && strcmp(o.trust_anchor, "none") != 0 &&
+	    access(o.trust_anchor, R_OK) == -1) {
+		cli_fail("--trust-anchor %s: %s", o.trust_anchor,
+		    strerror(errno));
+		goto out;
+	}
+	if (all) {
+		if (check_all(db, days, &owned, &nd, LIM_LIVE_DOMAINS_MAX) ==
+		    -1)
+			goto out;
+		for (i = 0; i < nd; i++)
+			doms[i] = owned[i];
+	}
+	/* held against the reports when there is a database to ask */
+	if (db != NULL || (getenv("TLSRPT_DB") != NULL &&
+	    *getenv("TLSRPT_DB") != '\0')) {
+		if (cli_now(&now) == -1 || (st = cli_open_store(db, 1)) ==
+		    NULL)
+			goto out;
+	}
+	if (json)
+		printf("{\"days\": %" PRId64 ", \"held_against_reports\": %s, "
+		    "\"domains\": [", days, st != NULL ? "true" : "false");
+	for (i = 0; i < nd; i++) {
+		if (live_check(&o, doms[i], &r, err, sizeof(err)) == -1) {
+			live_result_free(&r);
+			if (json)
+				fputs("]}\n", stdout);
+			cli_fail("check %s: %s", doms[i], err);
+			goto out;
+		}
+		if (st != NULL && check_reports(st, days, now, &r) == -1) {
+			live_result_free(&r);
+			if (json)
+				fputs("]}\n", stdout);
+			goto out;
+		}
+		ran++;
+		if ((int)live_worst(&r) > worst)
+			worst = (int)live_worst(&r);
+		if (json)
+			check_print_json(&r, i);
+		else
+			check_print_text(&r);
+		live_result_free(&r);
+	}
+	if (json)
+		fputs("]}\n", stdout);
+	rc = worst == LIVE_CRIT ? EXIT_CRIT : worst == LIVE_WARN ? EXIT_WARN :
+	    EXIT_OK;
+	if (all && ran == 0 && !json)
+		printf("no policy domain has reports in the last %" PRId64
+		    " days\n", days);
+	if (!json && st == NULL)
+		printf("(no --db and no $TLSRPT_DB: not held against the "
+		    "stored reports)\n");
+out:
+	store_close(st);
+	if (fflush(stdout) == EOF && rc != EXIT_NORUN)
+		rc = cli_fail("cannot write the output");
+	for (i = 0; owned != NULL && i < nd; i++)
+		free(owned[i]);
+	free(owned);
+	free(doms);
+	return rc;
+}
+
+/* The policy domains with reports in the last days days, from the
+ * store: *doms a new array of max entries, *nd of them new strings, all
+ * freed by the caller (also after a failure). */
+static int
+check_all(const char *db, int64_t days, char ***doms, size_t *nd,
+    size_t max)
+{
+	struct store_domain_summary	*s = NULL;
+	struct store_window		 w;
+	struct store			*st;
+	size_t				 n = 0, i;
+	int64_t				 now;
+	int				 ret = -1;
+
+	if ((*doms = calloc(max, sizeof(**doms))) == NULL) {
+		cli_fail("out of memory");
+		return -1;
+	}
+	if (cli_now(&now) == -1 || (st = cli_open_store(db, 1)) == NULL)
+		return -1;
+	memset(&w, 0, sizeof(w));
+	w.since = now - days * CHECK_DAY_SECONDS;
+	w.until = WINDOW_END_OF_TIME;
+	if (store_summary(st, &w, &s, &n) == -1) {
+		cli_fail("%s", store_errstr(st));
+		goto out;
+	}
+	for (i = 0; i < n && *nd < max; i++) {
+		if (s[i].domain[0] == '\0')
+			continue;
+		if (((*doms)[*nd] = strdup(s[i].domain)) == NULL) {
+			cli_fail("out of memory");
+			goto out;
+		}
+		(*nd)++;
+	}
+	ret = 0;
+out:
+	store_summary_free(s, n);
+	store_close(st);
+	return ret;
+}
+
+void
+check_print_text(const struct live_result *r)
+{
+	const struct live_finding	*f;
+	size_t				 i, nw = 0, nc = 0;
+
+	for (i = 0; i < r->nf; i++)
+		r->f[i].sev == LIVE_CRIT ? nc++ : nw++;
+	printf("%s: %s", r->domain, live_sev_name(live_worst(r)));
+	if (r->nf > 0)
+		printf(" (%zu critical, %zu warning%s)", nc, nw,
+		    nw == 1 ? "" : "s");
+	putchar('\n');
+	if (r->sts_id != NULL)
+		printf("  _mta-sts id %s", r->sts_id);
+	if (r->policy_ok)
+		printf("%spolicy mode %s, max_age %" PRId64 ", %zu mx line%s",
+		    r->sts_id != NULL ? "; " : "  ",
+		    r->policy.mode == STS_MODE_ENFORCE ? "enforce" :
+		    r->policy.mode == STS_MODE_TESTING ? "testing" : "none",
+		    r->policy.max_age, r->policy.nmx,
+		    r->policy.nmx == 1 ? "" : "s");
+	if (r->sts_id != NULL || r->policy_ok)
+		putchar('\n');
+	for (i = 0; i < r->nmx; i++) {
+		printf("  MX %d %s", r->mx[i].pref, r->mx[i].host);
+		if (r->mx[i].starttls)
+			printf(": TLS 1.%d, certificate %s", r->mx[i].tls_version
+			    - 10, r->mx[i].cert_ok ? "valid" : "NOT valid");
+		if (r->mx[i].starttls && r->mx[i].cert_days != INT64_MIN &&
+		    r->mx[i].cert_days >= 0)
+			printf(", %" PRId64 " days left", r->mx[i].cert_days);
+		if (r->mx[i].dane != 0)
+			printf(", DANE %s", r->mx[i].dane == 1 ? "match" :
+			    "MISMATCH");
+		putchar('\n');
+	}
+	for (i = 0; i < r->nf; i++) {
+		f = &r->f[i];
+		printf("  %-8s %s: %s (%s)\n           next: %s\n",
+		    live_sev_name(f->sev), f->code, f->what, f->rfc, f->next);
+	}
+}
+
+void
+check_print_json(const struct live_result *r, size_t idx)
+{
+	const struct live_finding	*f;
+	const struct live_mx		*m;
+	size_t				 i;
+
+	printf("%s\n {\"domain\": ", idx > 0 ? "," : "");
+	out_json_str(stdout, r->domain);
+	printf(", \"result\": \"%s\", \"sts_id\": ",
+	    live_sev_name(live_worst(r)));
+	if (r->sts_id != NULL)
+		out_json_str(stdout, r->sts_id);
+	else
+		fputs("null", stdout);
+	fputs(", \"policy\": ", stdout);
+	if (r->policy_ok) {
+		printf("{\"mode\": \"%s\", \"max_age\": %" PRId64 ", \"mx\": [",
+		    r->policy.mode == STS_MODE_ENFORCE ? "enforce" :
+		    r->policy.mode == STS_MODE_TESTING ? "testing" : "none",
+		    r->policy.max_age);
+		for (i = 0; i < r->policy.nmx; i++) {
+			fputs(i > 0 ? ", " : "", stdout);
+			out_json_str(stdout, r->policy.mx[i]);
+		}
+		fputs("]}", stdout);
+	} else
+		fputs("null", stdout);
+	fputs(", \"rua\": [", stdout);
+	for (i = 0; i < r->nrua; i++) {
+		fputs(i > 0 ? ", " : "", stdout);
+		out_json_str(stdout, r->rua[i]);
+	}
+	fputs("], \"mx\": [", stdout);
+	for (i = 0; i < r->nmx; i++) {
+		m = &r->mx[i];
+		printf("%s{\"host\": ", i > 0 ? ", " : "");
+		out_json_str(stdout, m->host);
+		printf(", \"preference\": %d, \"covered\": %s", m->pref,
+		    m->covered ? "true" : "false");
+		if (m->probed) {
+			printf(", \"starttls\": %s", m->starttls ? "true" :
+			    "false");
+			if (m->starttls)
+				printf(", \"tls_version\": \"1.%d\", "
+				    "\"certificate_valid\": %s",
+				    m->tls_version - 10, m->cert_ok ? "true" :
+				    "false");
+			if (m->starttls && m->cert_days != INT64_MIN)
+				printf(", \"certificate_days\": %" PRId64,
+				    m->cert_days);
+			if (m->dane != 0)
+				printf(", \"dane\": \"%s\"", m->dane == 1 ?
+				    "match" : "mismatch");
+		}
+		putchar('}');
+	}
+	fputs("], \"findings\": [", stdout);
+	for (i = 0; i < r->nf; i++) {
+		f = &r->f[i];
+		printf("%s\n  {\"severity\": \"%s\", \"code\": \"%s\", "
+		    "\"what\": ", i > 0 ? "," : "", live_sev_name(f->sev),
+		    f->code);
+		out_json_str(stdout, f->what);
+		fputs(", \"rfc\": ", stdout);
+		out_json_str(stdout, f->rfc);
+		fputs(", \"next\": ", stdout);
+		out_json_str(stdout, f->next);
+		putchar('}');
+	}
+	fputs("]}", stdout);
+}
