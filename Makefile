@@ -65,6 +65,11 @@ $(B)/report-cli/%: LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli
 $(B)/report-cli/digest_mime.o: LAYER += $(CF_GMIME)
 $(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Ireport-cli -Icollector \
 	  $(CF_TESTS)
+# model/ (the answers) and web/ (tlsrpt-web); report-cli/ only for the
+# digest and readiness models, which move to model/ (issue 9)
+$(B)/model/%:	  LAYER = -Icommon -Iingest -Istore -Imodel -Ireport-cli
+$(B)/web/%:	  LAYER = -Icommon -Iingest -Istore -Imodel -Ireport-cli \
+	  -Icollector -Iweb $(CF_MHD)
 
 XCFLAGS	= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DZLIB_CONST \
 	  $(LAYER) $(WARN) -MMD -MP $(EXTRA_CFLAGS) $(CFLAGS)
@@ -78,6 +83,7 @@ STORE	= store/store.c store/migrate.c store/store_put.c \
 	  store/store_query.c
 STORE	+= store/store_report.c
 STORE	+= store/store_prune.c
+STORE	+= store/store_series.c
 CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
 	  report-cli/cmd_import.c report-cli/cmd_summary.c \
 	  report-cli/output.c report-cli/window.c
@@ -188,6 +194,31 @@ $(B)/bin/tlsrpt-milter: $(call obj,collector/milter_main.c) $(LIBMILT) \
 bin/tlsrpt-milter: $(B)/bin/tlsrpt-milter
 	@mkdir -p bin
 	cp $< $@
+
+# tlsrpt-web (web/): the dashboard, read only over the store, on
+# libmicrohttpd with GnuTLS; passwords with crypt(3) (libcrypt).  Its own
+# daemon: a network server with its own privileges and database role.
+WEB	= web/web_main.c web/web_conf.c web/web_auth.c web/web_html.c \
+	  web/web_req.c web/web_page_overview.c web/web_page_domain.c \
+	  web/web_page_report.c web/web_page_rejections.c
+MODEL_WEB = model/series.c
+WEB_MODELS = report-cli/digest.c report-cli/readiness.c report-cli/output.c
+WEB_OBJS = $(call obj,$(WEB) $(MODEL_WEB) $(WEB_MODELS))
+
+all: bin/tlsrpt-web
+
+$(B)/bin/tlsrpt-web: $(WEB_OBJS) $(LIBCOLLECT) $(ALIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(WEB_OBJS) \
+	    $(LIBCOLLECT) $(ALIBS) $(MHD_LIBS) $(PQ_LIBS) $(PC_LIBS) -lcrypt
+
+bin/tlsrpt-web: $(B)/bin/tlsrpt-web
+	@mkdir -p bin
+	cp $< $@
+
+check check-one: $(B)/bin/tlsrpt-web
+check check-one: export TLSRPT_WEB_BIN = $(CURDIR)/$(B)/bin/tlsrpt-web
+run: bin/tlsrpt-web
 
 # make run starts the milter too, on ./var/milter.sock (scripts/run.sh)
 run: bin/tlsrpt-milter
