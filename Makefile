@@ -451,9 +451,11 @@ MAN_PAGES	= $(wildcard man/*.[1-8])
 UNITS		= $(wildcard contrib/*.service contrib/*.timer)
 CONTRIB		= $(filter-out %~,$(wildcard contrib/*))
 CONFS		= tlsrpt-httpd.conf tlsrpt-milter.conf
+CONFS		+= tlsrpt-web.conf
 
 # The paths the contrib files name, as installed.
 INST_SED	= -e 's|/usr/local/bin/tlsrpt-httpd|$(SBINDIR)/tlsrpt-httpd|g' \
+		  -e 's|/usr/local/bin/tlsrpt-web|$(SBINDIR)/tlsrpt-web|g' \
 		  -e 's|/usr/local/bin/tlsrpt-milter|$(SBINDIR)/tlsrpt-milter|g' \
 		  -e 's|/usr/local/bin/tlsrpt|$(BINDIR)/tlsrpt|g' \
 		  -e 's|/usr/local/share/doc/tlsrpt/|$(DOCDIR)/|g' \
@@ -471,14 +473,18 @@ inst-files: $(CONTRIB)
 	    $(INST_B)/tlsrpt-httpd.conf
 	@cp $(INST_B)/contrib/tlsrpt-milter.conf.example \
 	    $(INST_B)/tlsrpt-milter.conf
+	@cp $(INST_B)/contrib/tlsrpt-web.conf.example \
+	    $(INST_B)/tlsrpt-web.conf
 
-install: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter inst-files
+install: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter bin/tlsrpt-web \
+    inst-files
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(DOCDIR)/contrib $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/tlsrpt
 	$(INSTALL) -m 755 bin/tlsrpt $(DESTDIR)$(BINDIR)/tlsrpt
 	$(INSTALL) -m 755 bin/tlsrpt-httpd bin/tlsrpt-milter \
 	    $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 755 bin/tlsrpt-web $(DESTDIR)$(SBINDIR)/
 	@for p in $(MAN_PAGES); do \
 		s=$${p##*.}; \
 		echo "$(INSTALL) -m 644 $$p $(DESTDIR)$(MANDIR)/man$$s/"; \
@@ -502,7 +508,7 @@ install: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter inst-files
 
 uninstall: inst-files
 	rm -f $(DESTDIR)$(BINDIR)/tlsrpt $(DESTDIR)$(SBINDIR)/tlsrpt-httpd \
-	    $(DESTDIR)$(SBINDIR)/tlsrpt-milter
+	    $(DESTDIR)$(SBINDIR)/tlsrpt-milter $(DESTDIR)$(SBINDIR)/tlsrpt-web
 	rm -f $(foreach p,$(MAN_PAGES),\
 	    $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
@@ -516,14 +522,15 @@ uninstall: inst-files
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/tlsrpt 2>/dev/null
 
 # make check first installs into a temporary DESTDIR and checks the tree
-check-install: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter
+check-install: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter bin/tlsrpt-web
 	tests/install.sh
 check: check-install
 
 # ... and checks the man pages: mandoc -Tlint clean, every option of each
 # program's --help in its page (tests/man.sh; Debian package mandoc)
-check-man: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter | deps-test
-	tests/man.sh bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter
+check-man: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter bin/tlsrpt-web | \
+    deps-test
+	tests/man.sh bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter bin/tlsrpt-web
 check: check-man
 
 .PHONY: install uninstall inst-files check-install check-man
