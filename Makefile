@@ -220,6 +220,20 @@ check check-one: $(B)/bin/tlsrpt-web
 check check-one: export TLSRPT_WEB_BIN = $(CURDIR)/$(B)/bin/tlsrpt-web
 run: bin/tlsrpt-web
 
+# The dashboard in headless Chromium (Selenium; tests/web/browser_test.py),
+# in the plain pass of make check; make screenshots remakes the README's
+# doc/screenshots/ from the corpus of real reports.
+check-browser: $(B)/bin/tlsrpt-web $(B)/bin/tlsrpt | deps-test
+	TLSRPT_BIN=$(CURDIR)/$(B)/bin/tlsrpt \
+	TLSRPT_WEB_BIN=$(CURDIR)/$(B)/bin/tlsrpt-web \
+	    tests/with-pg.sh tests/web/browser_test.py
+check: check-browser
+screenshots: $(B)/bin/tlsrpt-web $(B)/bin/tlsrpt | deps-test
+	TLSRPT_BIN=$(CURDIR)/$(B)/bin/tlsrpt \
+	TLSRPT_WEB_BIN=$(CURDIR)/$(B)/bin/tlsrpt-web \
+	    tests/with-pg.sh tests/web/browser_test.py --corpus tests/data/corpus
+.PHONY: check-browser screenshots
+
 # make run starts the milter too, on ./var/milter.sock (scripts/run.sh)
 run: bin/tlsrpt-milter
 
