@@ -201,6 +201,7 @@ bin/tlsrpt-milter: $(B)/bin/tlsrpt-milter
 WEB	= web/web_main.c web/web_conf.c web/web_auth.c web/web_html.c \
 	  web/web_req.c web/web_page_overview.c web/web_page_domain.c \
 	  web/web_page_report.c web/web_page_rejections.c
+WEB	+= web/web_page_failures.c
 MODEL_WEB = model/series.c
 WEB_MODELS = report-cli/digest.c report-cli/readiness.c report-cli/output.c
 WEB_OBJS = $(call obj,$(WEB) $(MODEL_WEB) $(WEB_MODELS))
@@ -233,6 +234,14 @@ screenshots: $(B)/bin/tlsrpt-web $(B)/bin/tlsrpt | deps-test
 	TLSRPT_WEB_BIN=$(CURDIR)/$(B)/bin/tlsrpt-web \
 	    tests/with-pg.sh tests/web/browser_test.py --corpus tests/data/corpus
 .PHONY: check-browser screenshots
+
+# make bench also times tlsrpt-web's pages over the query bench's
+# database (tests/bench/bench_web.sh: p95 per answer, page weight, RSS)
+bench: bench-web
+bench-web: $(B)/bin/tlsrpt $(B)/bin/tlsrpt-web | deps-bench
+	tests/with-pg.sh tests/bench/bench_web.sh $(B)/bin/tlsrpt \
+	    $(B)/bin/tlsrpt-web
+.PHONY: bench-web
 
 # make run starts the milter too, on ./var/milter.sock (scripts/run.sh)
 run: bin/tlsrpt-milter

@@ -72,6 +72,12 @@
 	" WHERE r.date_start >= $1::timestamptz"			\
 	" AND r.date_start < $2::timestamptz"				\
 	" AND p.policy_domain = ANY ($3::text[])"			\
+	" AND (($5::text IS NULL AND $6::text IS NULL) OR EXISTS"	\
+	"  (SELECT 1 FROM tlsrpt.failure_detail f"			\
+	"  WHERE f.report_key = r.report_key AND f.policy_idx = p.idx"	\
+	"  AND ($5::text IS NULL OR f.result_type = $5::text)"		\
+	"  AND ($6::text IS NULL OR pg_catalog.lower(COALESCE("	\
+	"  f.receiving_mx, '') COLLATE \"C\") = $6::text)))"		\
 	" GROUP BY r.report_key, p.policy_domain"			\
 	" ORDER BY r.date_start DESC, r.org_name, r.report_key LIMIT $4"
 
@@ -160,7 +166,7 @@ clamp(int64_t t)
 struct wparams {
 	char		 since[UTIL_TIME_BUFSZ], until[UTIL_TIME_BUFSZ];
 	struct sarray	 doms;
-	const char	*pv[4];
+	const char	*pv[6];
 };
 
 static int
@@ -333,7 +339,8 @@ store_series(struct store *st, const struct store_window *w, unsigned want,
 
 int
 store_report_list(struct store *st, const struct store_window *w,
-    size_t max, struct store_report_list *out)
+    size_t max, const char *result_type, const char *mx,
+    struct store_report_list *out)
 {
 	struct wparams	 p;
 	PGresult	*r = NULL;
@@ -345,7 +352,9 @@ store_report_list(struct store *st, const struct store_window *w,
 		goto out;
 	snprintf(lim, sizeof(lim), "%zu", max);
 	p.pv[3] = lim;
-	if ((r = store_exec(st, "reports", SQL_RLIST, 4, p.pv,
+	p.pv[4] = result_type;
+	p.pv[5] = mx;
+	if ((r = store_exec(st, "reports", SQL_RLIST, 6, p.pv,
 	    PGRES_TUPLES_OK)) == NULL)
 		goto out;
 	OOM(out->v = rows(&out->a, r, sizeof(*out->v)));

@@ -89,7 +89,11 @@ struct store_series {
 int	store_series(struct store *, const struct store_window *w,
 	    unsigned want, struct store_series *out);
 
-/* The reports of the window's domains, newest first, at most max. */
+/*
+ * The reports of the window's domains, newest first, at most max; with
+ * result_type or mx (lower case, "" for not sent) not NULL, only those
+ * with a failure detail of that type and MX under the domain.
+ */
 struct store_report_row {
 	char		 key[65];	/* hex */
 	const char	*org;
@@ -104,7 +108,8 @@ struct store_report_list {
 	size_t			 n;
 };
 int	store_report_list(struct store *, const struct store_window *w,
-	    size_t max, struct store_report_list *out);
+	    size_t max, const char *result_type, const char *mx,
+	    struct store_report_list *out);
 
 /* One report as stored. */
 struct store_arrival_row {

@@ -43,5 +43,6 @@ void	page_domain(struct web_req *, struct page *);
 void	page_report(struct web_req *, struct page *);
 void	page_raw(struct web_req *, struct page *);
 void	page_rejections(struct web_req *, struct page *);
+void	page_failures(struct web_req *, struct page *);
 
 #endif

@@ -165,8 +165,8 @@ h_begin(struct page *p, const char *title, const char *user)
 	h_text(p, title);
 	h_raw(p, " - tlsrpt</title><link rel=\"stylesheet\" href=\"/style.css\">"
 	    "</head><body><header>"
-	    "<a href=\"/\">Overview</a><a href=\"/rejections\">Rejections"
-	    "</a>");
+	    "<a href=\"/\">Overview</a><a href=\"/failures\">Failures</a>"
+	    "<a href=\"/rejections\">Rejections</a>");
 	if (user != NULL) {
 		h_raw(p, "<span>");
 		h_text(p, user);

@@ -165,6 +165,7 @@ route(struct web_req *r, const char *url, struct page *p)
 		{ "/report/", 0, page_report },
 		{ "/raw/", 0, page_raw },
 		{ "/rejections", 1, page_rejections },
+		{ "/failures", 1, page_failures },
 	};
 	size_t	i, n;
 

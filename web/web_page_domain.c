@@ -278,7 +278,20 @@ html(struct web_req *r, struct page *p, const char *name,
 		    "policy in mode testing in the last %d days.</p>\n",
 		    DIGEST_READY_DAYS);
 
-	h_raw(p, "<h2>Reports</h2>\n<table id=\"reports\"><tr><th>Reporter"
+	h_raw(p, "<h2 id=\"reports-of\">Reports");
+	if (r->arg(r, "rt") != NULL || r->arg(r, "mx") != NULL) {
+		h_raw(p, " with failures");
+		if (r->arg(r, "rt") != NULL) {
+			h_raw(p, " of type ");
+			h_text(p, r->arg(r, "rt"));
+		}
+		if (r->arg(r, "mx") != NULL) {
+			h_raw(p, " at ");
+			h_text(p, *r->arg(r, "mx") ? r->arg(r, "mx") :
+			    "(MX not sent)");
+		}
+	}
+	h_raw(p, "</h2>\n<table id=\"reports\"><tr><th>Reporter"
 	    "</th><th>From</th><th>To</th><th>Successful</th><th>Failed</th>"
 	    "</tr>\n");
 	for (i = 0; i < rl->n; i++) {
@@ -426,7 +439,8 @@ page_domain(struct web_req *r, struct page *p)
 	    store_series(r->st, &w, STORE_SERIES_DAYS | STORE_SERIES_RTS |
 	    STORE_SERIES_MX | STORE_SERIES_COVER, &ss) == -1 ||
 	    store_readiness(r->st, &w, &rd, &nrd) == -1 ||
-	    store_report_list(r->st, &w, LIM_WEB_REPORTS_LISTED, &rl) == -1) {
+	    store_report_list(r->st, &w, LIM_WEB_REPORTS_LISTED,
+	    r->arg(r, "rt"), r->arg(r, "mx"), &rl) == -1) {
 		web_fail(r, p, store_errstr(r->st));
 		goto out;
 	}

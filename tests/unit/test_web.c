@@ -282,6 +282,16 @@ Test(web, tenant_sees_only_its_domains)
 	b = get(A, dtu_S("/api/overview?domain=b.example&" WIN), &code);
 	cr_expect_null(strstr(b, "b.example"));
 	free(b);
+	/* the failures breakdown: hers only */
+	b = get(A, "/api/failures?by=mx,result-type&" WIN, &code);
+	cr_expect_eq(code, 200);
+	cr_expect_not_null(strstr(b, "\"mx\": \"mx1.a.example\""), "%s", b);
+	cr_expect_null(strstr(b, "b.example"), "%s", b);
+	free(b);
+	b = get(A, "/failures?by=reporter&" WIN, &code);
+	cr_expect_eq(code, 200);
+	cr_expect_null(strstr(b, "b.example"));
+	free(b);
 	/* a domain of nobody, and the rejections (no domain): 404 */
 	expect_code(A, "/domain/c.example", 404);
 	expect_code(A, "/rejections", 404);
@@ -310,7 +320,7 @@ Test(web, tenant_sees_only_its_domains)
 
 Test(web, domain_figures)
 {
-	char	*b;
+	char	*b, k2[65], s2[65], k3[65], s3[65];
 	int	 code;
 
 	fixture();
@@ -341,6 +351,28 @@ Test(web, domain_figures)
 	    "\"reporters\": 2, \"first_seen\": \"2026-01-06\", "
 	    "\"last_seen\": \"2026-01-07\"}"));
 	free(b);
+
+	/* a failures row links to the reports behind it, and only those */
+	key_of("a3", k3, s3);
+	key_of("a2", k2, s2);
+	b = get("alice:alice-pw", "/failures?by=result-type,mx&" WIN, &code);
+	cr_expect_eq(code, 200);
+	cr_expect_not_null(strstr(b, "<a href=\"/domain/a.example?since="
+	    "2026-01-05&amp;until=2026-01-07&amp;rt=certificate-expired&amp;"
+	    "mx=mx2.a.example#reports-of\">"), "%s", b);
+	free(b);
+	b = get("alice:alice-pw", "/domain/a.example?since=2026-01-05&until="
+	    "2026-01-07&rt=certificate-expired&mx=mx2.a.example", &code);
+	cr_expect_eq(code, 200);
+	cr_expect_not_null(strstr(b, k3));
+	cr_expect_null(strstr(b, k2));
+	free(b);
+	b = get("alice:alice-pw", "/domain/a.example?since=2026-01-05&until="
+	    "2026-01-07&rt=starttls-not-supported", &code);
+	cr_expect_not_null(strstr(b, k3));
+	cr_expect_not_null(strstr(b, k2));
+	free(b);
+	expect_code("alice:alice-pw", "/failures?by=nope", 400);
 
 	/* the chart's titles hold the same numbers */
 	b = get("alice:alice-pw", "/domain/a.example?" WIN, &code);
@@ -443,7 +475,7 @@ Test(web, refusals)
 		write_str("users", line);
 		free(line);
 		cr_expect_eq(run_status(dtu_S("--listen 127.0.0.1:%d --users "
-		    "%s/users --db 'host=/nonexistent' & p=$!; sleep 1; kill "
+		    "%s/users --db 'host=/nonexistent' & p=$!; sleep 1; kill 2>/dev/null "
 		    "$p; wait $p", dtu_free_port(), tdir), &o),
 		    n == LIM_WEB_USER_DOMAINS_MAX ? 0 : 1, "%zu: %s", n, o);
 		free(o);
