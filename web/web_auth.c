@@ -248,3 +248,21 @@ web_scope(const struct web_user *u, struct store *st,
 	out->n = k;
 	return 0;
 }
+
+int
+web_scope_window(const struct web_user *u, struct store *st,
+    struct store_window *w, struct store_domain_list *scope)
+{
+	memset(scope, 0, sizeof(*scope));
+	w->domains = NULL;
+	w->ndomains = 0;
+	if (web_sees_all(u))
+		return 1;
+	if (web_scope(u, st, w, scope) == -1)
+		return -1;
+	if (scope->n == 0)
+		return 0;
+	w->domains = (const char *const *)scope->v;
+	w->ndomains = scope->n;
+	return 1;
+}

@@ -60,4 +60,14 @@ int	web_sees_all(const struct web_user *u);
 int	web_scope(const struct web_user *u, struct store *st,
 	    const struct store_window *w, struct store_domain_list *out);
 
+/*
+ * Narrow w (its since and until set) to what u may see: every domain
+ * (w->domains NULL) for a user who sees all, else the domains of
+ * web_scope() (held in scope: store_series_free(&scope->a) after).
+ * Returns 1 when there is something to query, 0 when nothing (then w
+ * must not reach the store: no domains there means all), -1 on error.
+ */
+int	web_scope_window(const struct web_user *u, struct store *st,
+	    struct store_window *w, struct store_domain_list *scope);
+
 #endif

@@ -82,6 +82,7 @@ page_failures(struct web_req *r, struct page *p)
 	int64_t				 pageno = 1;
 	size_t				 order[NKEYS], norder, n = 0, i, k;
 	size_t				 first, last;
+	int				 sc;
 	unsigned			 by;
 
 	memset(&scope, 0, sizeof(scope));
@@ -100,12 +101,9 @@ page_failures(struct web_req *r, struct page *p)
 	memset(&w, 0, sizeof(w));
 	w.since = r->since;
 	w.until = r->until;
-	if (web_scope(r->u, r->st, &w, &scope) == -1)
+	if ((sc = web_scope_window(r->u, r->st, &w, &scope)) == -1)
 		goto fail;
-	/* an empty scope must never reach the store: no domains is all */
-	if (scope.n > 0) {
-		w.domains = (const char *const *)scope.v;
-		w.ndomains = scope.n;
+	if (sc == 1) {
 		if (store_failures(r->st, &w, by, FAIL_REASONS_MAX, &rows,
 		    &n) == -1)
 			goto fail;

@@ -126,6 +126,7 @@ page_overview(struct web_req *r, struct page *p)
 	const char			*pg = r->arg(r, "page");
 	int64_t				 pageno = 1;
 	size_t				 i, n = 0, first, last, k;
+	int				 sc;
 
 	memset(&scope, 0, sizeof(scope));
 	memset(&ss, 0, sizeof(ss));
@@ -144,12 +145,9 @@ page_overview(struct web_req *r, struct page *p)
 	memset(&w, 0, sizeof(w));
 	w.since = r->since;
 	w.until = r->until;
-	if (web_scope(r->u, r->st, &w, &scope) == -1)
+	if ((sc = web_scope_window(r->u, r->st, &w, &scope)) == -1)
 		goto fail;
-	/* an empty scope must never reach the store: no domains is all */
-	if (scope.n > 0) {
-		w.domains = (const char *const *)scope.v;
-		w.ndomains = scope.n;
+	if (sc == 1) {
 		if (digest_compute(&dg, r->st, &w) != 0)
 			goto fail;
 	}

@@ -475,8 +475,8 @@ Test(web, refusals)
 		write_str("users", line);
 		free(line);
 		cr_expect_eq(run_status(dtu_S("--listen 127.0.0.1:%d --users "
-		    "%s/users --db 'host=/nonexistent' & p=$!; sleep 1; kill 2>/dev/null "
-		    "$p; wait $p", dtu_free_port(), tdir), &o),
+		    "%s/users --db 'host=/nonexistent' & p=$!; sleep 1; { kill "
+		    "$p; } 2>/dev/null; wait $p", dtu_free_port(), tdir), &o),
 		    n == LIM_WEB_USER_DOMAINS_MAX ? 0 : 1, "%zu: %s", n, o);
 		free(o);
 	}
