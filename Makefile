@@ -36,9 +36,9 @@ else
 Q	= @echo "  CC	$<";
 endif
 
-PROGRAMS = bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter
+PROGRAMS = bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter bin/tlsrpt-web
 
-all: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter
+all: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter bin/tlsrpt-web
 
 WARN	= -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual \
@@ -96,6 +96,8 @@ $(B)/report-cli/cmd_check.o: LAYER += -Ilive
 $(B)/report-cli/check_reports.o: LAYER += -Ilive
 $(B)/report-cli/cmd_readiness.o: LAYER += -Ilive
 $(B)/live/%:	  LAYER = -Icommon -Iingest -Ilive $(CF_LIVE)
+$(B)/web/%:	  LAYER = -Icommon -Iingest -Istore -Imodel -Icollector -Iweb \
+	  $(CF_MHD)
 $(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Imodel -Ireport-cli \
 	  -Icollector -Itests/lib -Itests/integration $(CF_TESTS)
 $(B)/tests/unit/% $(B)/tests/lib/%: LAYER = -Icommon -Iingest -Idkim \
@@ -127,6 +129,7 @@ STORE	= store/store.c store/migrate.c store/store_put.c \
 	  store/store_query.c
 STORE	+= store/store_report.c
 STORE	+= store/store_prune.c
+STORE	+= store/store_series.c
 SCHEMA	= $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
 SCHEMA_C = $(B)/store/schema_sql.c
 # dkim/: DKIM verification with libopendkim (DNS I/O, so not in ingest/),
@@ -151,9 +154,17 @@ MILTER_MAIN = collector/milter_main.c
 MODEL	= model/model.c model/summary.c model/failures.c
 MODEL	+= model/readiness.c
 MODEL	+= model/digest.c
+MODEL	+= model/series.c
 # live/: tlsrpt check's network side (libunbound, GnuTLS)
 LIVE	= live/live_check.c live/live_dns.c live/live_tls.c \
 	  live/live_https.c live/live_smtp.c
+# web/: tlsrpt-web, the dashboard, read only over the store, on
+# libmicrohttpd with GnuTLS; passwords with crypt(3) (libcrypt).  Its own
+# daemon: a network server with its own privileges and database role.
+WEB	= web/web_main.c web/web_conf.c web/web_auth.c web/web_html.c \
+	  web/web_req.c web/web_page_overview.c web/web_page_domain.c \
+	  web/web_page_report.c web/web_page_rejections.c
+WEB	+= web/web_page_failures.c
 # report-cli/: the tlsrpt command
 CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
 	  report-cli/cmd_import.c report-cli/cmd_summary.c \
@@ -254,6 +265,12 @@ $(B)/bin/tlsrpt-milter: $(call obj,$(MILTER_MAIN)) $(LIBMILT) \
 	    $(LIBDKIMV) $(ALIBS) $(MILTER_LIBS) $(DKIM_LIBS) $(PQ_LIBS) \
 	    $(PC_LIBS)
 
+$(B)/bin/tlsrpt-web: $(call obj,$(WEB)) $(LIBMODEL) $(LIBCOLLECT) $(ALIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(call obj,$(WEB)) \
+	    $(LIBMODEL) $(LIBCOLLECT) $(ALIBS) $(MHD_LIBS) $(PQ_LIBS) \
+	    $(PC_LIBS) -lcrypt
+
 $(PROGRAMS): bin/%: $(B)/bin/%
 	@mkdir -p bin
 	cp $< $@
@@ -261,8 +278,8 @@ $(PROGRAMS): bin/%: $(B)/bin/%
 # --- run -----------------------------------------------------------------
 
 # make run: PostgreSQL under ./var/pg, tlsrpt-httpd on
-# https://127.0.0.1:8443, tlsrpt-milter on ./var/milter.sock
-# (scripts/run.sh)
+# https://127.0.0.1:8443, tlsrpt-milter on ./var/milter.sock, tlsrpt-web
+# on http://127.0.0.1:8080/ (scripts/run.sh)
 run: $(PROGRAMS) | deps-run
 	@scripts/run.sh
 
@@ -293,8 +310,10 @@ TEST_BINS = $(B)/tests/unit-tests $(B)/tests/integration-tests
 # the integration tests start the programs built beside them
 TEST_ENV = TLSRPT_BIN=$(B)/bin/tlsrpt \
 	  TLSRPT_HTTPD_BIN=$(CURDIR)/$(B)/bin/tlsrpt-httpd \
-	  TLSRPT_MILTER_BIN=$(CURDIR)/$(B)/bin/tlsrpt-milter
-TEST_PROGS = $(B)/bin/tlsrpt $(B)/bin/tlsrpt-httpd $(B)/bin/tlsrpt-milter
+	  TLSRPT_MILTER_BIN=$(CURDIR)/$(B)/bin/tlsrpt-milter \
+	  TLSRPT_WEB_BIN=$(CURDIR)/$(B)/bin/tlsrpt-web
+TEST_PROGS = $(B)/bin/tlsrpt $(B)/bin/tlsrpt-httpd $(B)/bin/tlsrpt-milter \
+	  $(B)/bin/tlsrpt-web
 SAN_ENV	= G_SLICE=always-malloc \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -317,7 +336,7 @@ $(B)/tests/integration-tests: $(call obj,$(INTEG) $(TESTLIB)) $(INTEG_LIBS)
 check: check-layering $(TEST_BINS) $(TEST_PROGS) | deps-test
 	$(B)/tests/unit-tests
 	$(TEST_ENV) tests/with-pg.sh $(B)/tests/integration-tests
-	$(MAKE) --no-print-directory check-install check-man
+	$(MAKE) --no-print-directory check-browser check-install check-man
 	$(MAKE) --no-print-directory B=build-san EXTRA_CFLAGS="$(SANFLAGS)" \
 	    CFLAGS="-O1 -g" check-one
 
@@ -333,6 +352,17 @@ check-one: $(TEST_BINS) $(TEST_PROGS) | deps-test
 	$(SAN_ENV) $(TEST_ENV) tests/with-pg.sh \
 	    tests/run-sanitized.sh $(B)/tests/integration-tests
 
+# The dashboard in headless Chromium (Selenium; tests/web/browser_test.py),
+# in the plain pass; make screenshots remakes the README's
+# doc/screenshots/ from the corpus of real reports.
+check-browser: $(B)/bin/tlsrpt-web $(B)/bin/tlsrpt | deps-test
+	$(TEST_ENV) TLSRPT_BIN=$(CURDIR)/$(B)/bin/tlsrpt \
+	    tests/with-pg.sh tests/web/browser_test.py
+screenshots: $(B)/bin/tlsrpt-web $(B)/bin/tlsrpt | deps-test
+	$(TEST_ENV) TLSRPT_BIN=$(CURDIR)/$(B)/bin/tlsrpt \
+	    tests/with-pg.sh tests/web/browser_test.py \
+	    --corpus tests/data/corpus
+
 # Every include within its layer (DESIGN.md); see the script.
 check-layering:
 	@scripts/check-layering.sh
@@ -344,7 +374,7 @@ check-install: $(PROGRAMS)
 # The man pages: mandoc -Tlint clean, every option of each program's
 # --help in its page (tests/man.sh; Debian package mandoc)
 check-man: $(PROGRAMS) | deps-test
-	tests/man.sh bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter
+	tests/man.sh $(PROGRAMS)
 
 # make check-deb: build the package, then install it here, use it, purge
 # it (tests/deb.sh; root, and the package not installed already)
@@ -359,7 +389,8 @@ check-deb: deb | deps-test
 #              behind a private Postfix, the queries and prune.  Prints
 #              tables; asserts nothing.
 
-bench: bench-ingest bench-httpd bench-milter bench-query bench-prune
+bench: bench-ingest bench-httpd bench-milter bench-query bench-prune \
+    bench-web
 
 $(B)/bench/bench: $(call obj,$(BENCH)) $(ALIBS)
 	@mkdir -p $(@D)
@@ -404,6 +435,12 @@ bench-query: $(B)/bin/tlsrpt | deps-bench
 # days kept are unchanged (tests/bench/bench_prune.sh)
 bench-prune: $(B)/bin/tlsrpt | deps-bench
 	tests/with-pg.sh tests/bench/bench_prune.sh $(B)/bin/tlsrpt
+
+# tlsrpt-web's pages over the query bench's database
+# (tests/bench/bench_web.sh: p95 per answer, page weight, RSS)
+bench-web: $(B)/bin/tlsrpt $(B)/bin/tlsrpt-web | deps-bench
+	tests/with-pg.sh tests/bench/bench_web.sh $(B)/bin/tlsrpt \
+	    $(B)/bin/tlsrpt-web
 
 # --- fuzz (tests/fuzz/) --------------------------------------------------
 #
@@ -526,9 +563,11 @@ MAN_PAGES	= $(wildcard man/*.[1-8])
 UNITS		= $(wildcard contrib/*.service contrib/*.timer)
 CONTRIB		= $(filter-out %~,$(wildcard contrib/*))
 CONFS		= tlsrpt-httpd.conf tlsrpt-milter.conf
+CONFS		+= tlsrpt-web.conf
 
 # The paths the contrib files name, as installed.
 INST_SED	= -e 's|/usr/local/bin/tlsrpt-httpd|$(SBINDIR)/tlsrpt-httpd|g' \
+		  -e 's|/usr/local/bin/tlsrpt-web|$(SBINDIR)/tlsrpt-web|g' \
 		  -e 's|/usr/local/bin/tlsrpt-milter|$(SBINDIR)/tlsrpt-milter|g' \
 		  -e 's|/usr/local/bin/tlsrpt|$(BINDIR)/tlsrpt|g' \
 		  -e 's|/usr/local/share/doc/tlsrpt/|$(DOCDIR)/|g' \
@@ -546,14 +585,18 @@ inst-files: $(CONTRIB)
 	    $(INST_B)/tlsrpt-httpd.conf
 	@cp $(INST_B)/contrib/tlsrpt-milter.conf.example \
 	    $(INST_B)/tlsrpt-milter.conf
+	@cp $(INST_B)/contrib/tlsrpt-web.conf.example \
+	    $(INST_B)/tlsrpt-web.conf
 
-install: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter inst-files
+install: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter bin/tlsrpt-web \
+    inst-files
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(DOCDIR)/contrib $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/tlsrpt
 	$(INSTALL) -m 755 bin/tlsrpt $(DESTDIR)$(BINDIR)/tlsrpt
 	$(INSTALL) -m 755 bin/tlsrpt-httpd bin/tlsrpt-milter \
 	    $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 755 bin/tlsrpt-web $(DESTDIR)$(SBINDIR)/
 	@for p in $(MAN_PAGES); do \
 		s=$${p##*.}; \
 		echo "$(INSTALL) -m 644 $$p $(DESTDIR)$(MANDIR)/man$$s/"; \
@@ -577,7 +620,7 @@ install: bin/tlsrpt bin/tlsrpt-httpd bin/tlsrpt-milter inst-files
 
 uninstall: inst-files
 	rm -f $(DESTDIR)$(BINDIR)/tlsrpt $(DESTDIR)$(SBINDIR)/tlsrpt-httpd \
-	    $(DESTDIR)$(SBINDIR)/tlsrpt-milter
+	    $(DESTDIR)$(SBINDIR)/tlsrpt-milter $(DESTDIR)$(SBINDIR)/tlsrpt-web
 	rm -f $(foreach p,$(MAN_PAGES),\
 	    $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
@@ -618,6 +661,6 @@ clean:
 .PHONY: all deps deps-run deps-test deps-bench run db db-stop check \
 	check-unit check-integration check-one check-layering check-install \
 	check-man check-deb bench bench-ingest bench-httpd bench-milter \
-	bench-query bench-prune fuzz fuzz-build fuzz-ingest fuzz-build-fronts \
+	bench-query bench-prune bench-web check-browser screenshots fuzz fuzz-build fuzz-ingest fuzz-build-fronts \
 	fuzz-fronts install uninstall inst-files deb clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -85,4 +85,17 @@
 #define LIM_LIVE_EXPIRY_WARN_DAYS	14	/* certificate: warning under */
 #define LIM_LIVE_EXPIRY_CRIT_DAYS	3	/* certificate: critical under */
 
+/* tlsrpt-web (web/, issue 10) */
+#define LIM_WEB_PAGE_MAX_BYTES		(4 * 1024 * 1024) /* one answer, HTML or JSON */
+#define LIM_WEB_PEM_MAX_BYTES		(1024 * 1024)	/* --tls-cert, --tls-key */
+#define LIM_WEB_CONN_MAX		64	/* --max-connections */
+#define LIM_WEB_IDLE_TIMEOUT_SEC	30	/* --timeout */
+#define LIM_WEB_USERS_MAX		10000	/* lines of --users */
+#define LIM_WEB_USERS_FILE_BYTES	(4 * 1024 * 1024) /* --users file */
+#define LIM_WEB_USER_DOMAINS_MAX	256	/* domains and patterns of a user */
+#define LIM_WEB_WINDOW_DAYS_MAX		400	/* days=N, since..until */
+#define LIM_WEB_ROWS_PER_PAGE		100	/* overview rows a page */
+#define LIM_WEB_REPORTS_LISTED		100	/* reports on a domain page */
+#define LIM_WEB_REJECTIONS_LISTED	200	/* rejections page */
+
 #endif

@@ -23,6 +23,7 @@ layer_dirs() {
 	model)		echo "common ingest store model" ;;
 	live)		echo "common ingest live" ;;
 	report-cli)	echo "common ingest store dkim model live report-cli" ;;
+	web)		echo "common ingest store model collector web" ;;
 	*)		echo "" ;;
 	esac
 }
@@ -32,9 +33,10 @@ layer_dirs() {
 # free for every layer (libc, POSIX).
 LIBS="
 libpq-fe.h:store/*
-microhttpd.h:collector/http*
-gnutls/:collector/http*|live/*
+microhttpd.h:collector/http*|web/*
+gnutls/:collector/http*|live/*|web/*
 unbound.h:live/*
+crypt.h:web/web_auth.c
 libmilter/:collector/milter*
 opendkim/:dkim/*
 criterion/:tests/*
@@ -52,7 +54,7 @@ complain() {
 }
 
 {
-for dir in common ingest store dkim collector model live report-cli; do
+for dir in common ingest store dkim collector model live report-cli web; do
 	[ -d "$dir" ] || continue
 	allowed=$(layer_dirs "$dir")
 	for f in "$dir"/*.c "$dir"/*.h; do
@@ -64,7 +66,7 @@ for dir in common ingest store dkim collector model live report-cli; do
 				# a header of ours: whose directory is it?
 				owner=""
 				for d in common ingest store dkim collector \
-				    model live report-cli; do
+				    model live report-cli web; do
 					[ -f "$d/$hdr" ] && owner=$d && break
 				done
 				[ -n "$owner" ] || continue	# generated
@@ -130,6 +132,25 @@ if [ -s "${TMPDIR:-/tmp}/check-layering.$$" ]; then
 		complain "$msg"
 	done < "${TMPDIR:-/tmp}/check-layering.$$"
 fi
+rm -f "${TMPDIR:-/tmp}/check-layering.$$"
+# web/: of collector/ the option engine and the daemon helpers only (not
+# the spool, the worker or a front)
+for f in web/*.[ch]; do
+	[ -f "$f" ] || continue
+	grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" |
+	    sed 's/^\([0-9]*\):[^"]*"\([^"]*\)".*/\1 \2/' |
+	    while read -r line hdr; do
+		[ -f "collector/$hdr" ] || continue
+		case $hdr in
+		core_conf.h|core_daemon.h) ;;
+		*) echo "$f:$line: web/ may include collector/core_conf.h" \
+		    "and core_daemon.h only, not $hdr" ;;
+		esac
+	done
+done > "${TMPDIR:-/tmp}/check-layering.$$" 2>&1
+while read -r msg; do
+	complain "$msg"
+done < "${TMPDIR:-/tmp}/check-layering.$$"
 rm -f "${TMPDIR:-/tmp}/check-layering.$$"
 [ "$fail" = 0 ] && echo "check-layering: every include is within its layer"
 exit "$fail"

@@ -8,7 +8,8 @@
 #   run     what `make run` needs: the PostgreSQL server, certtool
 #   test    what `make check` needs: PostgreSQL, Criterion, curl, Postfix,
 #           miltertest, clang and its sanitizer runtime, python3, mandoc
-#           (the man page checks)
+#           (the man page checks), chromium, chromium-driver and
+#           python3-selenium (the dashboard's browser test)
 #   bench   what `make bench` needs besides test: wrk
 #   deb     what `make deb` needs besides build: debhelper, devscripts,
 #           lintian, fakeroot, dpkg-dev
@@ -22,11 +23,13 @@ BUILD="gcc make pkg-config libjson-c-dev zlib1g-dev libpq-dev nettle-dev
 libgmime-3.0-dev libmicrohttpd-dev libgnutls28-dev libmilter-dev
 libopendkim-dev"
 BUILD="$BUILD libunbound-dev"
+BUILD="$BUILD libcrypt-dev"
 RUN="postgresql postgresql-client gnutls-bin curl"
 TEST="$RUN libcriterion-dev clang libclang-rt-14-dev postfix miltertest
 python3 openssl"
 TEST="$TEST mandoc"
 TEST="$TEST nsd nginx-light ldnsutils"
+TEST="$TEST chromium chromium-driver python3-selenium"
 BENCH="$TEST wrk"
 DEB="debhelper devscripts lintian fakeroot dpkg-dev"
 

@@ -21,6 +21,8 @@ cd "$top"
 listen=${TLSRPT_RUN_LISTEN:-127.0.0.1:8443}
 pid=""
 mpid=""
+wpid=""
+web_listen=${TLSRPT_RUN_WEB_LISTEN:-127.0.0.1:8080}
 pg_started=0
 
 cleanup() {
@@ -32,6 +34,10 @@ cleanup() {
 	if [ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null; then
 		kill -TERM "$mpid" 2>/dev/null || true
 		wait "$mpid" 2>/dev/null || true
+	fi
+	if [ -n "$wpid" ] && kill -0 "$wpid" 2>/dev/null; then
+		kill -TERM "$wpid" 2>/dev/null || true
+		wait "$wpid" 2>/dev/null || true
 	fi
 	if [ "$pg_started" = 1 ]; then
 		echo "run: stopping PostgreSQL"
@@ -69,6 +75,9 @@ bin/tlsrpt-milter --socket "unix:$top/var/milter.sock" \
     --rcpt tlsrpt@tlsrpt.test --spool var/milter-spool --db "$TLSRPT_DB" \
     --authserv-id mx.tlsrpt.test &
 mpid=$!
+# the dashboard: plain HTTP on loopback, every domain (no --users)
+bin/tlsrpt-web --listen "$web_listen" --db "$TLSRPT_DB" &
+wpid=$!
 bin/tlsrpt-httpd --listen "$listen" --tls-cert var/tls/cert.pem \
     --tls-key var/tls/key.pem --spool var/spool --db "$TLSRPT_DB" "$@" &
 pid=$!
@@ -94,6 +103,8 @@ tlsrpt-milter is on unix:$top/var/milter.sock (rua tlsrpt@tlsrpt.test).
 Play an MTA delivering a report mail to it:
 
     MILTER_SOCK=unix:$top/var/milter.sock REPORT_EML=tests/data/corpus/google_mox_1.eml miltertest -s tests/milter/protocol.lua
+
+The dashboard (tlsrpt-web) is on http://$web_listen/ (loopback only).
 
 EOT
 wait "$pid"

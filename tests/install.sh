@@ -29,10 +29,12 @@ expected() {	# prefix sysconfdir
 	echo "755 $p/bin/tlsrpt"
 	echo "755 $p/sbin/tlsrpt-httpd"
 	echo "755 $p/sbin/tlsrpt-milter"
+	echo "755 $p/sbin/tlsrpt-web"
 	echo "644 $p/share/man/man1/tlsrpt.1"
 	echo "644 $p/share/man/man5/tlsrpt.conf.5"
 	echo "644 $p/share/man/man8/tlsrpt-httpd.8"
 	echo "644 $p/share/man/man8/tlsrpt-milter.8"
+	echo "644 $p/share/man/man8/tlsrpt-web.8"
 	echo "644 $p/share/doc/tlsrpt-collector/README.md"
 	echo "644 $p/share/doc/tlsrpt-collector/LICENSE"
 	for f in contrib/*; do
@@ -44,6 +46,7 @@ expected() {	# prefix sysconfdir
 	done
 	echo "640 $e/tlsrpt/tlsrpt-httpd.conf"
 	echo "640 $e/tlsrpt/tlsrpt-milter.conf"
+	echo "640 $e/tlsrpt/tlsrpt-web.conf"
 }
 
 tree() {	# destdir
@@ -62,7 +65,8 @@ check_tree() {	# destdir prefix sysconfdir what
 
 check_units() {	# destdir prefix sysconfdir
 	for u in "$1$2"/lib/systemd/system/tlsrpt-httpd.service \
-	    "$1$2"/lib/systemd/system/tlsrpt-milter.service; do
+	    "$1$2"/lib/systemd/system/tlsrpt-milter.service \
+	    "$1$2"/lib/systemd/system/tlsrpt-web.service; do
 		n=$(basename "$u" .service)
 		want="ExecStart=$2/sbin/$n --config $3/tlsrpt/$n.conf"
 		if ! grep -q "^$want" "$u"; then
@@ -91,6 +95,8 @@ check_runs() {	# destdir prefix
 	    fail "installed tlsrpt-httpd --help"
 	"$1$2/sbin/tlsrpt-milter" --help >/dev/null ||
 	    fail "installed tlsrpt-milter --help"
+	"$1$2/sbin/tlsrpt-web" --help >/dev/null ||
+	    fail "installed tlsrpt-web --help"
 }
 
 # 1. A packager's layout.

@@ -5,7 +5,8 @@
 #
 # Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
 #
-# Usage: tests/man.sh [TLSRPT TLSRPT-HTTPD TLSRPT-MILTER]  (default bin/*)
+# Usage: tests/man.sh [TLSRPT TLSRPT-HTTPD TLSRPT-MILTER [TLSRPT-WEB]]
+#        (default bin/*)
 #
 # Options are taken from each --help: the "usage:" lines and the option
 # lines ("  --name ...", " -n, --name ...").  An option of
@@ -14,7 +15,8 @@
 #                             man/tlsrpt.1, or in a block that block refers
 #                             to with ".Sx" (e.g. "Window options");
 #   tlsrpt-httpd --help       in man/tlsrpt-httpd.8 (OPTIONS);
-#   tlsrpt-milter --help      in man/tlsrpt-milter.8 (OPTIONS).
+#   tlsrpt-milter --help      in man/tlsrpt-milter.8 (OPTIONS);
+#   tlsrpt-web --help         in man/tlsrpt-web.8 (OPTIONS).
 # Every command that tlsrpt --help lists needs its ".Ss tlsrpt COMMAND".
 # Each miss is one line naming the program, the option and the page.
 set -eu
@@ -23,6 +25,7 @@ cd "$top"
 cli=${1:-bin/tlsrpt}
 httpd=${2:-bin/tlsrpt-httpd}
 milter=${3:-bin/tlsrpt-milter}
+web=${4:-bin/tlsrpt-web}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tlsrpt-man.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 fails=0
@@ -36,11 +39,11 @@ fail() {
 # pages is found only once they are installed in the system's manpath,
 # so that one message, for our pages only, is not a fault.
 for p in man/tlsrpt.1 man/tlsrpt.conf.5 man/tlsrpt-httpd.8 \
-    man/tlsrpt-milter.8; do
+    man/tlsrpt-milter.8 man/tlsrpt-web.8; do
 	[ -f "$p" ] || fail "$p is missing"
 done
 mandoc -Tlint man/*.[1-8] > "$tmp/lint" 2>&1 || true
-grep -v -E 'STYLE: referenced manual not found: Xr (tlsrpt|tlsrpt-httpd|tlsrpt-milter|tlsrpt\.conf) [158]( \([0-9]+ times\))?$' \
+grep -v -E 'STYLE: referenced manual not found: Xr (tlsrpt|tlsrpt-httpd|tlsrpt-milter|tlsrpt-web|tlsrpt\.conf) [158]( \([0-9]+ times\))?$' \
     "$tmp/lint" | grep -v 'outdated mandoc.db' > "$tmp/lint.left" || true
 if [ -s "$tmp/lint.left" ]; then
 	fail "mandoc -Tlint man/*:"
@@ -115,6 +118,11 @@ check_opts "tlsrpt-httpd" "$tmp/help.httpd" man/tlsrpt-httpd.8 \
 block man/tlsrpt-milter.8 '^\.Sh OPTIONS' > "$tmp/block.milter"
 check_opts "tlsrpt-milter" "$tmp/help.milter" man/tlsrpt-milter.8 \
     "$tmp/block.milter" " (OPTIONS)"
+
+"$web" --help > "$tmp/help.web" || fail "$web --help failed"
+block man/tlsrpt-web.8 '^\.Sh OPTIONS' > "$tmp/block.web"
+check_opts "tlsrpt-web" "$tmp/help.web" man/tlsrpt-web.8 "$tmp/block.web" \
+    " (OPTIONS)"
 
 if [ "$fails" -ne 0 ]; then
 	echo "tests/man.sh: $fails failure(s)" >&2
