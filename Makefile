@@ -74,10 +74,12 @@ INGEST	= ingest/ingest.c ingest/gunzip.c ingest/report_json.c \
 	  ingest/report.c ingest/sts_policy.c ingest/filename.c \
 	  ingest/result_type.c ingest/mime.c
 INGEST	+= ingest/json_scan.c
+INGEST	+= ingest/rollup.c
 STORE	= store/store.c store/migrate.c store/store_put.c \
 	  store/store_query.c
 STORE	+= store/store_report.c
 STORE	+= store/store_prune.c
+STORE	+= store/store_copy.c
 CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
 	  report-cli/cmd_import.c report-cli/cmd_summary.c \
 	  report-cli/output.c report-cli/window.c

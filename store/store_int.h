@@ -63,6 +63,9 @@ PGresult	*store_exec(struct store *, const char *what, const char *sql,
 int		 store_cmd(struct store *, const char *what, const char *sql,
 		    int n, const char *const *pv);
 
+/* The bigint at (row, col) of res; 0 when NULL or not a number. */
+int64_t		 store_getint(const PGresult *, int row, int col);
+
 /* Roll back an open transaction, keeping the recorded error. */
 void		 store_rollback(struct store *);
 
