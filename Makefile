@@ -248,6 +248,24 @@ $(B)/tests/unit-tests: $(call obj,$(UNIT)) $(LIBMILT) $(LIBCOLLECT) \
 	    $(LIBMILT) $(LIBCOLLECT) $(LIBDKIMV) $(ALIBS) $(DKIM_LIBS) \
 	    $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
 
+# Unit tests that link only what they test (no libpq, no server):
+# test_copy.c with the COPY encoder's object and libcommon, test_rollup.c
+# with libingest and libcommon.  They are in unit-tests too; `make check`
+# also builds and runs them alone, which proves that they link alone.
+STANDALONE = $(B)/tests/unit-copy $(B)/tests/unit-rollup
+$(B)/tests/unit-copy: $(B)/tests/unit/test_copy.o $(B)/store/store_copy.o \
+    $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(CR_LIBS)
+$(B)/tests/unit-rollup: $(B)/tests/unit/test_rollup.o $(LIBINGEST) \
+    $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(PC_LIBS) $(CR_LIBS)
+check-standalone: $(STANDALONE)
+	for t in $(STANDALONE); do $$t || exit 1; done
+check check-one: check-standalone
+.PHONY: check-standalone
+
 # The suite runs twice: as built, then under ASan + UBSan.  Each run gets
 # its own throw-away PostgreSQL (tests/with-pg.sh).
 check: check-layering
