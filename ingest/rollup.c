@@ -11,6 +11,9 @@
 #include "ingest.h"
 #include "rollup.h"
 
+static enum rollup_status reserve(struct rollup *,
+			    const struct tlsrpt_report *const *, size_t);
+static enum rollup_status merge(struct rollup *, size_t);
 static const char	*main_type(const struct tlsrpt_report *, const char *);
 static int		 cmp_row_rep(const void *, const void *);
 static int		 add64(int64_t *, int64_t);
@@ -36,43 +39,15 @@ rollup_build(struct rollup *ru, const struct tlsrpt_report *const *reps,
 	const struct tlsrpt_report	*rep;
 	const struct tlsrpt_policy	*pol;
 	const struct tlsrpt_detail	*d;
-	struct rollup_row		*r, *w, *nr;
+	struct rollup_row		*r, *w;
 	const char			*pt, *c;
-	char				*nmx, *q;
-	size_t				 need = 0, mxlen = 0, nrows = 0;
-	size_t				 j, i, k;
+	char				*q;
+	size_t				 nrows = 0, j, i, k;
+	enum rollup_status		 rc;
 
 	ru->nrows = 0;
-	for (j = 0; j < n; j++) {
-		rep = reps[j];
-		for (i = 0; i < rep->npolicies; i++) {
-			pol = &rep->policies[i];
-			if (pol->successful > INT64_MAX ||
-			    pol->failed > INT64_MAX)
-				return ROLLUP_E_RANGE;
-			need += 1 + pol->ndetails;
-			for (k = 0; k < pol->ndetails; k++) {
-				d = &pol->details[k];
-				if (d->failed_sessions > INT64_MAX)
-					return ROLLUP_E_RANGE;
-				if (d->receiving_mx != NULL)
-					mxlen += strlen(d->receiving_mx) + 1;
-			}
-		}
-	}
-	if (need > ru->rowscap) {
-		if ((nr = reallocarray(ru->rows, need, sizeof(*nr))) == NULL)
-			return ROLLUP_E_NOMEM;
-		ru->rows = nr;
-		ru->rowscap = need;
-	}
-	if (mxlen > ru->mxcap) {
-		if ((nmx = realloc(ru->mx, mxlen)) == NULL)
-			return ROLLUP_E_NOMEM;
-		ru->mx = nmx;
-		ru->mxcap = mxlen;
-	}
-
+	if ((rc = reserve(ru, reps, n)) != ROLLUP_OK)
+		return rc;
 	q = ru->mx;
 	for (j = 0; j < n; j++) {
 		rep = reps[j];
@@ -115,10 +90,64 @@ rollup_build(struct rollup *ru, const struct tlsrpt_report *const *reps,
 			}
 		}
 	}
+	return merge(ru, nrows);
+}
 
-	/* merge equal keys; a report adds 1 to reports once per row (no
-	 * rows, and ru->rows may be NULL, when every report has
-	 * `policies: []`) */
+/*
+ * Room for every row reps can make (one per policy and per detail) and
+ * for their MX names; checks that each count fits in int64.
+ */
+static enum rollup_status
+reserve(struct rollup *ru, const struct tlsrpt_report *const *reps, size_t n)
+{
+	const struct tlsrpt_policy	*pol;
+	const struct tlsrpt_detail	*d;
+	struct rollup_row		*nr;
+	char				*nmx;
+	size_t				 need = 0, mxlen = 0, j, i, k;
+
+	for (j = 0; j < n; j++) {
+		for (i = 0; i < reps[j]->npolicies; i++) {
+			pol = &reps[j]->policies[i];
+			if (pol->successful > INT64_MAX ||
+			    pol->failed > INT64_MAX)
+				return ROLLUP_E_RANGE;
+			need += 1 + pol->ndetails;
+			for (k = 0; k < pol->ndetails; k++) {
+				d = &pol->details[k];
+				if (d->failed_sessions > INT64_MAX)
+					return ROLLUP_E_RANGE;
+				if (d->receiving_mx != NULL)
+					mxlen += strlen(d->receiving_mx) + 1;
+			}
+		}
+	}
+	if (need > ru->rowscap) {
+		if ((nr = reallocarray(ru->rows, need, sizeof(*nr))) == NULL)
+			return ROLLUP_E_NOMEM;
+		ru->rows = nr;
+		ru->rowscap = need;
+	}
+	if (mxlen > ru->mxcap) {
+		if ((nmx = realloc(ru->mx, mxlen)) == NULL)
+			return ROLLUP_E_NOMEM;
+		ru->mx = nmx;
+		ru->mxcap = mxlen;
+	}
+	return ROLLUP_OK;
+}
+
+/*
+ * Sort rows[0..nrows) and merge equal keys; a report adds 1 to reports
+ * once per row (no rows, and ru->rows may be NULL, when every report
+ * has `policies: []`).
+ */
+static enum rollup_status
+merge(struct rollup *ru, size_t nrows)
+{
+	struct rollup_row	*r, *w;
+	size_t			 i, k;
+
 	if (nrows > 1)
 		qsort(ru->rows, nrows, sizeof(*ru->rows), cmp_row_rep);
 	for (i = 0, k = 0; i < nrows; i++) {

@@ -49,6 +49,7 @@
 #include "rollup.h"
 #include "store.h"
 #include "store_copy.h"
+#include "store_rows.h"
 #include "store_int.h"
 #include "util.h"
 
@@ -83,12 +84,6 @@
 	"SELECT tlsrpt.report_fill_domains($1, $2::integer[], $3::text[],"\
 	" $4::text[], $5::text[])"
 
-#define SQL_COPY_REPORT							\
-	"COPY tlsrpt.report (report_key, sha256, org_name, reporter,"	\
-	" report_id, contact_info, date_start, date_end, warnings,"	\
-	" was_gzip, filename, hdr_domain, hdr_submitter, subject,"	\
-	" received_at, dkim, trusted, figures) FROM STDIN"
-
 /*
  * A report seen again with a DKIM verdict: fill in what an arrival
  * without one (HTTPS, import) left NULL, and let a trusted arrival
@@ -98,26 +93,6 @@
 	"UPDATE tlsrpt.report SET dkim = $2, trusted = $3::boolean"	\
 	" WHERE report_key = $1 AND (trusted IS NULL OR"		\
 	" (NOT trusted AND $3::boolean))"
-
-#define SQL_COPY_POLICY							\
-	"COPY tlsrpt.policy (report_key, idx, policy_domain, policy_type,"\
-	" policy_type_raw, domain_source, policy_strings, mx_hosts,"	\
-	" sts_version_ok, sts_mode, sts_max_age, sts_mx, sts_problems,"	\
-	" successful_sessions, failed_sessions, counted) FROM STDIN"
-
-#define SQL_COPY_DETAIL							\
-	"COPY tlsrpt.failure_detail (report_key, policy_idx, idx,"	\
-	" policy_domain, result_type, result_known, sending_ip,"	\
-	" sending_ip_inet, receiving_ip, receiving_ip_inet, receiving_mx,"\
-	" receiving_helo, additional_info, reason_code, failed_sessions)"\
-	" FROM STDIN"
-
-#define SQL_COPY_RAW							\
-	"COPY tlsrpt.report_raw (report_key, sha256, body) FROM STDIN"
-
-#define SQL_COPY_ARRIVAL						\
-	"COPY tlsrpt.arrival (received_at, source, origin, outcome,"	\
-	" report_key, sha256, reason, note) FROM STDIN"
 
 #define SQL_PUT_VARIANT							\
 	"INSERT INTO tlsrpt.report_raw (report_key, sha256, body)"	\
@@ -234,30 +209,6 @@ static int	cmp_group(const struct rollup_row *, const char *, int64_t,
 static int	find_groups(struct store *, struct put *, size_t);
 static int	cmp_key_only(const void *, const void *);
 
-static void	report_row(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *);
-static void	policy_rows(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *);
-static void	detail_rows(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *);
-static void	raw_row(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *);
-
-/* The tables a new report fills, in order, each by COPY. */
-static const struct report_table {
-	const char	*sql;
-	void		(*rows)(struct copy *, const struct tlsrpt_report *,
-			    const struct store_arrival *);
-	const char	*what;		/* for the error message */
-} report_tables[] = {
-	{ SQL_COPY_REPORT, report_row, "cannot store reports" },
-	{ SQL_COPY_POLICY, policy_rows, "cannot store policies" },
-	{ SQL_COPY_DETAIL, detail_rows, "cannot store failure details" },
-	{ SQL_COPY_RAW, raw_row, "cannot store raw reports" },
-};
-static void	arrival_row(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *, int, const char *);
-static void	rollup_row(struct copy *, const struct rollup_row *);
 
 static int	copy_begin(struct copy *, struct store *, const char *,
 		    const char *);
@@ -432,7 +383,7 @@ static int
 put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
     const struct store_arrival *arr, const size_t *idx, size_t m)
 {
-	const struct report_table *tb;
+	const struct store_table *tb;
 	struct item	*it;
 	size_t		 j, t;
 	int		 nstored = 0, nvar = 0, filled, rc = -1;
@@ -469,9 +420,8 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 			goto out;
 	}
 
-	for (t = 0; nstored > 0 && t < sizeof(report_tables) /
-	    sizeof(report_tables[0]); t++) {
-		tb = &report_tables[t];
+	for (t = 0; nstored > 0 && t < STORE_REPORT_TABLES; t++) {
+		tb = &store_report_tables[t];
 		if (copy_begin(&p->copy, st, tb->sql, tb->what) == -1)
 			goto out;
 		for (j = 0; j < m; j++) {
@@ -480,7 +430,7 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 				continue;
 			if (!it->replace)
 				tb->rows(&p->copy, reps[idx[j]], &arr[idx[j]]);
-			else if (tb->rows != raw_row) /* put_variants() */
+			else if (!tb->body)	/* put_variants() */
 				tb->rows(&p->copy, reps[idx[j]], &it->keep);
 		}
 		if (copy_end(&p->copy, tb->what) == -1)
@@ -489,12 +439,12 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 	if (nvar > 0 && put_variants(st, p, m, reps) == -1)
 		goto out;
 
-	if (copy_begin(&p->copy, st, SQL_COPY_ARRIVAL,
+	if (copy_begin(&p->copy, st, STORE_SQL_COPY_ARRIVAL,
 	    "cannot record arrivals") == -1)
 		goto out;
 	for (j = 0; j < m; j++) {
 		it = &p->items[j];
-		arrival_row(&p->copy, reps[it->i], &arr[it->i], it->stored,
+		store_row_arrival(&p->copy, reps[it->i], &arr[it->i], it->stored,
 		    it->replace ? NOTE_REPLACED : !it->same ? NOTE_CONFLICT :
 		    is_variant(p, j, reps) ? NOTE_VARIANT : NULL);
 	}
@@ -1036,7 +986,7 @@ put_rollup(struct store *st, struct put *p, size_t m,
 		if (p->old[j])
 			old++;
 		else
-			rollup_row(&p->copy, &rows[j]);
+			store_row_rollup(&p->copy, &rows[j]);
 	}
 	if (copy_end(&p->copy, "cannot update the rollup") == -1)
 		return -1;
@@ -1047,7 +997,7 @@ put_rollup(struct store *st, struct put *p, size_t m,
 		return -1;
 	for (j = 0; j < nrows; j++)
 		if (p->old[j])
-			rollup_row(&p->copy, &rows[j]);
+			store_row_rollup(&p->copy, &rows[j]);
 	if (copy_end(&p->copy, "cannot update the rollup") == -1)
 		return -1;
 	return store_cmd(st, "cannot update the rollup", SQL_ROLLUP, 0, NULL);
@@ -1123,7 +1073,8 @@ find_groups(struct store *st, struct put *p, size_t nrows)
 	return rc;
 }
 
-/* A row against a (domain, period, reporter) group, in rollup_row_cmp() order. */
+/* A row against a (domain, period, reporter) group, in rollup_row_cmp()
+ * order. */
 static int
 cmp_group(const struct rollup_row *x, const char *domain, int64_t start,
     const char *reporter)
@@ -1145,222 +1096,6 @@ cmp_key_only(const void *a, const void *b)
 	const struct item	*y = *(const struct item *const *)b;
 
 	return memcmp(x->key, y->key, 32);
-}
-
-/* --- rows ------------------------------------------------------------ */
-
-static void
-report_row(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr)
-{
-	copy_key(c, rep->key);
-	copy_tab(c);
-	copy_key(c, rep->sha256);
-	copy_tab(c);
-	copy_text0(c, rep->org_name);
-	copy_tab(c);
-	copy_text0(c, rep->reporter);
-	copy_tab(c);
-	copy_text0(c, rep->report_id);
-	copy_tab(c);
-	copy_text(c, rep->contact_info);
-	copy_tab(c);
-	copy_time(c, rep->start);
-	copy_tab(c);
-	copy_time(c, rep->end);
-	copy_tab(c);
-	copy_array(c, rep->warnings, rep->nwarnings);
-	copy_tab(c);
-	copy_bool(c, rep->was_gzip);
-	copy_tab(c);
-	copy_text(c, rep->filename);
-	copy_tab(c);
-	copy_text(c, rep->hdr_domain);
-	copy_tab(c);
-	copy_text(c, rep->hdr_submitter);
-	copy_tab(c);
-	copy_text(c, rep->subject);
-	copy_tab(c);
-	copy_time(c, arr->received_at);
-	copy_tab(c);
-	copy_text(c, rep->dkim);
-	copy_tab(c);
-	if (rep->dkim != NULL)
-		copy_bool(c, rep->trusted);
-	else
-		copy_null(c);
-	copy_tab(c);
-	copy_key(c, rep->figures);
-	copy_eol(c);
-}
-
-static void
-policy_rows(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr)
-{
-	const struct tlsrpt_policy	*pol;
-	const struct sts_policy		*sts;
-	size_t				 i;
-
-	for (i = 0; i < rep->npolicies; i++) {
-		pol = &rep->policies[i];
-		sts = &pol->sts;
-		copy_key(c, rep->key);
-		copy_tab(c);
-		copy_int(c, (int64_t)i);
-		copy_tab(c);
-		copy_text0(c, pol->domain);
-		copy_tab(c);
-		copy_text(c, tlsrpt_ptype_str(pol->type));
-		copy_tab(c);
-		copy_text(c, pol->type_raw);
-		copy_tab(c);
-		copy_text(c, tlsrpt_dsrc_str(pol->domain_src));
-		copy_tab(c);
-		copy_array(c, pol->strings, pol->nstrings);
-		copy_tab(c);
-		copy_array(c, pol->mx_hosts, pol->nmx_hosts);
-		copy_tab(c);
-		if (sts->present) {
-			copy_bool(c, sts->version_ok);
-			copy_tab(c);
-			/* no mode line: NULL, not sts_mode_str()'s "" */
-			copy_text(c, sts->mode == STS_MODE_UNSET ? NULL :
-			    sts_mode_str(sts->mode));
-			copy_tab(c);
-			if (sts->max_age >= 0)
-				copy_int(c, sts->max_age);
-			else
-				copy_null(c);
-			copy_tab(c);
-			copy_array(c, (const char *const *)sts->mx, sts->nmx);
-			copy_tab(c);
-			copy_int(c, sts->problems);
-		} else {
-			copy_null(c);
-			copy_tab(c);
-			copy_null(c);
-			copy_tab(c);
-			copy_null(c);
-			copy_tab(c);
-			copy_null(c);
-			copy_tab(c);
-			copy_null(c);
-		}
-		copy_tab(c);
-		copy_int(c, (int64_t)pol->successful);
-		copy_tab(c);
-		copy_int(c, (int64_t)pol->failed);
-		copy_tab(c);
-		copy_bool(c, pol->counted);
-		copy_eol(c);
-	}
-}
-
-static void
-detail_rows(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr)
-{
-	const struct tlsrpt_policy	*pol;
-	const struct tlsrpt_detail	*d;
-	size_t				 i, j;
-
-	for (i = 0; i < rep->npolicies; i++) {
-		pol = &rep->policies[i];
-		for (j = 0; j < pol->ndetails; j++) {
-			d = &pol->details[j];
-			copy_key(c, rep->key);
-			copy_tab(c);
-			copy_int(c, (int64_t)i);
-			copy_tab(c);
-			copy_int(c, (int64_t)j);
-			copy_tab(c);
-			copy_text0(c, pol->domain);
-			copy_tab(c);
-			/* never '': that marks the rollup's totals rows */
-			copy_text(c, d->result_type != NULL &&
-			    *d->result_type != '\0' ? d->result_type :
-			    "unknown");
-			copy_tab(c);
-			copy_bool(c, d->result_known);
-			copy_tab(c);
-			copy_text(c, d->sending_ip);
-			copy_tab(c);
-			copy_text(c, d->sending_ip_norm);
-			copy_tab(c);
-			copy_text(c, d->receiving_ip);
-			copy_tab(c);
-			copy_text(c, d->receiving_ip_norm);
-			copy_tab(c);
-			copy_text(c, d->receiving_mx);
-			copy_tab(c);
-			copy_text(c, d->receiving_helo);
-			copy_tab(c);
-			copy_text(c, d->additional_info);
-			copy_tab(c);
-			copy_text(c, d->reason_code);
-			copy_tab(c);
-			copy_int(c, (int64_t)d->failed_sessions);
-			copy_eol(c);
-		}
-	}
-}
-
-static void
-raw_row(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr)
-{
-	copy_key(c, rep->key);
-	copy_tab(c);
-	copy_key(c, rep->sha256);
-	copy_tab(c);
-	copy_bytea(c, rep->json, rep->json_len);
-	copy_eol(c);
-}
-
-static void
-arrival_row(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr, int stored, const char *note)
-{
-	copy_time(c, arr->received_at);
-	copy_tab(c);
-	copy_text(c, arr->source != NULL ? arr->source : "unknown");
-	copy_tab(c);
-	copy_text(c, arr->origin);
-	copy_tab(c);
-	copy_text(c, stored ? "stored" : "duplicate");
-	copy_tab(c);
-	copy_key(c, rep->key);
-	copy_tab(c);
-	copy_key(c, rep->sha256);
-	copy_tab(c);
-	copy_null(c);
-	copy_tab(c);
-	copy_text(c, note);
-	copy_eol(c);
-}
-
-static void
-rollup_row(struct copy *c, const struct rollup_row *r)
-{
-	copy_text(c, r->domain);
-	copy_tab(c);
-	copy_time(c, r->start);
-	copy_tab(c);
-	copy_text(c, r->reporter);
-	copy_tab(c);
-	copy_text(c, r->ptype);
-	copy_tab(c);
-	copy_text(c, r->result_type);
-	copy_tab(c);
-	copy_text(c, r->mx);
-	copy_tab(c);
-	copy_int(c, r->reports);
-	copy_tab(c);
-	copy_int(c, r->successful);
-	copy_tab(c);
-	copy_int(c, r->failed);
-	copy_eol(c);
 }
 
 /* --- COPY: the encoder is store_copy.c ------------------------------ */
