@@ -81,6 +81,7 @@ STORE	+= store/store_report.c
 STORE	+= store/store_prune.c
 STORE	+= store/store_copy.c
 STORE	+= store/store_rows.c
+STORE	+= store/store_reject.c
 CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
 	  report-cli/cmd_import.c report-cli/cmd_summary.c \
 	  report-cli/output.c report-cli/window.c

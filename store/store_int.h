@@ -25,6 +25,8 @@ struct store {
 	int		 staged;	/* the temporary staging table exists */
 	char		**why;		/* per report of the last put, or NULL */
 	size_t		 nwhy;
+	int		 rejkept;	/* the last rejection recorded, not
+					 * only counted */
 	unsigned char	*putflags;	/* STORE_PUT_* per report of the last
 					 * put (nwhy of them), or NULL */
 };

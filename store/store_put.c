@@ -140,14 +140,6 @@
 	"  + EXCLUDED.successful_sessions,"				\
 	" failed_sessions = u.failed_sessions + EXCLUDED.failed_sessions"
 
-#define SQL_PUT_REJECTION						\
-	"WITH a AS (INSERT INTO tlsrpt.arrival (received_at, source,"	\
-	" origin, outcome, sha256, reason) VALUES ($1::timestamptz, $2,"	\
-	" $3, 'rejected', $5, $4))"					\
-	" INSERT INTO tlsrpt.rejection (received_at, source, origin,"	\
-	" reason, sha256, raw, raw_len) VALUES ($1::timestamptz, $2, $3,"\
-	" $4, $5, $6, $7::bigint)"
-
 /* One report of a batch. */
 struct item {
 	size_t		 i;		/* index in the caller's array */
@@ -279,62 +271,6 @@ store_put_reports(struct store *st, struct tlsrpt_report *const *reps,
 		free(p->old);
 	}
 	free(p);
-	return rc;
-}
-
-int
-store_put_rejection(struct store *st, const struct store_arrival *arr,
-    const char *reason, const unsigned char *raw, size_t len,
-    size_t keep_max)
-{
-	struct sha256_ctx	 ctx;
-	unsigned char		 sha[SHA256_DIGEST_SIZE];
-	char			 when[UTIL_TIME_BUFSZ], lenbuf[32];
-	const char		*pv[7];
-	int			 lens[7], fmts[7];
-	PGresult		*res = NULL;
-	size_t			 keep;
-	int			 rc = -1;
-
-	if (arr->received_at < STORE_TIME_MIN ||
-	    arr->received_at > STORE_TIME_MAX) {
-		store_seterr_report(st, "rejection not recorded: arrival "
-		    "time out of range");
-		goto out;
-	}
-	if (raw == NULL)
-		len = 0;
-	sha256_init(&ctx);
-	sha256_update(&ctx, len, raw);
-	sha256_digest(&ctx, sizeof(sha), sha);
-	util_format_datetime(arr->received_at, when, sizeof(when));
-	snprintf(lenbuf, sizeof(lenbuf), "%zu", len);
-	keep = len < keep_max ? len : keep_max;
-	if (keep > INT_MAX)
-		keep = INT_MAX;
-
-	memset(lens, 0, sizeof(lens));
-	memset(fmts, 0, sizeof(fmts));
-	pv[0] = when;
-	pv[1] = arr->source != NULL ? arr->source : "unknown";
-	pv[2] = arr->origin;
-	pv[3] = reason != NULL && *reason != '\0' ? reason : "unknown";
-	pv[4] = (const char *)sha;
-	lens[4] = sizeof(sha);
-	fmts[4] = 1;
-	pv[5] = raw != NULL ? (const char *)raw : "";
-	lens[5] = (int)keep;
-	fmts[5] = 1;
-	pv[6] = lenbuf;
-	res = PQexecParams(st->conn, SQL_PUT_REJECTION, 7, NULL, pv, lens,
-	    fmts, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		store_seterr(st, "cannot record a rejected payload", res);
-		goto out;
-	}
-	rc = 0;
- out:
-	PQclear(res);
 	return rc;
 }
 
