@@ -19,6 +19,7 @@
 #include "util.h"
 
 static void	copy_ch(struct copy *, char);
+static void	copy_esc(struct copy *, char);
 
 void
 copy_init(struct copy *c, int (*sink)(void *, const char *, size_t),
@@ -83,6 +84,29 @@ copy_null(struct copy *c)
 	copy_mem(c, "\\N", 2);
 }
 
+/* One byte of a value: \ newline CR tab with a backslash, the rest as is. */
+static void
+copy_esc(struct copy *c, char ch)
+{
+	switch (ch) {
+	case '\\':
+		copy_mem(c, "\\\\", 2);
+		break;
+	case '\n':
+		copy_mem(c, "\\n", 2);
+		break;
+	case '\r':
+		copy_mem(c, "\\r", 2);
+		break;
+	case '\t':
+		copy_mem(c, "\\t", 2);
+		break;
+	default:
+		copy_ch(c, ch);
+		break;
+	}
+}
+
 /* A text field; NULL is SQL NULL. */
 void
 copy_text(struct copy *c, const char *s)
@@ -91,25 +115,8 @@ copy_text(struct copy *c, const char *s)
 		copy_null(c);
 		return;
 	}
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '\\':
-			copy_mem(c, "\\\\", 2);
-			break;
-		case '\n':
-			copy_mem(c, "\\n", 2);
-			break;
-		case '\r':
-			copy_mem(c, "\\r", 2);
-			break;
-		case '\t':
-			copy_mem(c, "\\t", 2);
-			break;
-		default:
-			copy_ch(c, *s);
-			break;
-		}
-	}
+	for (; *s != '\0'; s++)
+		copy_esc(c, *s);
 }
 
 /* A text field of a NOT NULL column: NULL is ''. */
@@ -208,27 +215,14 @@ copy_array(struct copy *c, const char *const *v, size_t n)
 			continue;
 		}
 		copy_ch(c, '"');
+		/* \" and \\ for the array parser, each \ doubled for COPY */
 		for (s = v[i]; *s != '\0'; s++) {
-			switch (*s) {
-			case '"':
+			if (*s == '"')
 				copy_mem(c, "\\\\\"", 3);
-				break;
-			case '\\':
+			else if (*s == '\\')
 				copy_mem(c, "\\\\\\\\", 4);
-				break;
-			case '\n':
-				copy_mem(c, "\\n", 2);
-				break;
-			case '\r':
-				copy_mem(c, "\\r", 2);
-				break;
-			case '\t':
-				copy_mem(c, "\\t", 2);
-				break;
-			default:
-				copy_ch(c, *s);
-				break;
-			}
+			else
+				copy_esc(c, *s);
 		}
 		copy_ch(c, '"');
 	}

@@ -1,7 +1,12 @@
 /*
- * store_put.c -- store parsed reports in batches, and rejected payloads.
+ * store_put.c -- store parsed reports in batches: the batch transaction.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
+ * What it sends is made elsewhere: the rows of each table by
+ * store_rows.c, in the COPY text format of store_copy.c, the rollup
+ * rows by rollup_build() (ingest/rollup.c); rejected payloads are
+ * store_reject.c.
  *
  * A batch of reports is one transaction of a few set-based statements:
  *
