@@ -98,4 +98,15 @@
 #define LIM_WEB_REPORTS_LISTED		100	/* reports on a domain page */
 #define LIM_WEB_REJECTIONS_LISTED	200	/* rejections page */
 
+/*
+ * Rejections kept per UTC day (schema/007_rejection_cap.sql, README
+ * Limits): the defaults the migration writes into tlsrpt.rejection_cap,
+ * where the database enforces them for every node; beyond either, a
+ * rejection is only counted in tlsrpt.rejection_day.  Changed with SQL
+ * (UPDATE tlsrpt.rejection_cap ...), not by an option: all nodes share
+ * one value.  tests/unit/test_rejection_cap.c holds the two to agreeing.
+ */
+#define LIM_REJECTIONS_DAY_MAX		10000	/* rejection rows a day */
+#define LIM_REJECTIONS_DAY_BYTES	(64 * 1024 * 1024) /* excerpts a day */
+
 #endif

@@ -308,4 +308,8 @@ const char	*tlsrpt_ptype_str(enum tlsrpt_ptype);
 
 const char	*sts_mode_str(enum sts_mode);
 
+/* "report", "header", "filename", "sibling", "report-id" or "unknown":
+ * the values of tlsrpt.policy.domain_source. */
+const char	*tlsrpt_dsrc_str(enum tlsrpt_dsrc);
+
 #endif

@@ -114,3 +114,23 @@ sts_mode_str(enum sts_mode m)
 	}
 	return "";
 }
+
+const char *
+tlsrpt_dsrc_str(enum tlsrpt_dsrc d)
+{
+	switch (d) {
+	case TLSRPT_DS_REPORT:
+		return "report";
+	case TLSRPT_DS_HEADER:
+		return "header";
+	case TLSRPT_DS_FILENAME:
+		return "filename";
+	case TLSRPT_DS_SIBLING:
+		return "sibling";
+	case TLSRPT_DS_REPORTID:
+		return "report-id";
+	case TLSRPT_DS_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}

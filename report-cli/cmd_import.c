@@ -387,14 +387,23 @@ add_rejection(struct importer *im, const char *label, const char *source,
 {
 	struct store_arrival	 arr;
 	struct item		*it;
+	char			 line[1024];
+	int			 rc;
 
 	arr.source = source;
 	arr.origin = label;
 	arr.received_at = im->now;
-	if (store_put_rejection(im->st, &arr, reason, raw, len,
-	    LIM_REJECT_KEEP_BYTES) == -1 && store_err_transient(im->st)) {
+	rc = store_put_rejection(im->st, &arr, reason, raw, len,
+	    LIM_REJECT_KEEP_BYTES);
+	if (rc == -1 && store_err_transient(im->st)) {
 		cli_fail("database: %s", store_errstr(im->st));
 		im->failed = 1;
+	}
+	/* beyond the day's caps (schema 007) it is only counted */
+	if (rc == 0 && !store_rejection_kept(im->st)) {
+		snprintf(line, sizeof(line), "%s (not recorded: the day's "
+		    "rejection cap is reached)", reason);
+		reason = line;
 	}
 	it = &im->items[im->nitems++];
 	it->label = strdup(label);

@@ -14,6 +14,7 @@
 
 #include "store.h"
 #include "store_int.h"
+#include "util.h"
 
 /*
  * Every name in store/ is schema-qualified: trust no search_path.  And a
@@ -413,4 +414,16 @@ one_line(char *s)
 	/* libpq messages end with a newline, now a trailing blank */
 	while (n > 0 && s[n - 1] == ' ')
 		s[--n] = '\0';
+}
+
+int64_t
+store_getint(const PGresult *res, int row, int col)
+{
+	int64_t	v;
+
+	if (PQgetisnull(res, row, col) ||
+	    util_strtoi64(PQgetvalue(res, row, col), INT64_MIN, INT64_MAX,
+	    &v) == -1)
+		return 0;
+	return v;
 }

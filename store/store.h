@@ -132,10 +132,20 @@ const char	*store_put_why(const struct store *, size_t i);
 #define STORE_PUT_FILLED	0x04	/* named unknown policy domains */
 unsigned	store_put_flags(const struct store *, size_t i);
 
-/* Record a rejected payload with its reason and up to keep_max raw bytes. */
+/*
+ * Record a rejected payload with its reason and up to keep_max raw bytes
+ * (borrowed), within the day's caps (schema/007_rejection_cap.sql):
+ * beyond them it is only counted, per UTC day of arr->received_at, in
+ * tlsrpt.rejection_day.  Returns 0 when it was recorded or counted
+ * (store_rejection_kept() says which), -1 with the error set.
+ */
 int	store_put_rejection(struct store *, const struct store_arrival *,
 	    const char *reason, const unsigned char *raw, size_t len,
 	    size_t keep_max);
+
+/* 1 when the last successful store_put_rejection() recorded the
+ * payload, 0 when the day's caps let it only be counted. */
+int	store_rejection_kept(const struct store *);
 
 /* A query window: reports whose date-range start is in [since, until). */
 struct store_window {

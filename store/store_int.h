@@ -25,6 +25,8 @@ struct store {
 	int		 staged;	/* the temporary staging table exists */
 	char		**why;		/* per report of the last put, or NULL */
 	size_t		 nwhy;
+	int		 rejkept;	/* the last rejection recorded, not
+					 * only counted */
 	unsigned char	*putflags;	/* STORE_PUT_* per report of the last
 					 * put (nwhy of them), or NULL */
 };
@@ -62,6 +64,9 @@ PGresult	*store_exec(struct store *, const char *what, const char *sql,
 /* store_exec for a statement whose result is not needed: 0 or -1. */
 int		 store_cmd(struct store *, const char *what, const char *sql,
 		    int n, const char *const *pv);
+
+/* The bigint at (row, col) of res; 0 when NULL or not a number. */
+int64_t		 store_getint(const PGresult *, int row, int col);
 
 /* Roll back an open transaction, keeping the recorded error. */
 void		 store_rollback(struct store *);

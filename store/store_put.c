@@ -1,7 +1,12 @@
 /*
- * store_put.c -- store parsed reports in batches, and rejected payloads.
+ * store_put.c -- store parsed reports in batches: the batch transaction.
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ *
+ * What it sends is made elsewhere: the rows of each table by
+ * store_rows.c, in the COPY text format of store_copy.c, the rollup
+ * rows by rollup_build() (ingest/rollup.c); rejected payloads are
+ * store_reject.c.
  *
  * A batch of reports is one transaction of a few set-based statements:
  *
@@ -9,7 +14,8 @@
  *     with the digest of their stored content;
  *  2. COPY of the new reports, their policies, failure details, raw
  *     bodies, and of every arrival, straight into their tables;
- *  3. the batch's rollup rows, aggregated here: one SELECT finds which
+ *  3. the batch's rollup rows, aggregated by rollup_build() (ingest/
+ *     rollup.c, beside the accounting rule): one SELECT finds which
  *     (domain, period, reporter) groups the rollup has already; rows of
  *     new groups are COPYed straight into tlsrpt.rollup, the others into
  *     a temporary table and added with one INSERT ... ON CONFLICT DO
@@ -45,7 +51,10 @@
 #include <nettle/sha2.h>
 
 #include "ingest.h"
+#include "rollup.h"
 #include "store.h"
+#include "store_copy.h"
+#include "store_rows.h"
 #include "store_int.h"
 #include "util.h"
 
@@ -53,7 +62,6 @@
 #define PUT_BATCH_JSON_BYTES	(64 * 1024 * 1024) /* JSON per transaction */
 #define PUT_BATCH_ROWS		(256 * 1024)	/* policies + details */
 #define PUT_TRIES		3	/* attempts on conflict or deadlock */
-#define COPY_BUF_BYTES		(128 * 1024)	/* sent when full */
 
 #define NOTE_VARIANT		"same report, different content"
 #define NOTE_CONFLICT		"conflicting copy"	/* 006's index */
@@ -81,12 +89,6 @@
 	"SELECT tlsrpt.report_fill_domains($1, $2::integer[], $3::text[],"\
 	" $4::text[], $5::text[])"
 
-#define SQL_COPY_REPORT							\
-	"COPY tlsrpt.report (report_key, sha256, org_name, reporter,"	\
-	" report_id, contact_info, date_start, date_end, warnings,"	\
-	" was_gzip, filename, hdr_domain, hdr_submitter, subject,"	\
-	" received_at, dkim, trusted, figures) FROM STDIN"
-
 /*
  * A report seen again with a DKIM verdict: fill in what an arrival
  * without one (HTTPS, import) left NULL, and let a trusted arrival
@@ -96,26 +98,6 @@
 	"UPDATE tlsrpt.report SET dkim = $2, trusted = $3::boolean"	\
 	" WHERE report_key = $1 AND (trusted IS NULL OR"		\
 	" (NOT trusted AND $3::boolean))"
-
-#define SQL_COPY_POLICY							\
-	"COPY tlsrpt.policy (report_key, idx, policy_domain, policy_type,"\
-	" policy_type_raw, domain_source, policy_strings, mx_hosts,"	\
-	" sts_version_ok, sts_mode, sts_max_age, sts_mx, sts_problems,"	\
-	" successful_sessions, failed_sessions, counted) FROM STDIN"
-
-#define SQL_COPY_DETAIL							\
-	"COPY tlsrpt.failure_detail (report_key, policy_idx, idx,"	\
-	" policy_domain, result_type, result_known, sending_ip,"	\
-	" sending_ip_inet, receiving_ip, receiving_ip_inet, receiving_mx,"\
-	" receiving_helo, additional_info, reason_code, failed_sessions)"\
-	" FROM STDIN"
-
-#define SQL_COPY_RAW							\
-	"COPY tlsrpt.report_raw (report_key, sha256, body) FROM STDIN"
-
-#define SQL_COPY_ARRIVAL						\
-	"COPY tlsrpt.arrival (received_at, source, origin, outcome,"	\
-	" report_key, sha256, reason, note) FROM STDIN"
 
 #define SQL_PUT_VARIANT							\
 	"INSERT INTO tlsrpt.report_raw (report_key, sha256, body)"	\
@@ -133,7 +115,7 @@
 	"COPY pg_temp.tlsrpt_stage_rollup" ROLLUP_COLS " FROM STDIN"
 
 /*
- * The groups of $1, $2, $3 the rollup has, in the order of cmp_rrow.
+ * The groups of $1, $2, $3 the rollup has, in the order of rollup_row_cmp().
  * LATERAL ... LIMIT 1 makes it one primary-key probe per group, whatever
  * the statistics of a table that an import is filling say.
  */
@@ -163,22 +145,6 @@
 	"  + EXCLUDED.successful_sessions,"				\
 	" failed_sessions = u.failed_sessions + EXCLUDED.failed_sessions"
 
-#define SQL_PUT_REJECTION						\
-	"WITH a AS (INSERT INTO tlsrpt.arrival (received_at, source,"	\
-	" origin, outcome, sha256, reason) VALUES ($1::timestamptz, $2,"	\
-	" $3, 'rejected', $5, $4))"					\
-	" INSERT INTO tlsrpt.rejection (received_at, source, origin,"	\
-	" reason, sha256, raw, raw_len) VALUES ($1::timestamptz, $2, $3,"\
-	" $4, $5, $6, $7::bigint)"
-
-/* COPY text format, built in a fixed buffer that is sent when full. */
-struct copy {
-	struct store	*st;
-	int		 failed;	/* PQputCopyData failed */
-	size_t		 len;
-	char		 buf[COPY_BUF_BYTES];
-};
-
 /* One report of a batch. */
 struct item {
 	size_t		 i;		/* index in the caller's array */
@@ -198,25 +164,6 @@ struct item {
 	struct store_arrival keep;	/* refrecv (replace) */
 };
 
-/*
- * One row of tlsrpt.rollup, see schema/001_init.sql.  Built per counted
- * policy and failure detail, then sorted and merged: rep tells the
- * reports apart, so that reports counts each report once per row.
- */
-struct rrow {
-	const char	*domain;
-	int64_t		 start;
-	const char	*reporter;
-	const char	*ptype;
-	const char	*rt;		/* "" for totals */
-	const char	*mx;		/* lower case; "" for totals */
-	size_t		 rep;		/* item index */
-	int		 old;		/* its group is in the rollup */
-	int64_t		 reports;
-	int64_t		 ok;
-	int64_t		 failed;
-};
-
 /* The work area of one store_put_reports() call. */
 struct put {
 	struct copy	 copy;
@@ -224,10 +171,11 @@ struct put {
 	struct item	*sorted[PUT_BATCH_MAX];
 	size_t		 idx[PUT_BATCH_MAX];
 	enum store_outcome outs[PUT_BATCH_MAX];
-	struct rrow	*rows;		/* grows to the largest batch */
-	size_t		 rowscap;
-	char		*mx;		/* lower-cased mx host names */
-	size_t		 mxcap;
+	const struct tlsrpt_report *srep[PUT_BATCH_MAX]; /* the stored */
+	struct rollup	 ru;		/* their rollup rows (ingest/) */
+	unsigned char	*old;		/* per row: its group is in the
+					 * rollup already; grows */
+	size_t		 oldcap;
 };
 
 static int	put_batch_retry(struct store *, struct put *,
@@ -253,59 +201,16 @@ static int	put_variants(struct store *, struct put *, size_t,
 		    struct tlsrpt_report *const *);
 static int	put_rollup(struct store *, struct put *, size_t,
 		    struct tlsrpt_report *const *);
-static int	rollup_build(struct store *, struct put *, size_t,
-		    struct tlsrpt_report *const *, size_t *);
-static int	cmp_rrow(const void *, const void *);
-static int	cmp_rrow_key(const struct rrow *, const struct rrow *);
-static int	cmp_group(const struct rrow *, const char *, int64_t,
+static int	cmp_group(const struct rollup_row *, const char *, int64_t,
 		    const char *);
 static int	find_groups(struct store *, struct put *, size_t);
-static const char *main_type(const struct tlsrpt_report *, const char *);
 static int	cmp_key_only(const void *, const void *);
-static int	add64(int64_t *, int64_t);
 
-static void	report_row(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *);
-static void	policy_rows(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *);
-static void	detail_rows(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *);
-static void	raw_row(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *);
-
-/* The tables a new report fills, in order, each by COPY. */
-static const struct report_table {
-	const char	*sql;
-	void		(*rows)(struct copy *, const struct tlsrpt_report *,
-			    const struct store_arrival *);
-	const char	*what;		/* for the error message */
-} report_tables[] = {
-	{ SQL_COPY_REPORT, report_row, "cannot store reports" },
-	{ SQL_COPY_POLICY, policy_rows, "cannot store policies" },
-	{ SQL_COPY_DETAIL, detail_rows, "cannot store failure details" },
-	{ SQL_COPY_RAW, raw_row, "cannot store raw reports" },
-};
-static void	arrival_row(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *, int, const char *);
-static void	rollup_row(struct copy *, const struct rrow *);
 
 static int	copy_begin(struct copy *, struct store *, const char *,
 		    const char *);
 static int	copy_end(struct copy *, const char *);
-static void	copy_flush(struct copy *);
-static void	put_mem(struct copy *, const void *, size_t);
-static void	put_ch(struct copy *, char);
-static void	put_tab(struct copy *);
-static void	put_eol(struct copy *);
-static void	put_null(struct copy *);
-static void	put_text(struct copy *, const char *);
-static void	put_text0(struct copy *, const char *);
-static void	put_int(struct copy *, int64_t);
-static void	put_bool(struct copy *, int);
-static void	put_time(struct copy *, int64_t);
-static void	put_key(struct copy *, const unsigned char *);
-static void	put_bytea(struct copy *, const unsigned char *, size_t);
-static void	put_array(struct copy *, const char *const *, size_t);
+static int	copy_sink(void *, const char *, size_t);
 
 static int		 put_trust(struct store *, const struct tlsrpt_report *);
 static int		 put_unstore(struct store *,
@@ -316,9 +221,6 @@ static void		 decide(struct put *, size_t,
 			    struct tlsrpt_report *const *);
 static int		 is_trusted(const struct tlsrpt_report *);
 static int64_t		 be64(const unsigned char *);
-static const char	*ptype_str(enum tlsrpt_ptype);
-static const char	*dsrc_str(enum tlsrpt_dsrc);
-static const char	*mode_str(enum sts_mode);
 
 int
 store_put_reports(struct store *st, struct tlsrpt_report *const *reps,
@@ -340,6 +242,7 @@ store_put_reports(struct store *st, struct tlsrpt_report *const *reps,
 		store_seterrx(st, "store: out of memory");
 		goto out;
 	}
+	rollup_init(&p->ru);
 	if (stage_create(st) == -1)
 		goto out;
 	for (b = 0; b < n; b = e) {
@@ -369,66 +272,10 @@ store_put_reports(struct store *st, struct tlsrpt_report *const *reps,
 	rc = 0;
  out:
 	if (p != NULL) {
-		free(p->rows);
-		free(p->mx);
+		rollup_free(&p->ru);
+		free(p->old);
 	}
 	free(p);
-	return rc;
-}
-
-int
-store_put_rejection(struct store *st, const struct store_arrival *arr,
-    const char *reason, const unsigned char *raw, size_t len,
-    size_t keep_max)
-{
-	struct sha256_ctx	 ctx;
-	unsigned char		 sha[SHA256_DIGEST_SIZE];
-	char			 when[UTIL_TIME_BUFSZ], lenbuf[32];
-	const char		*pv[7];
-	int			 lens[7], fmts[7];
-	PGresult		*res = NULL;
-	size_t			 keep;
-	int			 rc = -1;
-
-	if (arr->received_at < STORE_TIME_MIN ||
-	    arr->received_at > STORE_TIME_MAX) {
-		store_seterr_report(st, "rejection not recorded: arrival "
-		    "time out of range");
-		goto out;
-	}
-	if (raw == NULL)
-		len = 0;
-	sha256_init(&ctx);
-	sha256_update(&ctx, len, raw);
-	sha256_digest(&ctx, sizeof(sha), sha);
-	util_format_datetime(arr->received_at, when, sizeof(when));
-	snprintf(lenbuf, sizeof(lenbuf), "%zu", len);
-	keep = len < keep_max ? len : keep_max;
-	if (keep > INT_MAX)
-		keep = INT_MAX;
-
-	memset(lens, 0, sizeof(lens));
-	memset(fmts, 0, sizeof(fmts));
-	pv[0] = when;
-	pv[1] = arr->source != NULL ? arr->source : "unknown";
-	pv[2] = arr->origin;
-	pv[3] = reason != NULL && *reason != '\0' ? reason : "unknown";
-	pv[4] = (const char *)sha;
-	lens[4] = sizeof(sha);
-	fmts[4] = 1;
-	pv[5] = raw != NULL ? (const char *)raw : "";
-	lens[5] = (int)keep;
-	fmts[5] = 1;
-	pv[6] = lenbuf;
-	res = PQexecParams(st->conn, SQL_PUT_REJECTION, 7, NULL, pv, lens,
-	    fmts, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		store_seterr(st, "cannot record a rejected payload", res);
-		goto out;
-	}
-	rc = 0;
- out:
-	PQclear(res);
 	return rc;
 }
 
@@ -477,7 +324,7 @@ static int
 put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
     const struct store_arrival *arr, const size_t *idx, size_t m)
 {
-	const struct report_table *tb;
+	const struct store_table *tb;
 	struct item	*it;
 	size_t		 j, t;
 	int		 nstored = 0, nvar = 0, filled, rc = -1;
@@ -514,9 +361,8 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 			goto out;
 	}
 
-	for (t = 0; nstored > 0 && t < sizeof(report_tables) /
-	    sizeof(report_tables[0]); t++) {
-		tb = &report_tables[t];
+	for (t = 0; nstored > 0 && t < STORE_REPORT_TABLES; t++) {
+		tb = &store_report_tables[t];
 		if (copy_begin(&p->copy, st, tb->sql, tb->what) == -1)
 			goto out;
 		for (j = 0; j < m; j++) {
@@ -525,7 +371,7 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 				continue;
 			if (!it->replace)
 				tb->rows(&p->copy, reps[idx[j]], &arr[idx[j]]);
-			else if (tb->rows != raw_row) /* put_variants() */
+			else if (!tb->body)	/* put_variants() */
 				tb->rows(&p->copy, reps[idx[j]], &it->keep);
 		}
 		if (copy_end(&p->copy, tb->what) == -1)
@@ -534,12 +380,12 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 	if (nvar > 0 && put_variants(st, p, m, reps) == -1)
 		goto out;
 
-	if (copy_begin(&p->copy, st, SQL_COPY_ARRIVAL,
+	if (copy_begin(&p->copy, st, STORE_SQL_COPY_ARRIVAL,
 	    "cannot record arrivals") == -1)
 		goto out;
 	for (j = 0; j < m; j++) {
 		it = &p->items[j];
-		arrival_row(&p->copy, reps[it->i], &arr[it->i], it->stored,
+		store_row_arrival(&p->copy, reps[it->i], &arr[it->i], it->stored,
 		    it->replace ? NOTE_REPLACED : !it->same ? NOTE_CONFLICT :
 		    is_variant(p, j, reps) ? NOTE_VARIANT : NULL);
 	}
@@ -635,7 +481,7 @@ put_fill(struct store *st, const struct tlsrpt_report *rep,
 		    "unknown");
 		if (store_sarray_add(&idxs, num) == -1 ||
 		    store_sarray_add(&doms, pol->domain) == -1 ||
-		    store_sarray_add(&srcs, dsrc_str(pol->domain_src)) == -1 ||
+		    store_sarray_add(&srcs, tlsrpt_dsrc_str(pol->domain_src)) == -1 ||
 		    store_sarray_add(&warns, w) == -1)
 			goto nomem;
 		n++;
@@ -1043,31 +889,56 @@ static int
 put_rollup(struct store *st, struct put *p, size_t m,
     struct tlsrpt_report *const *reps)
 {
-	size_t	j, nrows, nold = 0;
+	const struct rollup_row	*rows;
+	unsigned char		*nold;
+	size_t			 j, n = 0, nrows, old = 0;
 
-	if (rollup_build(st, p, m, reps, &nrows) == -1)
+	for (j = 0; j < m; j++)
+		if (p->items[j].stored)
+			p->srep[n++] = reps[p->items[j].i];
+	switch (rollup_build(&p->ru, p->srep, n)) {
+	case ROLLUP_OK:
+		break;
+	case ROLLUP_E_RANGE:
+		store_seterr_report(st, "cannot update the rollup: session "
+		    "counts out of range");
 		return -1;
+	case ROLLUP_E_NOMEM:
+	default:
+		store_seterrx(st, "store: out of memory");
+		return -1;
+	}
+	rows = p->ru.rows;
+	nrows = p->ru.nrows;
+	if (nrows > p->oldcap) {
+		if ((nold = realloc(p->old, nrows)) == NULL) {
+			store_seterrx(st, "store: out of memory");
+			return -1;
+		}
+		p->old = nold;
+		p->oldcap = nrows;
+	}
 	if (find_groups(st, p, nrows) == -1)
 		return -1;
 	if (copy_begin(&p->copy, st, SQL_COPY_ROLLUP_NEW,
 	    "cannot update the rollup") == -1)
 		return -1;
 	for (j = 0; j < nrows; j++) {
-		if (p->rows[j].old)
-			nold++;
+		if (p->old[j])
+			old++;
 		else
-			rollup_row(&p->copy, &p->rows[j]);
+			store_row_rollup(&p->copy, &rows[j]);
 	}
 	if (copy_end(&p->copy, "cannot update the rollup") == -1)
 		return -1;
-	if (nold == 0)
+	if (old == 0)
 		return 0;
 	if (copy_begin(&p->copy, st, SQL_COPY_ROLLUP_OLD,
 	    "cannot update the rollup") == -1)
 		return -1;
 	for (j = 0; j < nrows; j++)
-		if (p->rows[j].old)
-			rollup_row(&p->copy, &p->rows[j]);
+		if (p->old[j])
+			store_row_rollup(&p->copy, &rows[j]);
 	if (copy_end(&p->copy, "cannot update the rollup") == -1)
 		return -1;
 	return store_cmd(st, "cannot update the rollup", SQL_ROLLUP, 0, NULL);
@@ -1082,8 +953,7 @@ static int
 find_groups(struct store *st, struct put *p, size_t nrows)
 {
 	struct sarray	 doms, starts, reporters;
-	struct rrow	*r;
-	const struct rrow *prev = NULL;
+	const struct rollup_row *r, *prev = NULL;
 	PGresult	*res = NULL;
 	const char	*pv[3], *d, *rp;
 	char		 t[UTIL_TIME_BUFSZ];
@@ -1095,8 +965,8 @@ find_groups(struct store *st, struct put *p, size_t nrows)
 	store_sarray_init(&starts);
 	store_sarray_init(&reporters);
 	for (j = 0; j < nrows; j++) {
-		r = &p->rows[j];
-		r->old = 0;
+		r = &p->ru.rows[j];
+		p->old[j] = 0;
 		if (prev != NULL && cmp_group(prev, r->domain, r->start,
 		    r->reporter) == 0)
 			continue;
@@ -1127,13 +997,13 @@ find_groups(struct store *st, struct put *p, size_t nrows)
 			i++;
 			continue;
 		}
-		c = cmp_group(&p->rows[j], d, s, rp);
+		c = cmp_group(&p->ru.rows[j], d, s, rp);
 		if (c < 0)
 			j++;
 		else if (c > 0)
 			i++;
 		else
-			p->rows[j++].old = 1;
+			p->old[j++] = 1;
 	}
 	rc = 0;
  out:
@@ -1144,183 +1014,10 @@ find_groups(struct store *st, struct put *p, size_t nrows)
 	return rc;
 }
 
-/*
- * The policy type a (report, domain) is counted under: the type the
- * accounting rule chose (sts, tlsa or other), no-policy-found when that
- * is all the report has for the domain, else the first policy's type.
- */
-static const char *
-main_type(const struct tlsrpt_report *rep, const char *domain)
-{
-	const struct tlsrpt_policy	*pol;
-	const char			*first = NULL;
-	size_t				 i;
-	int				 npf = 0;
-
-	for (i = 0; i < rep->npolicies; i++) {
-		pol = &rep->policies[i];
-		if (strcmp(pol->domain != NULL ? pol->domain : "", domain) != 0)
-			continue;
-		if (first == NULL)
-			first = ptype_str(pol->type);
-		if (!pol->counted)
-			continue;
-		if (pol->type != TLSRPT_PT_NOPOLICY)
-			return ptype_str(pol->type);
-		npf = 1;
-	}
-	if (npf)
-		return ptype_str(TLSRPT_PT_NOPOLICY);
-	return first != NULL ? first : "other";
-}
-
-/* p->rows[0..*np) get the merged rollup rows of the stored items. */
+/* A row against a (domain, period, reporter) group, in rollup_row_cmp()
+ * order. */
 static int
-rollup_build(struct store *st, struct put *p, size_t m,
-    struct tlsrpt_report *const *reps, size_t *np)
-{
-	const struct tlsrpt_report	*rep;
-	const struct tlsrpt_policy	*pol;
-	const struct tlsrpt_detail	*d;
-	struct rrow			*r, *w, *nr;
-	const char			*pt, *c;
-	char				*nmx, *q;
-	size_t				 need = 0, mxlen = 0, n = 0;
-	size_t				 j, i, k;
-
-	for (j = 0; j < m; j++) {
-		if (!p->items[j].stored)
-			continue;
-		rep = reps[p->items[j].i];
-		need += report_rows(rep);
-		for (i = 0; i < rep->npolicies; i++)
-			for (k = 0; k < rep->policies[i].ndetails; k++) {
-				d = &rep->policies[i].details[k];
-				if (d->receiving_mx != NULL)
-					mxlen += strlen(d->receiving_mx) + 1;
-			}
-	}
-	if (need > p->rowscap) {
-		if ((nr = reallocarray(p->rows, need, sizeof(*nr))) == NULL)
-			goto nomem;
-		p->rows = nr;
-		p->rowscap = need;
-	}
-	if (mxlen > p->mxcap) {
-		if ((nmx = realloc(p->mx, mxlen)) == NULL)
-			goto nomem;
-		p->mx = nmx;
-		p->mxcap = mxlen;
-	}
-
-	q = p->mx;
-	for (j = 0; j < m; j++) {
-		if (!p->items[j].stored)
-			continue;
-		rep = reps[p->items[j].i];
-		for (i = 0; i < rep->npolicies; i++) {
-			pol = &rep->policies[i];
-			/* one totals row per (report, domain), merged below */
-			r = &p->rows[n++];
-			r->domain = pol->domain != NULL ? pol->domain : "";
-			r->start = rep->start;
-			r->reporter = rep->reporter != NULL ? rep->reporter : "";
-			r->ptype = main_type(rep, r->domain);
-			r->rt = "";
-			r->mx = "";
-			r->rep = j;
-			r->reports = 1;
-			r->ok = pol->counted ? (int64_t)pol->successful : 0;
-			r->failed = pol->counted ? (int64_t)pol->failed : 0;
-			if (!pol->counted)
-				continue;
-			pt = ptype_str(pol->type);
-			for (k = 0; k < pol->ndetails; k++) {
-				d = &pol->details[k];
-				w = &p->rows[n++];
-				*w = *r;
-				w->ptype = pt;
-				w->rt = d->result_type != NULL &&
-				    *d->result_type != '\0' ?
-				    d->result_type : "unknown";
-				if (d->receiving_mx != NULL) {
-					w->mx = q;
-					for (c = d->receiving_mx; *c != '\0';
-					    c++)
-						*q++ = (*c >= 'A' && *c <= 'Z') ?
-						    (char)(*c - 'A' + 'a') : *c;
-					*q++ = '\0';
-				}
-				w->ok = 0;
-				w->failed = (int64_t)d->failed_sessions;
-			}
-		}
-	}
-
-	/* merge equal keys; a report adds 1 to reports once per row (no
-	 * rows, and p->rows may be NULL, when every report has
-	 * `policies: []`) */
-	if (n > 1)
-		qsort(p->rows, n, sizeof(*p->rows), cmp_rrow);
-	for (i = 0, k = 0; i < n; i++) {
-		r = &p->rows[i];
-		if (k > 0 && cmp_rrow_key(&p->rows[k - 1], r) == 0) {
-			w = &p->rows[k - 1];
-			if (w->rep != r->rep) {
-				w->reports++;
-				w->rep = r->rep;
-			}
-			if (add64(&w->ok, r->ok) == -1 ||
-			    add64(&w->failed, r->failed) == -1) {
-				store_seterr_report(st, "cannot update the "
-				    "rollup: session counts out of range");
-				return -1;
-			}
-			continue;
-		}
-		p->rows[k++] = *r;
-	}
-	*np = k;
-	return 0;
- nomem:
-	store_seterrx(st, "store: out of memory");
-	return -1;
-}
-
-/* Rollup rows by key, then by report. */
-static int
-cmp_rrow(const void *a, const void *b)
-{
-	const struct rrow	*x = a, *y = b;
-	int			 c;
-
-	if ((c = cmp_rrow_key(x, y)) != 0)
-		return c;
-	return x->rep < y->rep ? -1 : x->rep > y->rep;
-}
-
-/* The order of the rollup's primary key under COLLATE "C". */
-static int
-cmp_rrow_key(const struct rrow *x, const struct rrow *y)
-{
-	int	c;
-
-	if ((c = strcmp(x->domain, y->domain)) != 0)
-		return c;
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	if ((c = strcmp(x->reporter, y->reporter)) != 0)
-		return c;
-	if ((c = strcmp(x->ptype, y->ptype)) != 0)
-		return c;
-	if ((c = strcmp(x->rt, y->rt)) != 0)
-		return c;
-	return strcmp(x->mx, y->mx);
-}
-
-/* A row against a (domain, period, reporter) group, in cmp_rrow order. */
-static int
-cmp_group(const struct rrow *x, const char *domain, int64_t start,
+cmp_group(const struct rollup_row *x, const char *domain, int64_t start,
     const char *reporter)
 {
 	int	c;
@@ -1342,231 +1039,17 @@ cmp_key_only(const void *a, const void *b)
 	return memcmp(x->key, y->key, 32);
 }
 
-/* *a += b, or -1 when the sum leaves int64 (both are >= 0 here). */
+/* --- COPY: the encoder is store_copy.c ------------------------------ */
+
+/* The encoder's sink: the connection of the store at arg. */
 static int
-add64(int64_t *a, int64_t b)
+copy_sink(void *arg, const char *buf, size_t len)
 {
-	if (b > 0 && *a > INT64_MAX - b)
-		return -1;
-	*a += b;
-	return 0;
+	struct store	*st = arg;
+
+	/* len is at most COPY_BUF_BYTES */
+	return PQputCopyData(st->conn, buf, (int)len) == 1 ? 0 : -1;
 }
-
-/* --- rows ------------------------------------------------------------ */
-
-static void
-report_row(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr)
-{
-	put_key(c, rep->key);
-	put_tab(c);
-	put_key(c, rep->sha256);
-	put_tab(c);
-	put_text0(c, rep->org_name);
-	put_tab(c);
-	put_text0(c, rep->reporter);
-	put_tab(c);
-	put_text0(c, rep->report_id);
-	put_tab(c);
-	put_text(c, rep->contact_info);
-	put_tab(c);
-	put_time(c, rep->start);
-	put_tab(c);
-	put_time(c, rep->end);
-	put_tab(c);
-	put_array(c, rep->warnings, rep->nwarnings);
-	put_tab(c);
-	put_bool(c, rep->was_gzip);
-	put_tab(c);
-	put_text(c, rep->filename);
-	put_tab(c);
-	put_text(c, rep->hdr_domain);
-	put_tab(c);
-	put_text(c, rep->hdr_submitter);
-	put_tab(c);
-	put_text(c, rep->subject);
-	put_tab(c);
-	put_time(c, arr->received_at);
-	put_tab(c);
-	put_text(c, rep->dkim);
-	put_tab(c);
-	if (rep->dkim != NULL)
-		put_bool(c, rep->trusted);
-	else
-		put_null(c);
-	put_tab(c);
-	put_key(c, rep->figures);
-	put_eol(c);
-}
-
-static void
-policy_rows(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr)
-{
-	const struct tlsrpt_policy	*pol;
-	const struct sts_policy		*sts;
-	size_t				 i;
-
-	for (i = 0; i < rep->npolicies; i++) {
-		pol = &rep->policies[i];
-		sts = &pol->sts;
-		put_key(c, rep->key);
-		put_tab(c);
-		put_int(c, (int64_t)i);
-		put_tab(c);
-		put_text0(c, pol->domain);
-		put_tab(c);
-		put_text(c, ptype_str(pol->type));
-		put_tab(c);
-		put_text(c, pol->type_raw);
-		put_tab(c);
-		put_text(c, dsrc_str(pol->domain_src));
-		put_tab(c);
-		put_array(c, pol->strings, pol->nstrings);
-		put_tab(c);
-		put_array(c, pol->mx_hosts, pol->nmx_hosts);
-		put_tab(c);
-		if (sts->present) {
-			put_bool(c, sts->version_ok);
-			put_tab(c);
-			put_text(c, mode_str(sts->mode));
-			put_tab(c);
-			if (sts->max_age >= 0)
-				put_int(c, sts->max_age);
-			else
-				put_null(c);
-			put_tab(c);
-			put_array(c, (const char *const *)sts->mx, sts->nmx);
-			put_tab(c);
-			put_int(c, sts->problems);
-		} else {
-			put_null(c);
-			put_tab(c);
-			put_null(c);
-			put_tab(c);
-			put_null(c);
-			put_tab(c);
-			put_null(c);
-			put_tab(c);
-			put_null(c);
-		}
-		put_tab(c);
-		put_int(c, (int64_t)pol->successful);
-		put_tab(c);
-		put_int(c, (int64_t)pol->failed);
-		put_tab(c);
-		put_bool(c, pol->counted);
-		put_eol(c);
-	}
-}
-
-static void
-detail_rows(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr)
-{
-	const struct tlsrpt_policy	*pol;
-	const struct tlsrpt_detail	*d;
-	size_t				 i, j;
-
-	for (i = 0; i < rep->npolicies; i++) {
-		pol = &rep->policies[i];
-		for (j = 0; j < pol->ndetails; j++) {
-			d = &pol->details[j];
-			put_key(c, rep->key);
-			put_tab(c);
-			put_int(c, (int64_t)i);
-			put_tab(c);
-			put_int(c, (int64_t)j);
-			put_tab(c);
-			put_text0(c, pol->domain);
-			put_tab(c);
-			/* never '': that marks the rollup's totals rows */
-			put_text(c, d->result_type != NULL &&
-			    *d->result_type != '\0' ? d->result_type :
-			    "unknown");
-			put_tab(c);
-			put_bool(c, d->result_known);
-			put_tab(c);
-			put_text(c, d->sending_ip);
-			put_tab(c);
-			put_text(c, d->sending_ip_norm);
-			put_tab(c);
-			put_text(c, d->receiving_ip);
-			put_tab(c);
-			put_text(c, d->receiving_ip_norm);
-			put_tab(c);
-			put_text(c, d->receiving_mx);
-			put_tab(c);
-			put_text(c, d->receiving_helo);
-			put_tab(c);
-			put_text(c, d->additional_info);
-			put_tab(c);
-			put_text(c, d->reason_code);
-			put_tab(c);
-			put_int(c, (int64_t)d->failed_sessions);
-			put_eol(c);
-		}
-	}
-}
-
-static void
-raw_row(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr)
-{
-	put_key(c, rep->key);
-	put_tab(c);
-	put_key(c, rep->sha256);
-	put_tab(c);
-	put_bytea(c, rep->json, rep->json_len);
-	put_eol(c);
-}
-
-static void
-arrival_row(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr, int stored, const char *note)
-{
-	put_time(c, arr->received_at);
-	put_tab(c);
-	put_text(c, arr->source != NULL ? arr->source : "unknown");
-	put_tab(c);
-	put_text(c, arr->origin);
-	put_tab(c);
-	put_text(c, stored ? "stored" : "duplicate");
-	put_tab(c);
-	put_key(c, rep->key);
-	put_tab(c);
-	put_key(c, rep->sha256);
-	put_tab(c);
-	put_null(c);
-	put_tab(c);
-	put_text(c, note);
-	put_eol(c);
-}
-
-static void
-rollup_row(struct copy *c, const struct rrow *r)
-{
-	put_text(c, r->domain);
-	put_tab(c);
-	put_time(c, r->start);
-	put_tab(c);
-	put_text(c, r->reporter);
-	put_tab(c);
-	put_text(c, r->ptype);
-	put_tab(c);
-	put_text(c, r->rt);
-	put_tab(c);
-	put_text(c, r->mx);
-	put_tab(c);
-	put_int(c, r->reports);
-	put_tab(c);
-	put_int(c, r->ok);
-	put_tab(c);
-	put_int(c, r->failed);
-	put_eol(c);
-}
-
-/* --- COPY text format ------------------------------------------------- */
 
 static int
 copy_begin(struct copy *c, struct store *st, const char *sql,
@@ -1574,9 +1057,7 @@ copy_begin(struct copy *c, struct store *st, const char *sql,
 {
 	PGresult	*res;
 
-	c->st = st;
-	c->failed = 0;
-	c->len = 0;
+	copy_init(c, copy_sink, st);
 	res = PQexecParams(st->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		store_seterr(st, what, res);
@@ -1591,281 +1072,24 @@ copy_begin(struct copy *c, struct store *st, const char *sql,
 static int
 copy_end(struct copy *c, const char *what)
 {
+	struct store	*st = c->arg;
 	PGresult	*res;
 	int		 rc = 0;
 
 	copy_flush(c);
-	if (PQputCopyEnd(c->st->conn, c->failed ? "aborted" : NULL) != 1)
+	if (PQputCopyEnd(st->conn, c->failed ? "aborted" : NULL) != 1)
 		c->failed = 1;
-	while ((res = PQgetResult(c->st->conn)) != NULL) {
+	while ((res = PQgetResult(st->conn)) != NULL) {
 		if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
-			store_seterr(c->st, what, res);
+			store_seterr(st, what, res);
 			rc = -1;
 		}
 		PQclear(res);
 	}
 	if (rc == 0 && c->failed) {
-		store_seterr(c->st, what, NULL);
+		store_seterr(st, what, NULL);
 		rc = -1;
 	}
 	return rc;
 }
 
-static void
-copy_flush(struct copy *c)
-{
-	if (c->len > 0 && !c->failed &&
-	    PQputCopyData(c->st->conn, c->buf, (int)c->len) != 1)
-		c->failed = 1;
-	c->len = 0;
-}
-
-static void
-put_mem(struct copy *c, const void *v, size_t n)
-{
-	const char	*s = v;
-	size_t		 k;
-
-	while (n > 0) {
-		if (c->len == sizeof(c->buf))
-			copy_flush(c);
-		k = sizeof(c->buf) - c->len;
-		if (k > n)
-			k = n;
-		memcpy(c->buf + c->len, s, k);
-		c->len += k;
-		s += k;
-		n -= k;
-	}
-}
-
-static inline void
-put_ch(struct copy *c, char ch)
-{
-	if (c->len == sizeof(c->buf))
-		copy_flush(c);
-	c->buf[c->len++] = ch;
-}
-
-static void
-put_tab(struct copy *c)
-{
-	put_ch(c, '\t');
-}
-
-static void
-put_eol(struct copy *c)
-{
-	put_ch(c, '\n');
-}
-
-static void
-put_null(struct copy *c)
-{
-	put_mem(c, "\\N", 2);
-}
-
-/* A text field; NULL is SQL NULL. */
-static void
-put_text(struct copy *c, const char *s)
-{
-	if (s == NULL) {
-		put_null(c);
-		return;
-	}
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '\\':
-			put_mem(c, "\\\\", 2);
-			break;
-		case '\n':
-			put_mem(c, "\\n", 2);
-			break;
-		case '\r':
-			put_mem(c, "\\r", 2);
-			break;
-		case '\t':
-			put_mem(c, "\\t", 2);
-			break;
-		default:
-			put_ch(c, *s);
-			break;
-		}
-	}
-}
-
-/* A text field of a NOT NULL column: NULL is ''. */
-static void
-put_text0(struct copy *c, const char *s)
-{
-	put_text(c, s != NULL ? s : "");
-}
-
-static void
-put_int(struct copy *c, int64_t v)
-{
-	char		 tmp[24];
-	size_t		 n = sizeof(tmp);
-	uint64_t	 u;
-
-	u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		tmp[--n] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		tmp[--n] = '-';
-	put_mem(c, tmp + n, sizeof(tmp) - n);
-}
-
-static void
-put_bool(struct copy *c, int v)
-{
-	put_ch(c, v ? 't' : 'f');
-}
-
-static void
-put_time(struct copy *c, int64_t t)
-{
-	char	buf[UTIL_TIME_BUFSZ];
-
-	util_format_datetime(t, buf, sizeof(buf));
-	put_mem(c, buf, strlen(buf));
-}
-
-/* 32 bytes as bytea hex: \x..., the backslash doubled for COPY. */
-static void
-put_key(struct copy *c, const unsigned char *k)
-{
-	char	hex[65];
-
-	util_hex(k, 32, hex);
-	put_mem(c, "\\\\x", 3);
-	put_mem(c, hex, 64);
-}
-
-/*
- * Any bytes as bytea in the escape format: JSON is mostly printable
- * ASCII, which goes as is; every other byte as \ooo, a backslash as \\,
- * and each backslash doubled again for COPY.
- */
-static void
-put_bytea(struct copy *c, const unsigned char *p, size_t n)
-{
-	char	oct[5];
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] == '\\')
-			put_mem(c, "\\\\\\\\", 4);
-		else if (p[i] >= 0x20 && p[i] < 0x7f)
-			put_ch(c, (char)p[i]);
-		else {
-			oct[0] = '\\';
-			oct[1] = '\\';
-			oct[2] = (char)('0' + (p[i] >> 6));
-			oct[3] = (char)('0' + ((p[i] >> 3) & 7));
-			oct[4] = (char)('0' + (p[i] & 7));
-			put_mem(c, oct, 5);
-		}
-	}
-}
-
-/*
- * A text[] literal: {"a","b"}, each element quoted with \" and \\ for the
- * array parser, then escaped again for COPY.
- */
-static void
-put_array(struct copy *c, const char *const *v, size_t n)
-{
-	const char	*s;
-	size_t		 i;
-
-	put_ch(c, '{');
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			put_ch(c, ',');
-		if (v[i] == NULL) {
-			put_mem(c, "NULL", 4);
-			continue;
-		}
-		put_ch(c, '"');
-		for (s = v[i]; *s != '\0'; s++) {
-			switch (*s) {
-			case '"':
-				put_mem(c, "\\\\\"", 3);
-				break;
-			case '\\':
-				put_mem(c, "\\\\\\\\", 4);
-				break;
-			case '\n':
-				put_mem(c, "\\n", 2);
-				break;
-			case '\r':
-				put_mem(c, "\\r", 2);
-				break;
-			case '\t':
-				put_mem(c, "\\t", 2);
-				break;
-			default:
-				put_ch(c, *s);
-				break;
-			}
-		}
-		put_ch(c, '"');
-	}
-	put_ch(c, '}');
-}
-
-/* --- names --------------------------------------------------------- */
-
-static const char *
-ptype_str(enum tlsrpt_ptype t)
-{
-	switch (t) {
-	case TLSRPT_PT_STS:
-		return "sts";
-	case TLSRPT_PT_TLSA:
-		return "tlsa";
-	case TLSRPT_PT_NOPOLICY:
-		return "no-policy-found";
-	default:
-		return "other";
-	}
-}
-
-static const char *
-dsrc_str(enum tlsrpt_dsrc d)
-{
-	switch (d) {
-	case TLSRPT_DS_REPORT:
-		return "report";
-	case TLSRPT_DS_HEADER:
-		return "header";
-	case TLSRPT_DS_FILENAME:
-		return "filename";
-	case TLSRPT_DS_SIBLING:
-		return "sibling";
-	case TLSRPT_DS_REPORTID:
-		return "report-id";
-	default:
-		return "unknown";
-	}
-}
-
-static const char *
-mode_str(enum sts_mode m)
-{
-	switch (m) {
-	case STS_MODE_ENFORCE:
-		return "enforce";
-	case STS_MODE_TESTING:
-		return "testing";
-	case STS_MODE_NONE:
-		return "none";
-	case STS_MODE_INVALID:
-		return "invalid";
-	default:
-		return NULL;
-	}
-}

@@ -109,7 +109,6 @@
 	" JOIN tlsrpt.report r ON r.report_key = a.report_key"		\
 	" WHERE a.note = 'conflicting copy' AND" SQL_RWINDOW
 
-static int64_t	 getint(const PGresult *, int, int);
 static int64_t	 clamp_time(int64_t);
 
 int
@@ -169,10 +168,10 @@ store_summary(struct store *st, const struct store_window *w,
 			store_seterrx(st, "summary: out of memory");
 			goto out;
 		}
-		d->reports = getint(tot, (int)k, 1);
-		d->reporters = getint(tot, (int)k, 2);
-		d->successful = getint(tot, (int)k, 3);
-		d->failed = getint(tot, (int)k, 4);
+		d->reports = store_getint(tot, (int)k, 1);
+		d->reporters = store_getint(tot, (int)k, 2);
+		d->successful = store_getint(tot, (int)k, 3);
+		d->failed = store_getint(tot, (int)k, 4);
 	}
 
 	/* Both results are in domain order: count, then fill. */
@@ -205,7 +204,7 @@ store_summary(struct store *st, const struct store_window *w,
 			store_seterrx(st, "summary: out of memory");
 			goto out;
 		}
-		d->rts[d->nrts].failed_sessions = getint(rt, r, 2);
+		d->rts[d->nrts].failed_sessions = store_getint(rt, r, 2);
 		d->nrts++;
 	}
 	*out = ds;
@@ -236,18 +235,6 @@ store_summary_free(struct store_domain_summary *ds, size_t n)
 		free(ds[i].rts);
 	}
 	free(ds);
-}
-
-static int64_t
-getint(const PGresult *res, int row, int col)
-{
-	int64_t	v;
-
-	if (PQgetisnull(res, row, col) ||
-	    util_strtoi64(PQgetvalue(res, row, col), INT64_MIN, INT64_MAX,
-	    &v) == -1)
-		return 0;
-	return v;
 }
 
 /* Open-ended windows (0, INT64_MAX) become the range timestamptz takes. */
@@ -302,7 +289,7 @@ store_totals(struct store *st, const struct store_window *w,
 		if ((res = store_exec(st, "totals failed", sql[k], 4, pv,
 		    PGRES_TUPLES_OK)) == NULL)
 			goto out;
-		*dst[k] = PQntuples(res) == 1 ? getint(res, 0, 0) : 0;
+		*dst[k] = PQntuples(res) == 1 ? store_getint(res, 0, 0) : 0;
 		PQclear(res);
 	}
 	if (store_cmd(st, "totals failed", "COMMIT", 0, NULL) == -1)

@@ -210,7 +210,6 @@ struct wparams {
 static int	 wparams_init(struct store *, struct wparams *,
 		    const struct store_window *, const char *what);
 static int	 begin_ro(struct store *, const char *what);
-static int64_t	 getint(const PGresult *, int, int);
 static char	*getstr(struct store *, const PGresult *, int, int, int *);
 static int64_t	 day_of(int64_t);
 static int	 count_add(struct store *, struct store_count **, size_t *,
@@ -272,14 +271,14 @@ store_failures(struct store *st, const struct store_window *w, unsigned by,
 		goto out;
 
 	for (r = 0; r < PQntuples(res); r++)
-		if (getint(res, r, 6) == 0)
+		if (store_getint(res, r, 6) == 0)
 			nrows++;
 	if (nrows > 0 && (rows = calloc(nrows, sizeof(*rows))) == NULL) {
 		store_seterrx(st, "%s: out of memory", what);
 		goto out;
 	}
 	for (k = 0, r = 0; r < PQntuples(res); r++) {
-		kind = (int)getint(res, r, 6);
+		kind = (int)store_getint(res, r, 6);
 		if (kind == 0) {
 			f = &rows[k++];
 			f->domain = getstr(st, res, r, 0, &oom);
@@ -288,11 +287,11 @@ store_failures(struct store *st, const struct store_window *w, unsigned by,
 			f->reporter = getstr(st, res, r, 3, &oom);
 			f->sending_ip = getstr(st, res, r, 4, &oom);
 			f->receiving_ip = getstr(st, res, r, 5, &oom);
-			f->failed = getint(res, r, 8);
-			f->nreporters = getint(res, r, 9);
-			f->first_day = day_of(getint(res, r, 10));
-			f->last_day = day_of(getint(res, r, 11));
-			f->domain_sessions = getint(res, r, 12);
+			f->failed = store_getint(res, r, 8);
+			f->nreporters = store_getint(res, r, 9);
+			f->first_day = day_of(store_getint(res, r, 10));
+			f->last_day = day_of(store_getint(res, r, 11));
+			f->domain_sessions = store_getint(res, r, 12);
 			if (oom)
 				goto nomem;
 			continue;
@@ -302,7 +301,7 @@ store_failures(struct store *st, const struct store_window *w, unsigned by,
 		if (count_add(st, kind == 1 ? &f->rts : kind == 2 ?
 		    &f->reasons : &f->reporters, kind == 1 ? &f->nrts :
 		    kind == 2 ? &f->nreasons : &f->nreporters_l,
-		    PQgetvalue(res, r, 7), getint(res, r, 8)) == -1)
+		    PQgetvalue(res, r, 7), store_getint(res, r, 8)) == -1)
 			goto out;
 	}
 	if (nrows > 1)
@@ -431,7 +430,7 @@ cmp_refusal(const void *a, const void *b)
 static int
 rd_kind(const PGresult *res, int r)
 {
-	return (int)getint(res, r, 0);
+	return (int)store_getint(res, r, 0);
 }
 
 /* 1 when row r of SQL_RD_ALL is of the policy of row r - 1: the same
@@ -469,13 +468,13 @@ rd_policies(struct store *st, struct store_readiness *rd, size_t nrd,
 		if ((d = rd_find(rd, nrd, dom, &hint)) == NULL)
 			continue;
 		if (strcmp(PQgetvalue(res, r, 2), "no-policy-found") == 0) {
-			d->nopolicy_sessions += getint(res, r, 9);
+			d->nopolicy_sessions += store_getint(res, r, 9);
 			continue;
 		}
-		d->sts_sessions += getint(res, r, 9);
-		d->sts_failed += getint(res, r, 10);
-		first = day_of(getint(res, r, 11));
-		last = day_of(getint(res, r, 12));
+		d->sts_sessions += store_getint(res, r, 9);
+		d->sts_failed += store_getint(res, r, 10);
+		first = day_of(store_getint(res, r, 11));
+		last = day_of(store_getint(res, r, 12));
 		/* the rows of one policy are consecutive */
 		pol = d->npolicies > 0 ? &d->policies[d->npolicies - 1] : NULL;
 		if (pol == NULL || !same_policy(res, r)) {
@@ -490,14 +489,14 @@ rd_policies(struct store *st, struct store_readiness *rd, size_t nrd,
 			pol->last_day = last;
 			pol->strings = getstr(st, res, r, 13, &oom);
 			pol->mode = getstr(st, res, r, 3, &oom);
-			pol->max_age = getint(res, r, 4);
-			pol->problems = (unsigned)getint(res, r, 6);
+			pol->max_age = store_getint(res, r, 4);
+			pol->problems = (unsigned)store_getint(res, r, 6);
 			if (oom || split_lines(PQgetvalue(res, r, 5), &pol->mx,
 			    &pol->nmx) == -1)
 				goto nomem;
 		}
-		pol->reports += getint(res, r, 8);
-		pol->sessions += getint(res, r, 9);
+		pol->reports += store_getint(res, r, 8);
+		pol->sessions += store_getint(res, r, 9);
 		if (first < pol->first_day)
 			pol->first_day = first;
 		if (last > pol->last_day)
@@ -549,9 +548,9 @@ rd_refusals(struct store *st, struct store_readiness *rd, size_t nrd,
 			if (oom)
 				goto nomem;
 		}
-		f->failed += getint(res, r, 8);
+		f->failed += store_getint(res, r, 8);
 		if (count_add(st, &f->reporters, &f->nreporters,
-		    PQgetvalue(res, r, 4), getint(res, r, 8)) == -1)
+		    PQgetvalue(res, r, 4), store_getint(res, r, 8)) == -1)
 			return -1;
 	}
 	for (i = 0; i < nrd; i++)
@@ -605,15 +604,15 @@ store_readiness(struct store *st, const struct store_window *w,
 		if ((d = rd_find(rd, nrd, PQgetvalue(days, r, 0), &hint)) ==
 		    NULL)
 			continue;
-		d->days = getint(days, r, 1);
-		d->reports = getint(days, r, 2);
+		d->days = store_getint(days, r, 1);
+		d->reports = store_getint(days, r, 2);
 	}
 	for (r = 0; r < PQntuples(reps); r++) {
 		if ((d = rd_find(rd, nrd, PQgetvalue(reps, r, 0), &hint)) ==
 		    NULL)
 			continue;
 		if (count_add(st, &d->reporters, &d->nreporters,
-		    PQgetvalue(reps, r, 1), getint(reps, r, 2)) == -1)
+		    PQgetvalue(reps, r, 1), store_getint(reps, r, 2)) == -1)
 			goto out;
 	}
 	if (rd_policies(st, rd, nrd, all) == -1 ||
@@ -624,7 +623,7 @@ store_readiness(struct store *st, const struct store_window *w,
 		    PQgetvalue(all, r, 1), &hint)) == NULL)
 			continue;
 		if (count_add(st, &d->hosts, &d->nhosts,
-		    PQgetvalue(all, r, 2), getint(all, r, 8)) == -1)
+		    PQgetvalue(all, r, 2), store_getint(all, r, 8)) == -1)
 			goto out;
 	}
 	*out = rd;
@@ -710,8 +709,8 @@ store_digest_data(struct store *st, const struct store_window *w,
 		out->fails[r].domain = getstr(st, fails, r, 0, &oom);
 		out->fails[r].result_type = getstr(st, fails, r, 1, &oom);
 		out->fails[r].mx = getstr(st, fails, r, 2, &oom);
-		out->fails[r].failed = getint(fails, r, 3);
-		out->fails[r].reporters = getint(fails, r, 4);
+		out->fails[r].failed = store_getint(fails, r, 3);
+		out->fails[r].reporters = store_getint(fails, r, 4);
 	}
 	if (PQntuples(rdays) > 0 && (out->rdays = calloc(
 	    (size_t)PQntuples(rdays), sizeof(*out->rdays))) == NULL)
@@ -719,7 +718,7 @@ store_digest_data(struct store *st, const struct store_window *w,
 	for (r = 0; r < PQntuples(rdays); r++, out->nrdays++) {
 		out->rdays[r].domain = getstr(st, rdays, r, 0, &oom);
 		out->rdays[r].reporter = getstr(st, rdays, r, 1, &oom);
-		out->rdays[r].days = getint(rdays, r, 2);
+		out->rdays[r].days = store_getint(rdays, r, 2);
 	}
 	if (testing != NULL && PQntuples(testing) > 0 && (out->testing =
 	    calloc((size_t)PQntuples(testing), sizeof(*out->testing))) ==
@@ -810,18 +809,6 @@ begin_ro(struct store *st, const char *what)
 		return -1;
 	}
 	return 0;
-}
-
-static int64_t
-getint(const PGresult *res, int row, int col)
-{
-	int64_t	v;
-
-	if (PQgetisnull(res, row, col) ||
-	    util_strtoi64(PQgetvalue(res, row, col), INT64_MIN, INT64_MAX,
-	    &v) == -1)
-		return 0;
-	return v;
 }
 
 /* A copy of a value ("" for NULL); sets *oom and returns NULL when out

@@ -44,6 +44,18 @@
 #include "util.h"
 #include "core_worker.h"
 
+/* How many migrations store_migrate() applies to a schema at version v. */
+static int
+migrations_after(int v)
+{
+	const struct store_migration	*m;
+	int				 n = 0;
+
+	for (m = store_migrations; m->name != NULL; m++)
+		n += m->version > v;
+	return n;
+}
+
 static const struct store_arrival arr_https = { "https", "192.0.2.7",
     DAY0 + 90000 };
 static const struct store_arrival arr_mail = { "mail", "milter",
@@ -618,7 +630,7 @@ Test(identity, migration_merges_double_copies)
 	    2);
 
 	cr_assert_eq(store_migrate(st, &applied), 0, "%s", store_errstr(st));
-	cr_expect_eq(applied, 1);
+	cr_expect_eq(applied, migrations_after(5));	/* 006 and later */
 
 	/* the new identity: the body names no domain */
 	json = sys4_json(ID_STALWART, 4);
@@ -881,7 +893,7 @@ Test(identity, migration_reads_the_domain_of_a_report_id)
 	    "2026-12-01T01:00:00Z",
 	    "3333333333333333333333333333333333333333333333333333333333333333");
 	cr_assert_eq(store_migrate(st, &applied), 0, "%s", store_errstr(st));
-	cr_expect_eq(applied, 1);
+	cr_expect_eq(applied, migrations_after(5));	/* 006 and later */
 	expect_one_report(&db, 4, 1);
 	cr_expect_str_eq(stu_text(&db, "SELECT domain_source FROM"
 	    " tlsrpt.policy", buf, sizeof(buf)), "report-id");

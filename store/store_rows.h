@@ -1,0 +1,41 @@
+/*
+ * store_rows.h -- the rows a stored report makes in each table, as COPY
+ * text (store_rows.c); internal to store/.  The batch transaction that
+ * sends them is store_put.c.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ */
+
+#ifndef TLSRPT_STORE_ROWS_H
+#define TLSRPT_STORE_ROWS_H
+
+#include "ingest.h"
+#include "rollup.h"
+#include "store.h"
+#include "store_copy.h"
+
+/* A table a new report fills: its COPY statement and its rows. */
+struct store_table {
+	const char	*sql;		/* COPY ... FROM STDIN */
+	void		(*rows)(struct copy *, const struct tlsrpt_report *,
+			    const struct store_arrival *);
+	const char	*what;		/* for the error message */
+	int		 body;		/* the raw body: a replacing copy's
+					 * goes in as a variant instead */
+};
+
+/* report, policy, failure_detail, report_raw: in this order. */
+#define STORE_REPORT_TABLES	4
+extern const struct store_table store_report_tables[STORE_REPORT_TABLES];
+
+/* One arrival of rep: "stored" or "duplicate", note may be NULL. */
+#define STORE_SQL_COPY_ARRIVAL						\
+	"COPY tlsrpt.arrival (received_at, source, origin, outcome,"	\
+	" report_key, sha256, reason, note) FROM STDIN"
+void	store_row_arrival(struct copy *, const struct tlsrpt_report *rep,
+	    const struct store_arrival *, int stored, const char *note);
+
+/* One rollup row, in the column order of store_put.c's ROLLUP_COLS. */
+void	store_row_rollup(struct copy *, const struct rollup_row *);
+
+#endif
