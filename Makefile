@@ -74,6 +74,7 @@ INGEST	= ingest/ingest.c ingest/gunzip.c ingest/report_json.c \
 	  ingest/report.c ingest/sts_policy.c ingest/filename.c \
 	  ingest/result_type.c ingest/mime.c
 INGEST	+= ingest/json_scan.c
+INGEST	+= ingest/gzip_pack.c
 STORE	= store/store.c store/migrate.c store/store_put.c \
 	  store/store_query.c
 STORE	+= store/store_report.c
@@ -310,6 +311,14 @@ bench: $(B)/bench/bench | deps-bench
 	@$(MAKE) --no-print-directory bin/tlsrpt >/dev/null 2>&1 || \
 	    echo "bench: bin/tlsrpt does not build; its import is not timed"
 	TLSRPT_BIN=$(CURDIR)/bin/tlsrpt tests/with-pg.sh $(B)/bench/bench
+
+# the bytes PostgreSQL keeps per typical report, table by table with the
+# indexes (tests/bench/bench_storage.sh; BENCH_STORAGE_REPORTS to scale)
+bench: bench-storage
+bench-storage: $(B)/bench/bench $(B)/bin/tlsrpt | deps-bench
+	tests/with-pg.sh tests/bench/bench_storage.sh $(B)/bench/bench \
+	    $(B)/bin/tlsrpt
+.PHONY: bench-storage
 
 # summary, failures, readiness and digest over 1,000,000 generated
 # reports for 10,000 domains (BENCH_QUERY_REPORTS to scale); prints the

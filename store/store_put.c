@@ -270,6 +270,8 @@ static void	policy_rows(struct copy *, const struct tlsrpt_report *,
 		    const struct store_arrival *);
 static void	detail_rows(struct copy *, const struct tlsrpt_report *,
 		    const struct store_arrival *);
+static const unsigned char *raw_body(struct store *,
+		    const struct tlsrpt_report *, size_t *);
 static void	raw_row(struct copy *, const struct tlsrpt_report *,
 		    const struct store_arrival *);
 
@@ -1008,14 +1010,16 @@ put_variants(struct store *st, struct put *p, size_t m,
 	const struct tlsrpt_report	*rep;
 	const char			*pv[3];
 	int				 lens[3], fmts[3] = { 1, 1, 1 };
+	const unsigned char		*body;
 	PGresult			*res;
-	size_t				 j;
+	size_t				 j, len;
 
 	for (j = 0; j < m; j++) {
 		if (!is_variant(p, j, reps))
 			continue;
 		rep = reps[p->items[j].i];
-		if (rep->json_len > INT_MAX) {
+		body = raw_body(st, rep, &len);
+		if (len > INT_MAX) {
 			store_seterr_report(st, "cannot store a raw report: "
 			    "too big");
 			return -1;
@@ -1024,8 +1028,8 @@ put_variants(struct store *st, struct put *p, size_t m,
 		lens[0] = 32;
 		pv[1] = (const char *)rep->sha256;
 		lens[1] = 32;
-		pv[2] = rep->json != NULL ? (const char *)rep->json : "";
-		lens[2] = (int)rep->json_len;
+		pv[2] = body != NULL ? (const char *)body : "";
+		lens[2] = (int)len;
 		res = PQexecParams(st->conn, SQL_PUT_VARIANT, 3, NULL, pv,
 		    lens, fmts, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -1509,15 +1513,40 @@ detail_rows(struct copy *c, const struct tlsrpt_report *rep,
 	}
 }
 
+/*
+ * What tlsrpt.report_raw.body keeps of rep (schema 007_storage.sql): the
+ * gzip of its JSON, *lenp bytes owned by st until the next call; the
+ * JSON itself when there is no memory to pack it (a reader tells them
+ * apart by the gzip magic: JSON never starts with 1f 8b).
+ */
+static const unsigned char *
+raw_body(struct store *st, const struct tlsrpt_report *rep, size_t *lenp)
+{
+	const unsigned char	*gz;
+
+	if (st->packer == NULL)
+		st->packer = ingest_packer_new();
+	if (st->packer != NULL && rep->json != NULL &&
+	    (gz = ingest_pack(st->packer, rep->json, rep->json_len,
+	    lenp)) != NULL)
+		return gz;
+	*lenp = rep->json_len;
+	return rep->json;
+}
+
 static void
 raw_row(struct copy *c, const struct tlsrpt_report *rep,
     const struct store_arrival *arr)
 {
+	const unsigned char	*body;
+	size_t			 len;
+
+	body = raw_body(c->st, rep, &len);
 	put_key(c, rep->key);
 	put_tab(c);
 	put_key(c, rep->sha256);
 	put_tab(c);
-	put_bytea(c, rep->json, rep->json_len);
+	put_bytea(c, body, len);
 	put_eol(c);
 }
 

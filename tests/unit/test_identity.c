@@ -857,6 +857,18 @@ old_key(char out[65], const char *id, const char *dom)
 	hex(k, out);
 }
 
+/* How many migrations come after version v (006 and any later one). */
+static int
+migrations_after(int v)
+{
+	const struct store_migration	*m;
+	int				 n = 0;
+
+	for (m = store_migrations; m->name != NULL; m++)
+		n += m->version > v;
+	return n;
+}
+
 /* One stored copy as 001-005 wrote it: report, policy, raw, arrival. */
 static void
 old_copy(const struct stu_db *db, const char *id, const char *key,
@@ -933,7 +945,7 @@ Test(identity, migration_merges_double_copies)
 	    2);
 
 	cr_assert_eq(store_migrate(st, &applied), 0, "%s", store_errstr(st));
-	cr_expect_eq(applied, 1);
+	cr_expect_eq(applied, migrations_after(5));
 
 	/* the new identity: the body names no domain */
 	json = sys4_json(ID_STALWART, 4);
@@ -1196,7 +1208,7 @@ Test(identity, migration_reads_the_domain_of_a_report_id)
 	    "2026-12-01T01:00:00Z",
 	    "3333333333333333333333333333333333333333333333333333333333333333");
 	cr_assert_eq(store_migrate(st, &applied), 0, "%s", store_errstr(st));
-	cr_expect_eq(applied, 1);
+	cr_expect_eq(applied, migrations_after(5));
 	expect_one_report(&db, 4, 1);
 	cr_expect_str_eq(stu_text(&db, "SELECT domain_source FROM"
 	    " tlsrpt.policy", buf, sizeof(buf)), "report-id");
