@@ -142,6 +142,7 @@ $(LIBDKIMV): $(call obj,$(DKIMV))
 # tests.  Link before $(ALIBS), with -pthread.
 COLLECT	= collector/core_spool.c collector/core_worker.c \
 	  collector/core_conf.c collector/core_daemon.c collector/core_submit.c
+COLLECT	+= collector/core_spool_pool.c
 LIBCOLLECT = $(B)/libcollect.a
 $(LIBCOLLECT): $(call obj,$(COLLECT))
 	rm -f $@ && $(AR) rcs $@ $^
