@@ -22,6 +22,10 @@
  * began, and those who linked while it ran wait for the next one.  See
  * dir_sync() for why that is as durable as one fsync per put.
  *
+ * Files the worker removes are kept for spool_put() to rewrite instead
+ * of being unlinked: the inode pool, core_spool_pool.c, with its own
+ * crash-safety argument.
+ *
  * A struct spool holds the three directory descriptors, never changed
  * after spool_open(), and the group commit state behind its own mutex,
  * so every function here may be called from any thread.  Each readdir()
