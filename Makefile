@@ -126,6 +126,7 @@ INGEST	= ingest/ingest.c ingest/gunzip.c ingest/report_json.c \
 	  ingest/result_type.c ingest/mime.c
 INGEST	+= ingest/json_scan.c
 INGEST	+= ingest/rollup.c
+INGEST	+= ingest/gzip_pack.c
 # store/: the only libpq code (and the schema, embedded)
 STORE	= store/store.c store/migrate.c store/store_put.c \
 	  store/store_query.c
@@ -144,6 +145,7 @@ DKIMV	= dkim/dkim_verify.c
 # engine and the daemon helpers, shared by both daemons and the tests
 COLLECT	= collector/core_spool.c collector/core_worker.c \
 	  collector/core_conf.c collector/core_daemon.c collector/core_submit.c
+COLLECT	+= collector/core_spool_pool.c
 # collector/http_*: tlsrpt-httpd, libmicrohttpd with GnuTLS; see README
 HTTPD	= collector/http_main.c collector/http_req.c collector/http_conf.c \
 	  collector/http_metrics.c
@@ -397,7 +399,7 @@ check-deb: deb | deps-test
 #              tables; asserts nothing.
 
 bench: bench-ingest bench-httpd bench-milter bench-query bench-prune \
-    bench-web
+    bench-web bench-storage
 
 $(B)/bench/bench: $(call obj,$(BENCH)) $(ALIBS)
 	@mkdir -p $(@D)
@@ -442,6 +444,12 @@ bench-query: $(B)/bin/tlsrpt | deps-bench
 # days kept are unchanged (tests/bench/bench_prune.sh)
 bench-prune: $(B)/bin/tlsrpt | deps-bench
 	tests/with-pg.sh tests/bench/bench_prune.sh $(B)/bin/tlsrpt
+
+# the bytes PostgreSQL keeps per typical report, table by table with the
+# indexes (tests/bench/bench_storage.sh; BENCH_STORAGE_REPORTS to scale)
+bench-storage: $(B)/bench/bench $(B)/bin/tlsrpt | deps-bench
+	tests/with-pg.sh tests/bench/bench_storage.sh $(B)/bench/bench \
+	    $(B)/bin/tlsrpt
 
 # tlsrpt-web's pages over the query bench's database
 # (tests/bench/bench_web.sh: p95 per answer, page weight, RSS)
@@ -668,6 +676,6 @@ clean:
 .PHONY: all deps deps-run deps-test deps-bench run db db-stop check \
 	check-unit check-integration check-one check-layering check-install \
 	check-man check-deb bench bench-ingest bench-httpd bench-milter \
-	bench-query bench-prune bench-web check-browser screenshots fuzz fuzz-build fuzz-ingest fuzz-build-fronts \
+	bench-query bench-prune bench-web bench-storage check-browser screenshots fuzz fuzz-build fuzz-ingest fuzz-build-fronts \
 	fuzz-fronts install uninstall inst-files deb clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -22,6 +22,10 @@
  * began, and those who linked while it ran wait for the next one.  See
  * dir_sync() for why that is as durable as one fsync per put.
  *
+ * Files the worker removes are kept for spool_put() to rewrite instead
+ * of being unlinked: the inode pool, core_spool_pool.c, with its own
+ * crash-safety argument.
+ *
  * A struct spool holds the three directory descriptors, never changed
  * after spool_open(), and the group commit state behind its own mutex,
  * so every function here may be called from any thread.  Each readdir()
@@ -46,6 +50,7 @@
 #include <nettle/sha2.h>
 
 #include "core_spool.h"
+#include "core_spool_int.h"
 #include "tlsrpt_limits.h"
 #include "util.h"
 
@@ -54,64 +59,6 @@
 #define SPOOL_DIR_MODE		0750
 #define SPOOL_REASON_MAX	1024
 #define SPOOL_TMP_TRIES		4
-#define SPOOL_POOL_MAX		4096	/* files kept for reuse */
-#define SPOOL_POOL_FILE_MAX	(64 * 1024)	/* bigger ones are unlinked */
-
-/*
- * The group commit of new/ (dir_sync()).  Generations count the fsyncs of
- * new/: started is the number of the last one begun, done that of the
- * last one finished; at most one runs at a time (started == done, or
- * started == done + 1 while it runs).
- *
- * The pool: files the worker is done with, renamed from new/ to
- * tmp/.pool.TOKEN.ID instead of unlinked, for spool_put() to rewrite.
- * Creating a file allocates an inode and unlinking one frees it, and at
- * thousands a second that costs more CPU than the rest of a put (ext4
- * without a journal scans past every inode freed in the last 30 s for
- * each new one).  An entry may be taken only once the fsync of new/
- * numbered need has succeeded: until then its old name in new/ may come
- * back after a crash, and must not come back with someone else's bytes.
- */
-struct pool_ent {
-	uint64_t	 need;		/* generation that made it reusable */
-	off_t		 size;		/* bytes in it */
-	uint32_t	 id;
-};
-
-struct spool_state {
-	pthread_mutex_t	 mtx;
-	pthread_cond_t	 cond;		/* done moved */
-	uint64_t	 started;
-	uint64_t	 done;
-	uint64_t	 failed;	/* last generation that failed; 0 none */
-	int		 failed_errno;
-	uint64_t	 waiters;	/* calls to dir_sync(), for stats */
-
-	struct pool_ent	 pool[SPOOL_POOL_MAX];	/* FIFO ring */
-	size_t		 pool_head;
-	size_t		 pool_n;
-	uint32_t	 pool_next;	/* next ID */
-	char		 token[17];	/* per spool_open(), in pool names */
-	uint64_t	 recycled;	/* puts that rewrote a pool file */
-	uint64_t	 pool_released;	/* freed for a full file system */
-
-	/* bad/ and its caps (spool_keep(), spool_reject()) */
-	pthread_mutex_t	 bad_mtx;	/* guards these; held while pruning */
-	size_t		 bad_files;	/* payloads (a .reason beside each) */
-	uint64_t	 bad_bytes;	/* of both */
-	size_t		 bad_files_max;	/* 0: no cap */
-	uint64_t	 bad_bytes_max;
-	uint64_t	 bad_pruned;
-};
-
-struct spool {
-	char			*dir;		/* owned */
-	int			 dirfd;
-	int			 tmpfd;
-	int			 newfd;
-	int			 badfd;
-	struct spool_state	*st;		/* owned; mutable, own mutex */
-};
 
 /* A bounded header being built. */
 struct hdrbuf {
@@ -122,7 +69,6 @@ struct hdrbuf {
 
 static int	mkdir_p(const char *, mode_t);
 static int	open_sub(int, const char *);
-static DIR	*opendir_at(int);
 static void	hdr_add(struct hdrbuf *, const char *, size_t);
 static void	hdr_str(struct hdrbuf *, const char *);
 static void	hdr_escaped(struct hdrbuf *, const char *);
@@ -132,14 +78,9 @@ static int	tmp_create(const struct spool *, const char *, char *,
 static int	write_all(int, const void *, size_t);
 static int	writev_all(int, struct iovec *, int);
 static int	dir_sync(const struct spool *);
-static void	pool_name(const struct spool *, uint32_t, char *, size_t);
-static int	pool_take(const struct spool *, char *, size_t, off_t *);
-static void	pool_drain(struct spool *);
 static int	parse_header(struct spool_file *, size_t, char *, size_t);
 static enum spool_put_result put_once(struct spool *, const void *, size_t,
 		    const struct hdrbuf *, const char *);
-static size_t	pool_release(struct spool *);
-static void	pool_clean_stale(struct spool *);
 static int	is_reason(const char *);
 static void	bad_count(struct spool *);
 static void	bad_added(const struct spool *, uint64_t, const char *);
@@ -153,7 +94,6 @@ spool_open(const char *dir, char *err, size_t errsz)
 {
 	struct spool	*sp = NULL;
 	const char	*what = NULL;
-	unsigned char	 rnd[8];
 
 	if (err != NULL && errsz > 0)
 		err[0] = '\0';
@@ -195,11 +135,6 @@ spool_open(const char *dir, char *err, size_t errsz)
 	}
 	sp->st->bad_files_max = LIM_SPOOL_BAD_FILES;
 	sp->st->bad_bytes_max = LIM_SPOOL_BAD_BYTES;
-	if (getentropy(rnd, sizeof(rnd)) == -1) {
-		what = "no entropy for";
-		goto fail;
-	}
-	util_hex(rnd, sizeof(rnd), sp->st->token);
 	if (mkdir_p(dir, SPOOL_DIR_MODE) == -1) {
 		what = "cannot create";
 		goto fail;
@@ -226,7 +161,10 @@ spool_open(const char *dir, char *err, size_t errsz)
 		what = "cannot fsync";
 		goto fail;
 	}
-	pool_clean_stale(sp);
+	if (pool_init(sp) == -1) {
+		what = "no entropy for";
+		goto fail;
+	}
 	bad_count(sp);
 	return sp;
  fail:
@@ -320,8 +258,8 @@ open_sub(int dirfd, const char *name)
 }
 
 /* A DIR with its own open file description on dirfd's directory. */
-static DIR *
-opendir_at(int dirfd)
+DIR *
+spool_opendir_at(int dirfd)
 {
 	DIR	*d;
 	int	 fd, save;
@@ -526,71 +464,6 @@ dir_sync(const struct spool *sp)
 	return rc;
 }
 
-static void
-pool_name(const struct spool *sp, uint32_t id, char *buf, size_t bufsz)
-{
-	snprintf(buf, bufsz, ".pool.%s.%lu", sp->st->token, (unsigned long)id);
-}
-
-/*
- * Open a file of the pool for rewriting, its name in tmp/ to name and
- * its size to *sizep.  It is not truncated: overwriting its blocks in
- * place, and truncating only what is left over, spares the fdatasync()
- * the writes of the block bitmap and group descriptor that freeing and
- * allocating blocks costs.  -1 when there is none that may be reused
- * yet (or it vanished: spool_clean_tmp() of another process sharing the
- * spool).
- */
-static int
-pool_take(const struct spool *sp, char *name, size_t namesz, off_t *sizep)
-{
-	struct spool_state	*ss = sp->st;
-	struct pool_ent		 e;
-	int			 fd, lost;
-
-	for (;;) {
-		pthread_mutex_lock(&ss->mtx);
-		if (ss->pool_n == 0 || ss->pool[ss->pool_head].need > ss->done) {
-			pthread_mutex_unlock(&ss->mtx);
-			return -1;
-		}
-		e = ss->pool[ss->pool_head];
-		ss->pool_head = (ss->pool_head + 1) % SPOOL_POOL_MAX;
-		ss->pool_n--;
-		/* an fsync that was to make its removal durable failed */
-		lost = ss->failed >= e.need;
-		pthread_mutex_unlock(&ss->mtx);
-		pool_name(sp, e.id, name, namesz);
-		if (lost) {
-			(void)unlinkat(sp->tmpfd, name, 0);
-			continue;
-		}
-		fd = openat(sp->tmpfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd != -1) {
-			*sizep = e.size;
-			pthread_mutex_lock(&ss->mtx);
-			ss->recycled++;
-			pthread_mutex_unlock(&ss->mtx);
-			return fd;
-		}
-		(void)unlinkat(sp->tmpfd, name, 0);
-	}
-}
-
-/* Unlink the files of the pool (spool_close()). */
-static void
-pool_drain(struct spool *sp)
-{
-	struct spool_state	*ss = sp->st;
-	char			 name[SPOOL_NAME_MAX];
-
-	for (; ss->pool_n > 0; ss->pool_n--) {
-		pool_name(sp, ss->pool[ss->pool_head].id, name, sizeof(name));
-		(void)unlinkat(sp->tmpfd, name, 0);
-		ss->pool_head = (ss->pool_head + 1) % SPOOL_POOL_MAX;
-	}
-}
-
 void
 spool_get_stats(const struct spool *sp, struct spool_stats *st)
 {
@@ -747,7 +620,7 @@ spool_depth(const struct spool *sp, size_t *files, int64_t *oldest_age,
 
 	*files = 0;
 	*oldest_age = 0;
-	if ((d = opendir_at(sp->newfd)) == NULL)
+	if ((d = spool_opendir_at(sp->newfd)) == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
@@ -840,7 +713,7 @@ spool_list(const struct spool *sp, size_t max, struct spool_entry **entp,
 		return 0;
 	if ((h = calloc(max, sizeof(*h))) == NULL)
 		goto out;
-	if ((d = opendir_at(sp->newfd)) == NULL)
+	if ((d = spool_opendir_at(sp->newfd)) == NULL)
 		goto out;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' ||
@@ -1054,41 +927,9 @@ spool_read(const struct spool *sp, const char *name, size_t payload_max,
 int
 spool_remove(const struct spool *sp, const char *name)
 {
-	struct spool_state	*ss = sp->st;
-	struct stat		 sb;
-	char			 pname[SPOOL_NAME_MAX];
-	uint32_t		 id;
-	size_t			 slot;
-	int			 room;
-
 	/* a small file goes to the pool for spool_put() to rewrite */
-	pthread_mutex_lock(&ss->mtx);
-	room = ss->pool_n < SPOOL_POOL_MAX;
-	id = ss->pool_next++;
-	pthread_mutex_unlock(&ss->mtx);
-	if (room && fstatat(sp->newfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(sb.st_mode) && sb.st_size <= SPOOL_POOL_FILE_MAX) {
-		pool_name(sp, id, pname, sizeof(pname));
-		if (renameat(sp->newfd, name, sp->tmpfd, pname) == 0) {
-			pthread_mutex_lock(&ss->mtx);
-			if (ss->pool_n < SPOOL_POOL_MAX) {
-				slot = (ss->pool_head + ss->pool_n++) %
-				    SPOOL_POOL_MAX;
-				/* the first fsync of new/ begun from now */
-				ss->pool[slot].need = ss->started + 1;
-				ss->pool[slot].size = sb.st_size;
-				ss->pool[slot].id = id;
-				room = 1;
-			} else
-				room = 0;
-			pthread_mutex_unlock(&ss->mtx);
-			if (!room)
-				(void)unlinkat(sp->tmpfd, pname, 0);
-			return 0;
-		}
-		if (errno == ENOENT)
-			return 0;
-	}
+	if (pool_keep(sp, name))
+		return 0;
 	if (unlinkat(sp->newfd, name, 0) == -1 && errno != ENOENT)
 		return -1;
 	return 0;
@@ -1324,7 +1165,7 @@ bad_scan(const struct spool *sp, struct bad_ent **entp, size_t *np,
 	uint64_t	 bytes = 0;
 	char		 rname[SPOOL_NAME_MAX + 8];
 
-	if ((d = opendir_at(sp->badfd)) == NULL)
+	if ((d = spool_opendir_at(sp->badfd)) == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' || fstatat(sp->badfd, de->d_name, &sb,
@@ -1433,51 +1274,6 @@ bad_prune(const struct spool *sp, const char *keep)
 	free(v);
 }
 
-/* Unlink every file of the pool: the file system is full.  How many. */
-static size_t
-pool_release(struct spool *sp)
-{
-	struct spool_state	*ss = sp->st;
-	char			 name[SPOOL_NAME_MAX];
-	uint32_t		 id;
-	size_t			 n = 0;
-
-	for (;;) {
-		pthread_mutex_lock(&ss->mtx);
-		if (ss->pool_n == 0) {
-			ss->pool_released += n;
-			pthread_mutex_unlock(&ss->mtx);
-			return n;
-		}
-		id = ss->pool[ss->pool_head].id;
-		ss->pool_head = (ss->pool_head + 1) % SPOOL_POOL_MAX;
-		ss->pool_n--;
-		pthread_mutex_unlock(&ss->mtx);
-		pool_name(sp, id, name, sizeof(name));
-		if (unlinkat(sp->tmpfd, name, 0) == 0)
-			n++;
-	}
-}
-
-/*
- * At open: the pool files of an earlier process (.pool.TOKEN.ID in tmp/;
- * a kill -9 skipped spool_close()).  Their removal from new/ was made
- * durable or not; either way nobody needs them.
- */
-static void
-pool_clean_stale(struct spool *sp)
-{
-	struct dirent	*de;
-	DIR		*d;
-
-	if ((d = opendir_at(sp->tmpfd)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, ".pool.", 6) == 0)
-			(void)unlinkat(sp->tmpfd, de->d_name, 0);
-	closedir(d);
-}
-
 int
 spool_clean_tmp(const struct spool *sp, int64_t now, int64_t max_age)
 {
@@ -1486,7 +1282,7 @@ spool_clean_tmp(const struct spool *sp, int64_t now, int64_t max_age)
 	DIR		*d;
 	int		 n = 0;
 
-	if ((d = opendir_at(sp->tmpfd)) == NULL)
+	if ((d = spool_opendir_at(sp->tmpfd)) == NULL)
 		return -1;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
@@ -1529,7 +1325,7 @@ spool_requeue_bad(const struct spool *sp, size_t *moved, size_t *left)
 	if (left != NULL)
 		*left = 0;
 	/* the names first: bad/ changes under readdir() as we go */
-	if ((d = opendir_at(sp->badfd)) == NULL) {
+	if ((d = spool_opendir_at(sp->badfd)) == NULL) {
 		save = errno;
 		goto out;
 	}

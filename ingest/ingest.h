@@ -268,6 +268,22 @@ enum ingest_status	 ingest_gunzip(const unsigned char *in, size_t inlen,
 /* 1 when buf starts with the gzip magic 1f 8b. */
 int	ingest_is_gzip(const unsigned char *buf, size_t len);
 
+/*
+ * gzip (RFC 1952, one member, level 1) of report JSON for storage
+ * (tlsrpt.report_raw.body, schema 008_storage.sql), with one reusable
+ * stream per packer.  ingest_packer_new() returns a packer owned by the
+ * caller (ingest_packer_free(); NULL when out of memory).  ingest_pack()
+ * returns the gzip bytes, *outlen of them, owned by the packer and valid
+ * until its next call or its free; NULL when out of memory or len is
+ * over 1 GiB.  A packer is for one thread at a time.
+ */
+struct ingest_packer;
+struct ingest_packer	*ingest_packer_new(void);
+void			 ingest_packer_free(struct ingest_packer *);
+const unsigned char	*ingest_pack(struct ingest_packer *,
+			    const unsigned char *in, size_t len,
+			    size_t *outlen);
+
 /* What a payload is, by its bytes alone (ingest_sniff()). */
 enum ingest_kind {
 	INGEST_KIND_NONE = 0,	/* neither of the below */

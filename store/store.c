@@ -12,6 +12,7 @@
 
 #include <libpq-fe.h>
 
+#include "ingest.h"
 #include "store.h"
 #include "store_int.h"
 #include "util.h"
@@ -93,6 +94,7 @@ store_close(struct store *st)
 		return;
 	PQfinish(st->conn);	/* NULL is a no-op */
 	store_put_reset(st, 0);
+	ingest_packer_free(st->packer);
 	free(st);
 }
 

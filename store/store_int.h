@@ -14,6 +14,8 @@
 
 #include "store.h"
 
+struct ingest_packer;
+
 #define STORE_ERR_MAX	512
 
 struct store {
@@ -29,6 +31,7 @@ struct store {
 					 * only counted */
 	unsigned char	*putflags;	/* STORE_PUT_* per report of the last
 					 * put (nwhy of them), or NULL */
+	struct ingest_packer *packer;	/* owned; raw bodies, or NULL */
 };
 
 /*

@@ -197,6 +197,8 @@ static int	find_existing(struct store *, struct put *, size_t,
 		    struct tlsrpt_report *const *);
 static int	is_variant(const struct put *, size_t,
 		    struct tlsrpt_report *const *);
+static const unsigned char *raw_body(struct store *,
+		    const struct tlsrpt_report *, size_t *);
 static int	put_variants(struct store *, struct put *, size_t,
 		    struct tlsrpt_report *const *);
 static int	put_rollup(struct store *, struct put *, size_t,
@@ -325,8 +327,10 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
     const struct store_arrival *arr, const size_t *idx, size_t m)
 {
 	const struct store_table *tb;
+	const struct tlsrpt_report *rep;
+	const unsigned char *body;
 	struct item	*it;
-	size_t		 j, t;
+	size_t		 j, t, len;
 	int		 nstored = 0, nvar = 0, filled, rc = -1;
 
 	for (j = 0; j < m; j++) {
@@ -369,10 +373,15 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 			it = &p->items[j];
 			if (!it->stored)
 				continue;
-			if (!it->replace)
-				tb->rows(&p->copy, reps[idx[j]], &arr[idx[j]]);
-			else if (!tb->body)	/* put_variants() */
-				tb->rows(&p->copy, reps[idx[j]], &it->keep);
+			if (tb->body && it->replace)
+				continue;	/* put_variants() */
+			rep = reps[idx[j]];
+			if (tb->body) {
+				body = raw_body(st, rep, &len);
+				store_row_raw(&p->copy, rep, body, len);
+			} else
+				tb->rows(&p->copy, rep, it->replace ?
+				    &it->keep : &arr[idx[j]]);
 		}
 		if (copy_end(&p->copy, tb->what) == -1)
 			goto out;
@@ -854,14 +863,16 @@ put_variants(struct store *st, struct put *p, size_t m,
 	const struct tlsrpt_report	*rep;
 	const char			*pv[3];
 	int				 lens[3], fmts[3] = { 1, 1, 1 };
+	const unsigned char		*body;
 	PGresult			*res;
-	size_t				 j;
+	size_t				 j, len;
 
 	for (j = 0; j < m; j++) {
 		if (!is_variant(p, j, reps))
 			continue;
 		rep = reps[p->items[j].i];
-		if (rep->json_len > INT_MAX) {
+		body = raw_body(st, rep, &len);
+		if (len > INT_MAX) {
 			store_seterr_report(st, "cannot store a raw report: "
 			    "too big");
 			return -1;
@@ -870,8 +881,8 @@ put_variants(struct store *st, struct put *p, size_t m,
 		lens[0] = 32;
 		pv[1] = (const char *)rep->sha256;
 		lens[1] = 32;
-		pv[2] = rep->json != NULL ? (const char *)rep->json : "";
-		lens[2] = (int)rep->json_len;
+		pv[2] = body != NULL ? (const char *)body : "";
+		lens[2] = (int)len;
 		res = PQexecParams(st->conn, SQL_PUT_VARIANT, 3, NULL, pv,
 		    lens, fmts, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -882,6 +893,27 @@ put_variants(struct store *st, struct put *p, size_t m,
 		PQclear(res);
 	}
 	return 0;
+}
+
+/*
+ * What tlsrpt.report_raw.body keeps of rep (schema 008_storage.sql): the
+ * gzip of its JSON, *lenp bytes owned by st until the next call; the
+ * JSON itself when there is no memory to pack it (a reader tells them
+ * apart by the gzip magic: JSON never starts with 1f 8b).
+ */
+static const unsigned char *
+raw_body(struct store *st, const struct tlsrpt_report *rep, size_t *lenp)
+{
+	const unsigned char	*gz;
+
+	if (st->packer == NULL)
+		st->packer = ingest_packer_new();
+	if (st->packer != NULL && rep->json != NULL &&
+	    (gz = ingest_pack(st->packer, rep->json, rep->json_len,
+	    lenp)) != NULL)
+		return gz;
+	*lenp = rep->json_len;
+	return rep->json;
 }
 
 /* Aggregate the stored reports into rollup rows and add them. */

@@ -42,14 +42,12 @@ static void	policy_rows(struct copy *, const struct tlsrpt_report *,
 		    const struct store_arrival *);
 static void	detail_rows(struct copy *, const struct tlsrpt_report *,
 		    const struct store_arrival *);
-static void	raw_row(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *);
 
 const struct store_table store_report_tables[STORE_REPORT_TABLES] = {
 	{ SQL_COPY_REPORT, report_row, "cannot store reports", 0 },
 	{ SQL_COPY_POLICY, policy_rows, "cannot store policies", 0 },
 	{ SQL_COPY_DETAIL, detail_rows, "cannot store failure details", 0 },
-	{ SQL_COPY_RAW, raw_row, "cannot store raw reports", 1 },
+	{ SQL_COPY_RAW, NULL, "cannot store raw reports", 1 },
 };
 
 static void
@@ -209,15 +207,15 @@ detail_rows(struct copy *c, const struct tlsrpt_report *rep,
 	}
 }
 
-static void
-raw_row(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr)
+void
+store_row_raw(struct copy *c, const struct tlsrpt_report *rep,
+    const unsigned char *body, size_t len)
 {
 	copy_key(c, rep->key);
 	copy_tab(c);
 	copy_key(c, rep->sha256);
 	copy_tab(c);
-	copy_bytea(c, rep->json, rep->json_len);
+	copy_bytea(c, body, len);
 	copy_eol(c);
 }
 

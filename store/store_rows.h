@@ -18,10 +18,11 @@
 struct store_table {
 	const char	*sql;		/* COPY ... FROM STDIN */
 	void		(*rows)(struct copy *, const struct tlsrpt_report *,
-			    const struct store_arrival *);
+			    const struct store_arrival *); /* NULL: body */
 	const char	*what;		/* for the error message */
-	int		 body;		/* the raw body: a replacing copy's
-					 * goes in as a variant instead */
+	int		 body;		/* the raw body, store_row_raw(): a
+					 * replacing copy's goes in as a
+					 * variant instead */
 };
 
 /* report, policy, failure_detail, report_raw: in this order. */
@@ -34,6 +35,11 @@ extern const struct store_table store_report_tables[STORE_REPORT_TABLES];
 	" report_key, sha256, reason, note) FROM STDIN"
 void	store_row_arrival(struct copy *, const struct tlsrpt_report *rep,
 	    const struct store_arrival *, int stored, const char *note);
+
+/* The raw body row of rep: body is what tlsrpt.report_raw keeps (the
+ * gzip of the JSON, schema 008_storage.sql), len bytes, borrowed. */
+void	store_row_raw(struct copy *, const struct tlsrpt_report *rep,
+	    const unsigned char *body, size_t len);
 
 /* One rollup row, in the column order of store_put.c's ROLLUP_COLS. */
 void	store_row_rollup(struct copy *, const struct rollup_row *);

@@ -4,6 +4,7 @@
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 #include <libpq-fe.h>
 
 #include "arena.h"
+#include "bbuf.h"
+#include "ingest.h"
 #include "store.h"
 #include "store_int.h"
 #include "store_series.h"
@@ -524,13 +527,18 @@ int
 store_report_raw(struct store *st, const char *keyhex, const char *shahex,
     struct store_raw *out)
 {
-	PGresult	*r;
-	const char	*pv[2];
-	char		*b;
-	size_t		 n;
-	int		 rc = -1;
+	PGresult		*r;
+	const char		*pv[2];
+	const unsigned char	*v;
+	char			*b;
+	size_t			 n;
+	struct bbuf		 bb;
+	struct ingest_limits	 lim;
+	struct ingest_err	 ie;
+	int			 rc = -1;
 
 	memset(out, 0, sizeof(*out));
+	bbuf_init(&bb, 0);
 	if (!is_key(keyhex) || !is_key(shahex))
 		return 1;
 	pv[0] = keyhex;
@@ -546,16 +554,35 @@ store_report_raw(struct store *st, const char *keyhex, const char *shahex,
 		goto out;
 	}
 	n = (size_t)PQgetlength(r, 0, 0);
+	v = (const unsigned char *)PQgetvalue(r, 0, 0);
+	/* schema 008 keeps the gzip of the JSON (store_put.c raw_body()),
+	 * bodies stored before it the JSON: the JSON either way, as big as
+	 * ingest lets a report be; the ratio is ours, not a sender's */
+	if (ingest_is_gzip(v, n)) {
+		ingest_limits_default(&lim);
+		lim.compressed_max = SIZE_MAX;
+		lim.ratio_max = UINT_MAX;
+		bbuf_init(&bb, lim.json_max);
+		if (ingest_gunzip(v, n, &lim, &bb, NULL, &ie) != INGEST_OK) {
+			store_seterrx(st, "raw: a stored body does not "
+			    "inflate: %s", ie.msg);
+			goto out;
+		}
+		v = bb.data;
+		n = bb.len;
+	}
 	if ((b = arena_alloc(&out->a, n + 1)) == NULL) {
 		store_seterrx(st, "raw: out of memory");
 		goto out;
 	}
-	memcpy(b, PQgetvalue(r, 0, 0), n);
+	if (n > 0)
+		memcpy(b, v, n);
 	b[n] = '\0';
 	out->body = b;
 	out->len = n;
 	rc = 0;
  out:
+	bbuf_reset(&bb);
 	PQclear(r);
 	return rc;
 }

@@ -65,6 +65,8 @@ rows() {
 	psql "$db" -tAc "SELECT count(*) FROM tlsrpt.report"
 }
 now() { date +%s.%N; }
+# the daemon's CPU time (user + system), in clock ticks
+cpu() { awk '{print $14 + $15}' /proc/$pid/stat; }
 wait_rows() {	# wait_rows WANT: until stored (at most 120 s)
 	k=0
 	while [ "$(rows)" -lt "$1" ] && [ $k -lt 2400 ]; do
@@ -73,11 +75,13 @@ wait_rows() {	# wait_rows WANT: until stored (at most 120 s)
 }
 
 echo "tlsrpt-httpd bench: $(nproc) cores, $N reports keep-alive, $NC one connection each, $CONC senders"
+c0=$(cpu)
 t0=$(now)
 ka=$($load keepalive 127.0.0.1 $port $CONC $N "$tmp/ka.bin")
 t1=$(now)
 wait_rows "$N"
 t2=$(now)
+c1=$(cpu)
 stored1=$(rows)
 nc=$($load newconn 127.0.0.1 $port $CONC $NC "$tmp/nc.bin")
 hs=$($load handshake 127.0.0.1 $port $CONC $NC "$tmp/nc.bin")
@@ -101,6 +105,7 @@ printf '%-48s %12s\n' "keep-alive: first POST to last row stored" "$e2e/s"
 printf '%-48s %12s\n' "keep-alive: latency p50 / p99 (ms)" "$(f "$ka" p50_ms) / $(f "$ka" p99_ms)"
 printf '%-48s %12s\n' "keep-alive: 2xx / other / failed" "$(f "$ka" ok) / $(f "$ka" other) / $(f "$ka" errors)"
 printf '%-48s %12s\n' "rows stored after keep-alive" "$stored1"
+printf '%-48s %12s\n' "keep-alive: daemon CPU per report stored" "$(echo "$c0 $c1 $N $(getconf CLK_TCK)" | awk '{printf "%.0f us", 1e6 * ($2 - $1) / $4 / $3}')"
 printf '%-48s %12s\n' "one connection per report (201)" "$(f "$nc" rate)/s"
 printf '%-48s %12s\n' "  latency p50 / p99 (ms)" "$(f "$nc" p50_ms) / $(f "$nc" p99_ms)"
 printf '%-48s %12s\n' "bare TLS handshakes (before / after)" "$(f "$hs" rate) / $(f "$hs2" rate)/s"

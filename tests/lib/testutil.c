@@ -121,3 +121,25 @@ tu_has_warning(const struct tlsrpt_report *rep, const char *token)
 			return 1;
 	return 0;
 }
+
+/* Inflate the one gzip member of gz (asserting it is one, whole);
+ * malloc'd, *len bytes. */
+unsigned char *
+tu_gunzip_all(const unsigned char *gz, size_t gzlen, size_t max, size_t *len)
+{
+	z_stream	 zs;
+	unsigned char	*out;
+
+	memset(&zs, 0, sizeof(zs));
+	cr_assert_eq(inflateInit2(&zs, 15 + 16), Z_OK);
+	cr_assert_not_null(out = malloc(max + 1));
+	zs.next_in = gz;
+	zs.avail_in = (uInt)gzlen;
+	zs.next_out = out;
+	zs.avail_out = (uInt)(max + 1);
+	cr_assert_eq(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	cr_assert_eq(zs.avail_in, 0, "bytes after the gzip member");
+	*len = (size_t)(zs.next_out - out);
+	inflateEnd(&zs);
+	return out;
+}

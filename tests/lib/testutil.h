@@ -22,6 +22,11 @@ unsigned char	*tu_load(const char *path, size_t *len);
 /* gzip of buf into a new malloc'd buffer (level 6, one member). */
 unsigned char	*tu_gzip(const void *buf, size_t len, size_t *outlen);
 
+/* Inflates the one whole gzip member of gz (asserted), at most max bytes;
+ * malloc'd, *len bytes. */
+unsigned char	*tu_gunzip_all(const unsigned char *gz, size_t gzlen,
+		    size_t max, size_t *len);
+
 /* A growing malloc'd string; tu_str_add appends printf-style. */
 struct tu_str {
 	char	*s;
