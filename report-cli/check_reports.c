@@ -21,7 +21,6 @@
 static int	cr_same_mx(const struct store_rd_policy *,
 		    const struct sts_policy *);
 static void	cr_mx_list(char *, size_t, char *const *, size_t);
-static const char *cr_mode(enum sts_mode);
 
 int
 check_reports(struct store *st, int64_t days, int64_t now,
@@ -72,7 +71,7 @@ check_reports(struct store *st, int64_t days, int64_t now,
 			if (latest != p)
 				continue;
 			if (r->policy_ok && strcmp(p->mode,
-			    cr_mode(r->policy.mode)) == 0 &&
+			    sts_mode_str(r->policy.mode)) == 0 &&
 			    p->max_age == r->policy.max_age &&
 			    cr_same_mx(p, &r->policy))
 				continue;
@@ -83,11 +82,11 @@ check_reports(struct store *st, int64_t days, int64_t now,
 			} else {
 				o = 0;
 				diff[0] = '\0';
-				if (strcmp(p->mode, cr_mode(r->policy.mode)) !=
-				    0)
+				if (strcmp(p->mode,
+				    sts_mode_str(r->policy.mode)) != 0)
 					o += (size_t)snprintf(diff + o,
 					    sizeof(diff) - o, "mode %s (live "
-					    "%s)", p->mode, cr_mode(
+					    "%s)", p->mode, sts_mode_str(
 					    r->policy.mode));
 				if (p->max_age != r->policy.max_age &&
 				    o < sizeof(diff))
@@ -224,20 +223,6 @@ cr_mx_list(char *buf, size_t sz, char *const *mx, size_t n)
 		snprintf(buf, sz, "none");
 }
 
-static const char *
-cr_mode(enum sts_mode m)
-{
-	switch (m) {
-	case STS_MODE_ENFORCE:
-		return "enforce";
-	case STS_MODE_TESTING:
-		return "testing";
-	case STS_MODE_NONE:
-		return "none";
-	default:
-		return "";
-	}
-}
 
 int
 readiness_live(struct store *st, const struct live_opts *o,

@@ -32,20 +32,24 @@
 --    HOT updates of the sums served rows that are rarely updated (a
 --    reporter sends one report per domain and day).  New pages only.
 --
--- Live databases: the new indexes are built before the keys are dropped
--- (a scan of each table under SHARE lock: importers wait, queries go
--- on); lock_timeout keeps the ACCESS EXCLUSIVE of the ALTERs from
--- queueing behind a long transaction; on timeout the whole migration
--- rolls back and `tlsrpt migrate` can be run again.
+-- Live databases: one transaction (store/migrate.c).  It first takes
+-- SHARE locks on policy and failure_detail in the order an import
+-- batch writes them (store_rows.c: policy, then failure_detail), so it
+-- waits for a running batch instead of deadlocking with it; importers
+-- wait meanwhile, queries go on while the two indexes are built.  Only
+-- then the ACCESS EXCLUSIVE of the ALTERs, held for the short rest of
+-- the transaction (dropping a constraint reads no rows).  lock_timeout
+-- keeps a lock from queueing behind a long transaction; on timeout the
+-- whole migration rolls back and `tlsrpt migrate` can be run again.
 
 SET LOCAL lock_timeout = '30s';
 
+LOCK TABLE tlsrpt.policy, tlsrpt.failure_detail IN SHARE MODE;
+CREATE INDEX policy_report_key_idx ON tlsrpt.policy (report_key);
 CREATE INDEX failure_detail_report_key_idx ON tlsrpt.failure_detail
     (report_key);
-ALTER TABLE tlsrpt.failure_detail DROP CONSTRAINT failure_detail_pkey;
-
-CREATE INDEX policy_report_key_idx ON tlsrpt.policy (report_key);
 ALTER TABLE tlsrpt.policy DROP CONSTRAINT policy_pkey;
+ALTER TABLE tlsrpt.failure_detail DROP CONSTRAINT failure_detail_pkey;
 
 ALTER TABLE tlsrpt.report_raw ALTER COLUMN body SET STORAGE EXTERNAL;
 COMMENT ON COLUMN tlsrpt.report_raw.body IS

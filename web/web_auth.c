@@ -75,15 +75,21 @@ parse_line(char *line, struct web_user *u, const char **why)
 		}
 		for (p = tok; *p != '\0'; p++)
 			*p = (char)tolower((unsigned char)*p);
-		if (p > tok && p[-1] == '.')
-			p[-1] = '\0';
+		/* "*" alone is every domain; a trailing dot (the DNS
+		 * root) goes, but "*." and "." are refused, never read as
+		 * "*" or as nothing */
 		if (strcmp(tok, "*") == 0)
 			u->all = 1;
-		else if ((tok[0] == '*' && tok[1] != '.') ||
-		    strchr(tok + 1, '*') != NULL || (tok[0] == '*' &&
-		    tok[2] == '\0')) {
-			*why = "a pattern other than DOMAIN, *.SUFFIX or *";
-			return -1;
+		else {
+			if (p > tok && p[-1] == '.')
+				p[-1] = '\0';
+			if (tok[0] == '\0' || (tok[0] == '*' &&
+			    (tok[1] != '.' || tok[2] == '\0')) ||
+			    strchr(tok + 1, '*') != NULL) {
+				*why = "a pattern other than DOMAIN, *.SUFFIX "
+				    "or *";
+				return -1;
+			}
 		}
 		if ((u->pat[u->npat++] = strdup(tok)) == NULL)
 			goto nomem;

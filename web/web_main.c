@@ -18,6 +18,8 @@
  * connections are kept in a small pool, each set read only.
  */
 
+#define _GNU_SOURCE	/* a writer-preferring rwlock (glibc) */
+
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -50,7 +52,12 @@
 
 static struct web_conf	*conf;
 static struct web_users	*users;		/* NULL without --users */
-static pthread_rwlock_t	 users_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* held for reading through a request (r.u points into users), for
+ * writing by a SIGHUP reload: writer-preferring, so that a stream of
+ * overlapping requests cannot keep the reload, and with it the main
+ * thread's sigwait() and SIGTERM, waiting for ever */
+static pthread_rwlock_t	 users_lock =
+    PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 
 /* idle database connections */
 static struct store	*pool[LIM_WEB_CONN_MAX];

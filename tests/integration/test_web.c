@@ -485,6 +485,21 @@ Test(web, refusals)
 	cr_expect_not_null(strstr(o, "users:1: the hash is not a crypt(3) "
 	    "hash"), "%s", o);
 	free(o);
+	/* "*." and "." are typos, never every domain (nor none) */
+	for (i = 0; i < 4; i++) {
+		static const char *const bad[] = { "*.", ".", "*..", "a.*" };
+
+		line = NULL;
+		cr_assert_geq(asprintf(&line, "alice:%s:b.example,%s\n",
+		    H_ALICE, bad[i]), 0);
+		write_str("users", line);
+		free(line);
+		cr_expect_eq(run_status(dtu_S("--users %s/users", tdir), &o), 1,
+		    "%s", bad[i]);
+		cr_expect_not_null(strstr(o, "users:1: a pattern other than "
+		    "DOMAIN, *.SUFFIX or *"), "%s: %s", bad[i], o);
+		free(o);
+	}
 }
 
 Test(web, sighup_reloads_users)
