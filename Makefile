@@ -165,6 +165,7 @@ MODEL	+= model/series.c
 # live/: tlsrpt check's network side (libunbound, GnuTLS)
 LIVE	= live/live_check.c live/live_dns.c live/live_tls.c \
 	  live/live_https.c live/live_smtp.c
+LIVE	+= live/live_pool.c
 # web/: tlsrpt-web, the dashboard, read only over the store, on
 # libmicrohttpd with GnuTLS; passwords with crypt(3) (libcrypt).  Its own
 # daemon: a network server with its own privileges and database role.

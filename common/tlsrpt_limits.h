@@ -109,4 +109,11 @@
 #define LIM_REJECTIONS_DAY_MAX		10000	/* rejection rows a day */
 #define LIM_REJECTIONS_DAY_BYTES	(64 * 1024 * 1024) /* excerpts a day */
 
+/*
+ * tlsrpt check --all / many --domain (live/live_pool.c): domains checked
+ * at once, each in its own worker thread within --timeout, so a run of
+ * n domains ends within ceil(n / LIM_LIVE_PARALLEL) timeouts.
+ */
+#define LIM_LIVE_PARALLEL		32	/* domains checked at once */
+
 #endif

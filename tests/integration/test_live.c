@@ -36,6 +36,7 @@
 #include "report_testutil.h"
 #include "store.h"
 #include "testutil.h"
+#include "tlsrpt_limits.h"
 
 #define RUA	"mailto:tlsrpt@collector.example"
 #define NOW	"2026-12-01T12:00:00Z"
@@ -113,19 +114,22 @@ lv_teardown(void)
 static char *
 lv_check(int *rc, const char *args)
 {
-	struct tu_str	 out = { 0 };
+	struct tu_str	 out = { 0 }, cmd = { 0 };
 	char		 buf[4096], *err;
 	FILE		*p;
 	size_t		 n;
 	int		 st;
 
-	/* without --db in args, not held against any reports */
-	p = popen(dtu_S("%s %s check --resolver %s --ca-file %s/ca.pem "
+	/* without --db in args, not held against any reports; args may be
+	 * longer than dtu_S() holds */
+	tu_str_add(&cmd, "%s %s check --resolver %s --ca-file %s/ca.pem "
 	    "--trust-anchor none --rua " RUA " --timeout 20 %s 2>%s/err",
 	    strstr(args, "--db") != NULL ? "TLSRPT_NOW=" NOW :
 	    "env -u TLSRPT_DB", dtu_bin("TLSRPT_BIN", "bin/tlsrpt"), lv_ip,
-	    lv_dir, args, lv_dir), "r");
+	    lv_dir, args, lv_dir);
+	p = popen(cmd.s, "r");
 	cr_assert_not_null(p);
+	free(cmd.s);
 	tu_str_add(&out, "%s", "");
 	while ((n = fread(buf, 1, sizeof(buf) - 1, p)) > 0) {
 		buf[n] = '\0';
@@ -377,6 +381,152 @@ Test(live, exit_codes_and_text)
 	/* an unreadable CA file: could not run */
 	cr_expect_eq(rc, 3, "%s", out);
 	free(out);
+}
+
+/*
+ * 40 domains (bulk01..bulk40 of servers.sh), more than LIM_LIVE_PARALLEL,
+ * given in a shuffled order: every one with its findings, in the order
+ * given.  That they were checked at once is seen by nginx, not by the
+ * program: it serves each policy over a few seconds and logs, at the end
+ * of each, how many connections it has open; one domain after the other
+ * would always be 1, and never more than LIM_LIVE_PARALLEL at once.
+ */
+#define LV_BULK	40
+
+static void
+lv_bulk_order(int *order)
+{
+	int	i;
+
+	/* 7 is prime to 40: 8, 15, 22, 29, 36, 3, ... each once */
+	for (i = 0; i < LV_BULK; i++)
+		order[i] = (i * 7 + 7) % LV_BULK + 1;
+}
+
+Test(live, many_domains_at_once)
+{
+	struct tu_str	 args = { 0 };
+	json_object	*root, *doms, *d, *v;
+	char		*out, *log, *line, *save = NULL, host[128], want[64];
+	int		 order[LV_BULK], seen[LV_BULK + 1], i, rc, n, peak = 0;
+	int		 active, lines = 0;
+
+	lv_bulk_order(order);
+	tu_str_add(&args, "--format json --no-smtp");
+	for (i = 0; i < LV_BULK; i++)
+		tu_str_add(&args, " --domain bulk%02d.example", order[i]);
+	out = lv_check(&rc, args.s);
+	/* a quarter without _smtp._tls: warnings, nothing critical */
+	cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
+	root = json_tokener_parse(out);
+	cr_assert_not_null(root, "not JSON: %s", out);
+	cr_assert(json_object_object_get_ex(root, "domains", &doms));
+	cr_assert_eq(json_object_array_length(doms), LV_BULK);
+	for (i = 0; i < LV_BULK; i++) {
+		d = json_object_array_get_idx(doms, (size_t)i);
+		cr_assert(json_object_object_get_ex(d, "domain", &v));
+		snprintf(want, sizeof(want), "bulk%02d.example", order[i]);
+		cr_expect_str_eq(json_object_get_string(v), want,
+		    "answer %d is not of the domain given %d", i, i);
+		cr_expect_str_eq(lv_findings(d, NULL), order[i] % 4 == 0 ?
+		    "warning:tlsrpt-record-missing" : "", "%s: %s", want,
+		    json_object_to_json_string(d));
+	}
+	json_object_put(root);
+	free(out);
+
+	/* nginx's side: every policy fetched once, at times many at once */
+	memset(seen, 0, sizeof(seen));
+	log = dtu_run("cat %s/bulk.log", lv_dir);
+	for (line = strtok_r(log, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		cr_assert_eq(sscanf(line, "%127s %d", host, &active), 2,
+		    "bulk.log: \"%s\"", line);
+		cr_assert_eq(sscanf(host, "mta-sts.bulk%d.example", &n), 1,
+		    "%s", host);
+		cr_assert(n >= 1 && n <= LV_BULK, "%s", host);
+		seen[n]++;
+		lines++;
+		if (active > peak)
+			peak = active;
+	}
+	cr_expect_eq(lines, LV_BULK, "%d fetches logged", lines);
+	for (i = 1; i <= LV_BULK; i++)
+		cr_expect_eq(seen[i], 1, "bulk%02d fetched %d times", i,
+		    seen[i]);
+	cr_expect_gt(peak, 1, "nginx never had two connections open: the "
+	    "domains were checked one after the other");
+	cr_expect_leq(peak, LIM_LIVE_PARALLEL, "nginx had %d connections "
+	    "open at once", peak);
+	free(log);
+	free(args.s);
+}
+
+/*
+ * The bound of many domains: a resolver that never answers, 40 domains
+ * with --timeout 2: at most ceil(40 / LIM_LIVE_PARALLEL) = 2 deadlines,
+ * 4 s; asserted with a generous margin (one after the other would be
+ * 80 s).  Every domain says its lookups went unanswered.
+ */
+Test(live, many_domains_total_deadline)
+{
+	struct sockaddr_in	 sin;
+	struct timespec		 t0, t1;
+	socklen_t		 sl = sizeof(sin);
+	struct tu_str		 args = { 0 }, o = { 0 }, c = { 0 };
+	json_object		*root, *doms, *d;
+	char			 buf[4096], *cmd;
+	double			 secs;
+	size_t			 n;
+	int			 fd, rc, st, i;
+	FILE			*p;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_geq(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	cr_assert_eq(inet_pton(AF_INET, lv_ip, &sin.sin_addr), 1);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	for (i = 1; i <= LV_BULK; i++)
+		tu_str_add(&args, " --domain bulk%02d.example", i);
+	tu_str_add(&c, "env -u TLSRPT_DB %s check --resolver %s@%d "
+	    "--trust-anchor none --no-smtp --timeout 2 --format json%s "
+	    "2>%s/err", dtu_bin("TLSRPT_BIN", "bin/tlsrpt"), lv_ip,
+	    ntohs(sin.sin_port), args.s, lv_dir);
+	cmd = c.s;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	tu_str_add(&o, "%s", "");
+	while ((n = fread(buf, 1, sizeof(buf) - 1, p)) > 0) {
+		buf[n] = '\0';
+		tu_str_add(&o, "%s", buf);
+	}
+	st = pclose(p);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) /
+	    1e9;
+	cr_assert(WIFEXITED(st));
+	rc = WEXITSTATUS(st);
+	cr_expect_eq(rc, 1, "%s", o.s);
+	cr_expect_lt(secs, 30.0, "40 domains took %.1f s with --timeout 2",
+	    secs);
+	root = json_tokener_parse(o.s);
+	cr_assert_not_null(root, "not JSON: %s", o.s);
+	cr_assert(json_object_object_get_ex(root, "domains", &doms));
+	cr_assert_eq(json_object_array_length(doms), LV_BULK);
+	for (i = 0; i < LV_BULK; i++) {
+		d = json_object_array_get_idx(doms, (size_t)i);
+		cr_expect_not_null(strstr(json_object_to_json_string(d),
+		    "no answer before the deadline"), "%s",
+		    json_object_to_json_string(d));
+	}
+	json_object_put(root);
+	close(fd);
+	free(cmd);
+	free(o.s);
+	free(args.s);
 }
 
 /*

@@ -57,6 +57,13 @@
 #   smtpd per address as DIR/smtp.listen lists them.
 #   (not .test: libunbound answers the RFC 6761 names test., invalid.
 #   itself, NXDOMAIN, whatever the forwarder says)
+#   bulk01.example .. bulk40.example  like good.example with one MX, for
+#                   tlsrpt check of many domains at once; those whose
+#                   number is a multiple of 4 publish no _smtp._tls
+#                   record.  nginx serves their policies at 100 bytes a
+#                   second (limit_rate; a few seconds each), and logs
+#                   each fetch to DIR/bulk.log with the connections it
+#                   had open then ($connections_active).
 #   deep.example       mx: *.deep.example, MX a.b.deep.example: "*." covers one
 #                   label only (RFC 8461 §4.1), so the MX is not covered
 #                   and the pattern matches nothing
@@ -81,7 +88,8 @@ DOMAINS="good nosts tworec badid p404 redir ctype big exact wrongcert comma
 notfirst uncovered stale deep"
 MXDOMAINS="mxgood mxexpired mxnotls mxname mxsoon mxuntrusted mxday14
 mxday13 mxday2 danematch danemismatch danebogus"
-DOMAINS="$DOMAINS $MXDOMAINS"
+BULK=$(seq -f 'bulk%02g' 1 40)
+DOMAINS="$DOMAINS $MXDOMAINS $BULK"
 rest=${ip#127.*.}
 mxip() {	# mxip DOMAIN: its MX's address, or IP
 	k=81
@@ -207,6 +215,7 @@ http {
 	types { }
 	default_type text/plain;
 	ssl_protocols TLSv1.2 TLSv1.3;
+	log_format bulk '\$host \$connections_active';
 EOF
 	for d in $DOMAINS; do
 		cert=sts
@@ -221,6 +230,9 @@ EOF
 		redir)	echo "		location / { return 301" \
 			    "https://www.redir.example/mta-sts.txt; }" ;;
 		ctype)	echo "		default_type text/html;" ;;
+		bulk*)	echo "		access_log $dir/bulk.log bulk;"
+			echo "		limit_rate_after 0;"
+			echo "		limit_rate 100;" ;;
 		esac
 		echo "	}"
 	done
@@ -271,6 +283,7 @@ RUA="mailto:tlsrpt@collector.example"
 		case $d in
 		comma)	echo "_smtp._tls.$d IN TXT \"v=TLSRPTv1; rua=$RUA,b@comma.example\"" ;;
 		notfirst) echo "_smtp._tls.$d IN TXT \"v=TLSRPTv1;rua=mailto:other@notfirst.example, $RUA\"" ;;
+		bulk[02468][048] | bulk[13579][26])	;;
 		*)	echo "_smtp._tls.$d IN TXT \"v=TLSRPTv1; rua=$RUA,https://tlsrpt.$d.example/v1/report\"" ;;
 		esac
 	done
