@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <gmime/gmime.h>
 #include <json-c/json.h>
 
 #include "daemon_testutil.h"
@@ -947,5 +948,136 @@ Test(live, readiness_live)
 	    "warning:reports-policy-cached");
 	json_object_put(root);
 	free(out);
+	stu_db_drop(&db);
+}
+
+/* The decoded content of a MIME leaf part (malloc'd). */
+static char *
+lv_part(GMimeObject *o)
+{
+	GMimeDataWrapper	*w;
+	GMimeStream		*mem;
+	GByteArray		*ba;
+	char			*s;
+
+	cr_assert(GMIME_IS_PART(o));
+	w = g_mime_part_get_content(GMIME_PART(o));
+	cr_assert_not_null(w);
+	mem = g_mime_stream_mem_new();
+	cr_assert_geq(g_mime_data_wrapper_write_to_stream(w, mem), 0);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	s = strndup((const char *)ba->data, ba->len);
+	g_object_unref(mem);
+	return s;
+}
+
+/*
+ * digest --live: yesterday's reports of three domains, every session
+ * successful under mode enforce (so no readiness verdict), so the
+ * reports alone say OK for all three (checked first,
+ * without --live).  Live (servers.sh, the private Postfix):
+ *   mxsoon.example   its MX's certificate is valid 5 more days, made
+ *                    just now: 4 whole days left, under 14: a warning;
+ *   nosts.example    no _mta-sts record (a warning), and its MX
+ *                    mx1.nosts.example is on the test address, where
+ *                    nothing listens on port 25 (a warning);
+ *   mxgood.example   nothing found: stays a quiet OK row.
+ * So the digest is WARNING (exit 1, Subject "[WARNING] ..."), and the
+ * text and HTML parts, parsed back with GMime, show both.
+ */
+Test(live_smtp, digest_live)
+{
+	static const char *const doms[] = { "mxsoon.example",
+	    "nosts.example", "mxgood.example" };
+	struct stu_db	 db;
+	struct store	*st;
+	struct rtu_run	 r;
+	GMimeStream	*s;
+	GMimeParser	*p;
+	GMimeMessage	*msg;
+	GMimeObject	*body;
+	char		*text, *html, id[16], *ok;
+	size_t		 i;
+	int		 have = 0;
+
+	dtu_make_db(&db, &have, "live_digest");
+	st = stu_open(&db, 0);
+	for (i = 0; i < sizeof(doms) / sizeof(doms[0]); i++) {
+		snprintf(id, sizeof(id), "dg%zu", i);
+		rtu_put(st, "Alpha", id, "2026-11-30", rtu_sts(doms[i],
+		    "version: STSv1|mode: enforce|mx: mx1.x.example|max_age: "
+		    "86400", 100, 0, NULL));
+	}
+	store_close(st);
+
+	r = rtu_tlsrpt(&db, "TLSRPT_NOW=" NOW, "digest --days 1 --to "
+	    "a@b.example");
+	cr_expect_eq(r.status, 0, "without --live all OK: %s", r.out);
+	cr_expect_null(strstr(r.out, "Live setup"), "%s", r.out);
+	free(r.out);
+
+	r = rtu_tlsrpt(&db, "TLSRPT_NOW=" NOW, "digest --days 1 --to "
+	    "a@b.example --live --resolver %s --ca-file %s/ca.pem "
+	    "--trust-anchor none --timeout 20", lv_ip, lv_dir);
+	cr_expect_eq(r.status, 1, "exit %d: %s", r.status, r.out);
+	cr_expect_null(strstr(r.out, "Sanitizer"), "%s", r.out);
+	cr_expect_null(strstr(r.out, "runtime error:"), "%s", r.out);
+	g_mime_init();
+	s = g_mime_stream_mem_new_with_buffer(r.out, strlen(r.out));
+	p = g_mime_parser_new_with_stream(s);
+	msg = g_mime_parser_construct_message(p, NULL);
+	cr_assert_not_null(msg, "not a message: %s", r.out);
+	cr_expect_str_eq(g_mime_message_get_subject(msg), "[WARNING] TLS "
+	    "report digest 2026-11-30: 0 critical, 2 warning, 1 ok");
+	body = g_mime_message_get_mime_part(msg);
+	cr_assert(GMIME_IS_MULTIPART(body));
+	cr_assert_eq(g_mime_multipart_get_count(GMIME_MULTIPART(body)), 2);
+	text = lv_part(g_mime_multipart_get_part(GMIME_MULTIPART(body), 0));
+	html = lv_part(g_mime_multipart_get_part(GMIME_MULTIPART(body), 1));
+
+	cr_expect_not_null(strstr(text, "Overall: WARNING -- 0 critical, 2 "
+	    "warning, 1 ok (3 domains)\n"), "%s", text);
+	cr_expect_not_null(strstr(text, "### mxsoon.example: WARNING\n"),
+	    "%s", text);
+	cr_expect_not_null(strstr(text, "Live setup now: WARNING\n"
+	    "  MX certificate of mx1.mxsoon.example: 4 days left\n"
+	    "  - warning mx-certificate-expiring: "), "%s", text);
+	cr_expect_not_null(strstr(text, "### nosts.example: WARNING\n"),
+	    "%s", text);
+	cr_expect_not_null(strstr(text, "  - warning sts-record-missing: "
+	    "_mta-sts.nosts.example has no TXT record"), "%s", text);
+	cr_expect_not_null(strstr(text, "  - warning mx-unreachable: MX "
+	    "mx1.nosts.example"), "%s", text);
+	cr_expect_not_null(strstr(text, "    next: "), "%s", text);
+	/* the quiet one: a row of the OK list, no live section */
+	ok = strstr(text, "### OK, nothing failed\n  mxgood.example ");
+	cr_expect_not_null(ok, "%s", text);
+	cr_expect_null(strstr(text, "mx1.mxgood.example"), "%s", text);
+
+	cr_expect_not_null(strstr(html, "<b>Live setup now:</b> "), "%s",
+	    html);
+	cr_expect_not_null(strstr(html, "mx1.mxsoon.example</td><td style="
+	    "\"padding:3px 8px;border-bottom:1px solid #ddd;text-align:"
+	    "right\">4</td>"), "%s", html);
+	cr_expect_not_null(strstr(html, "<li><b>warning</b> "
+	    "mx-certificate-expiring: "), "%s", html);
+	cr_expect_not_null(strstr(html, "<li><b>warning</b> "
+	    "sts-record-missing: "), "%s", html);
+	free(text);
+	free(html);
+	g_object_unref(msg);
+	g_object_unref(p);
+	g_object_unref(s);
+	free(r.out);
+
+	/* --live options are checked like check's */
+	r = rtu_tlsrpt(&db, "TLSRPT_NOW=" NOW, "digest --days 1 --live "
+	    "--timeout 0");
+	cr_expect_eq(r.status, 3, "%s", r.out);
+	free(r.out);
+	r = rtu_tlsrpt(&db, "TLSRPT_NOW=" NOW, "digest --days 1 --live "
+	    "--ca-file /nonexistent");
+	cr_expect_eq(r.status, 3, "%s", r.out);
+	free(r.out);
 	stu_db_drop(&db);
 }
