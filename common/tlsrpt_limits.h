@@ -115,5 +115,9 @@
  * n domains ends within ceil(n / LIM_LIVE_PARALLEL) timeouts.
  */
 #define LIM_LIVE_PARALLEL		32	/* domains checked at once */
+/* RFC 7672 §3.1.1: the DANE-EE (usage 3) TLSA records of an MX matched
+ * by themselves, to tell whether the name and expiry checks are waived;
+ * records past this many are not among them */
+#define LIM_LIVE_TLSA_EE_MAX		64	/* DANE-EE records matched */
 
 #endif

@@ -20,7 +20,7 @@
 #include "ingest.h"
 
 enum live_sev {
-	LIVE_OK = 0,
+	LIVE_OK = 0,		/* a note: something checked is waived */
 	LIVE_WARN = 1,		/* leaves the domain unprotected */
 	LIVE_CRIT = 2,		/* refuses or endangers mail */
 };
@@ -60,6 +60,10 @@ struct live_mx {
 	int64_t		 cert_days;	/* days to expiry; INT64_MIN unknown */
 	int		 dane;		/* 0 no validated TLSA, 1 the chain
 					 * matches one, 2 it matches none */
+	int		 dane_ee;	/* 1: a DANE-EE record matches: the
+					 * certificate's chain, names and
+					 * dates are not checked (RFC 7672
+					 * §3.1.1) */
 };
 
 /* The result of one domain.  Everything lives in a; free with

@@ -35,7 +35,9 @@ enum digest_status {
  * outlive the digest's views.
  */
 struct digest_live_item {
-	int		 level;		/* ML_WARNING or ML_CRITICAL */
+	int		 level;		/* ML_WARNING, ML_CRITICAL, or
+					 * ML_NONE for a note (a check
+					 * waived) */
 	const char	*code;		/* "mx-certificate-expiring" */
 	const char	*what;		/* one line, printable */
 	const char	*next;		/* one next step */
@@ -70,10 +72,9 @@ struct digest_domain {
 	size_t					 nprdays;
 	const struct store_readiness		*rd;	/* NULL: no testing */
 	struct rd_eval				 ev;
-	const struct digest_live		*live;	/* NULL: not
-						 * checked, or nothing found */
-	int					 status;	/* digest_status,
-						 * with live->level */
+	/* NULL: not checked, or nothing found live */
+	const struct digest_live		*live;
+	int					 status;	/* digest_status */
 	int					 notable; /* more than a row */
 	int64_t					 sessions; /* of cur */
 	int64_t					 prev_sessions;

@@ -345,9 +345,12 @@ check_print_text(const struct live_result *r)
 	size_t				 i, nw = 0, nc = 0;
 
 	for (i = 0; i < r->nf; i++)
-		r->f[i].sev == LIVE_CRIT ? nc++ : nw++;
+		if (r->f[i].sev == LIVE_CRIT)
+			nc++;
+		else if (r->f[i].sev == LIVE_WARN)
+			nw++;
 	printf("%s: %s", r->domain, live_sev_name(live_worst(r)));
-	if (r->nf > 0)
+	if (nc + nw > 0)
 		printf(" (%zu critical, %zu warning%s)", nc, nw,
 		    nw == 1 ? "" : "s");
 	putchar('\n');
@@ -371,8 +374,8 @@ check_print_text(const struct live_result *r)
 		    r->mx[i].cert_days >= 0)
 			printf(", %" PRId64 " days left", r->mx[i].cert_days);
 		if (r->mx[i].dane != 0)
-			printf(", DANE %s", r->mx[i].dane == 1 ? "match" :
-			    "MISMATCH");
+			printf(", DANE %s", r->mx[i].dane != 1 ? "MISMATCH" :
+			    r->mx[i].dane_ee ? "match (DANE-EE)" : "match");
 		putchar('\n');
 	}
 	for (i = 0; i < r->nf; i++) {
@@ -436,6 +439,8 @@ check_print_json(const struct live_result *r, size_t idx)
 			if (m->dane != 0)
 				printf(", \"dane\": \"%s\"", m->dane == 1 ?
 				    "match" : "mismatch");
+			if (m->dane_ee)
+				fputs(", \"dane_ee\": true", stdout);
 		}
 		putchar('}');
 	}

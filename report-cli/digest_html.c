@@ -63,7 +63,8 @@ html_live(const struct digest_live *l, FILE *f)
 	fputs("<ul style=\"margin:2px 0\">\n", f);
 	for (i = 0; i < l->nitems; i++) {
 		fprintf(f, "<li><b>%s</b> ", l->items[i].level ==
-		    DG_CRITICAL ? "critical" : "warning");
+		    DG_CRITICAL ? "critical" : l->items[i].level ==
+		    DG_WARNING ? "warning" : "ok");
 		out_html_str(f, l->items[i].code);
 		fputs(": ", f);
 		out_html_str(f, l->items[i].what);

@@ -87,7 +87,7 @@ dl_each(void *arg, size_t i, struct live_result *r)
 		return -1;
 	for (k = 0; k < r->nf; k++) {
 		it[k].level = r->f[k].sev == LIVE_CRIT ? DG_CRITICAL :
-		    DG_WARNING;
+		    r->f[k].sev == LIVE_WARN ? DG_WARNING : DG_OK;
 		if ((it[k].code = dl_str(&ls->a, r->f[k].code)) == NULL ||
 		    (it[k].what = dl_str(&ls->a, r->f[k].what)) == NULL ||
 		    (it[k].next = dl_str(&ls->a, r->f[k].next)) == NULL)

@@ -14,7 +14,7 @@
 
 /* The findings of a run; every string lives in a. */
 struct digest_lives {
-	struct digest_live	 *lv;		/* one per domain of the digest */
+	struct digest_live	 *lv;		/* one per digest domain */
 	const struct digest_live **ptr;		/* into lv, NULL: not checked */
 	size_t			  n;
 	struct arena		  a;

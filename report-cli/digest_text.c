@@ -38,7 +38,8 @@ text_live(const struct digest_live *l, FILE *f)
 			    l->certs[i].mx);
 	for (i = 0; i < l->nitems; i++)
 		fprintf(f, "  - %s %s: %s\n    next: %s\n",
-		    l->items[i].level == DG_CRITICAL ? "critical" : "warning",
+		    l->items[i].level == DG_CRITICAL ? "critical" :
+		    l->items[i].level == DG_WARNING ? "warning" : "ok",
 		    l->items[i].code, l->items[i].what, l->items[i].next);
 }
 

@@ -684,6 +684,13 @@ Test(live_smtp, dane_match_mismatch_bogus)
 		    "failed", NULL },
 		/* no TLSA at all: no DANE, nothing wrong */
 		{ "mxgood.example", "", NULL, NULL },
+		/* DANE-EE matches: the wrong name and the 1 day left are
+		 * notes, not findings (RFC 7672 §3.1.1) */
+		{ "daneee.example", "ok:mx-dane-ee-waived "
+		    "ok:mx-dane-ee-waived", "MX mx1.daneee.example: the "
+		    "certificate does not name mx1.daneee.example "
+		    "(mx-certificate-name); waived: a DANE-EE TLSA record of "
+		    "_25._tcp.mx1.daneee.example matches", "match" },
 	};
 	struct tu_str	 args = { 0 };
 	json_object	*root, *d, *mx, *m, *v;
@@ -1080,4 +1087,64 @@ Test(live_smtp, digest_live)
 	cr_expect_eq(r.status, 3, "%s", r.out);
 	free(r.out);
 	stu_db_drop(&db);
+}
+
+/*
+ * The DANE-EE waiver needs validated TLSA records: daneee.example
+ * without DNSSEC validation (--trust-anchor none) has its certificate's
+ * wrong name and its 1 day left (valid 2 more days, made just now) as
+ * critical findings; with the zone's trust anchor they are "ok" notes
+ * that say why, and the MX is marked dane_ee.  A DANE-EE record that
+ * matches a valid certificate (danematch.example) adds nothing.
+ */
+Test(live_smtp, dane_ee_waiver_needs_dnssec)
+{
+	json_object	*root, *d, *mx, *m, *v;
+	char		*out;
+	int		 rc;
+
+	out = lv_check(&rc, "--format json --domain daneee.example");
+	cr_assert_eq(rc, 2, "exit %d: %s", rc, out);
+	root = json_tokener_parse(out);
+	cr_assert_not_null(root, "not JSON: %s", out);
+	d = lv_domain(root, "daneee.example");
+	cr_expect_str_eq(lv_findings(d, "the certificate expires in 1 day"),
+	    "critical:mx-certificate-name critical:mx-certificate-expiring",
+	    "%s", json_object_to_json_string(d));
+	json_object_put(root);
+	free(out);
+
+	out = lv_check(&rc, dtu_S("--format json --trust-anchor %s/ta.key "
+	    "--domain daneee.example --domain danematch.example", lv_dir));
+	cr_assert_eq(rc, 0, "notes only, exit %d: %s", rc, out);
+	root = json_tokener_parse(out);
+	cr_assert_not_null(root, "not JSON: %s", out);
+	d = lv_domain(root, "daneee.example");
+	cr_expect_str_eq(lv_findings(d, "MX mx1.daneee.example: the "
+	    "certificate expires in 1 day (mx-certificate-expiring); waived: "
+	    "a DANE-EE TLSA record of _25._tcp.mx1.daneee.example matches"),
+	    "ok:mx-dane-ee-waived ok:mx-dane-ee-waived", "%s",
+	    json_object_to_json_string(d));
+	cr_assert(json_object_object_get_ex(d, "result", &v));
+	cr_expect_str_eq(json_object_get_string(v), "ok");
+	cr_assert(json_object_object_get_ex(d, "mx", &mx));
+	m = json_object_array_get_idx(mx, 0);
+	cr_expect(json_object_object_get_ex(m, "dane_ee", &v) &&
+	    json_object_get_boolean(v), "%s", json_object_to_json_string(m));
+	d = lv_domain(root, "danematch.example");
+	cr_expect_str_eq(lv_findings(d, NULL), "", "%s",
+	    json_object_to_json_string(d));
+	json_object_put(root);
+	free(out);
+
+	/* and the text says "ok", counting no warning */
+	out = lv_check(&rc, dtu_S("--trust-anchor %s/ta.key --domain "
+	    "daneee.example", lv_dir));
+	cr_expect_eq(rc, 0, "%s", out);
+	cr_expect_not_null(strstr(out, "daneee.example: ok\n"), "%s", out);
+	cr_expect_not_null(strstr(out, ", DANE match (DANE-EE)\n"), "%s",
+	    out);
+	cr_expect_not_null(strstr(out, "  ok       mx-dane-ee-waived: MX "
+	    "mx1.daneee.example: the certificate does not name "), "%s", out);
+	free(out);
 }

@@ -51,6 +51,10 @@
 #   danemismatch.example  (127.91.X.Y) TLSA 3 1 1 of another key
 #   danebogus.example  (127.92.X.Y) the right TLSA, altered after signing:
 #                   its signature does not validate
+#   daneee.example  (127.93.X.Y) TLSA 3 1 1 of its MX's key, the
+#                   certificate (from the test CA) for mx1.other.example
+#                   and valid 2 more days: with DNSSEC, DANE-EE waives
+#                   the name and the expiry (RFC 7672 §3.1.1)
 #   The zone is DNSSEC-signed (ldns-signzone, ECDSA P-256); its key
 #   signing key is the trust anchor DIR/ta.key.
 #   The MX servers are one private Postfix (tests/live/smtp.sh), one
@@ -87,7 +91,7 @@ certtool --generate-self-signed --load-privkey ca.key --template ca.tmpl \
 DOMAINS="good nosts tworec badid p404 redir ctype big exact wrongcert comma
 notfirst uncovered stale deep"
 MXDOMAINS="mxgood mxexpired mxnotls mxname mxsoon mxuntrusted mxday14
-mxday13 mxday2 danematch danemismatch danebogus"
+mxday13 mxday2 danematch danemismatch danebogus daneee"
 BULK=$(seq -f 'bulk%02g' 1 40)
 DOMAINS="$DOMAINS $MXDOMAINS $BULK"
 rest=${ip#127.*.}
@@ -142,6 +146,7 @@ leaf mxday2 'dns_name = "mx1.mxday2.example"' 'expiration_days = 3'
 for d in danematch danemismatch danebogus; do
 	leaf $d "dns_name = \"mx1.$d.example\""
 done
+leaf daneee 'dns_name = "mx1.other.example"' 'expiration_days = 2'
 tlsa() {	# tlsa DOMAIN CERT: the TLSA 3 1 1 record of CERT for DOMAIN's MX
 	danetool --tlsa-rr --load-certificate "$2.pem" \
 	    --host "mx1.$1.example" --port 25 2>/dev/null
@@ -296,6 +301,7 @@ RUA="mailto:tlsrpt@collector.example"
 	tlsa danematch danematch
 	tlsa danemismatch other
 	tlsa danebogus danebogus
+	tlsa daneee daneee
 } > example.zone
 
 # --- DNSSEC: sign the zone; break the signature of danebogus's TLSA ---
