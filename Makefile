@@ -95,6 +95,8 @@ $(B)/report-cli/digest_mime.o: LAYER += $(CF_GMIME)
 $(B)/report-cli/cmd_check.o: LAYER += -Ilive
 $(B)/report-cli/check_reports.o: LAYER += -Ilive
 $(B)/report-cli/cmd_readiness.o: LAYER += -Ilive
+$(B)/report-cli/cmd_digest.o: LAYER += -Ilive
+$(B)/report-cli/digest_live.o: LAYER += -Ilive
 $(B)/live/%:	  LAYER = -Icommon -Iingest -Ilive $(CF_LIVE)
 $(B)/web/%:	  LAYER = -Icommon -Iingest -Istore -Imodel -Icollector -Iweb \
 	  $(CF_MHD)
@@ -165,6 +167,7 @@ MODEL	+= model/series.c
 # live/: tlsrpt check's network side (libunbound, GnuTLS)
 LIVE	= live/live_check.c live/live_dns.c live/live_tls.c \
 	  live/live_https.c live/live_smtp.c
+LIVE	+= live/live_pool.c
 # web/: tlsrpt-web, the dashboard, read only over the store, on
 # libmicrohttpd with GnuTLS; passwords with crypt(3) (libcrypt).  Its own
 # daemon: a network server with its own privileges and database role.
@@ -180,6 +183,7 @@ CLI	+= report-cli/cmd_failures.c report-cli/cmd_readiness.c \
 	  report-cli/cmd_digest.c
 CLI	+= report-cli/digest_text.c \
 	  report-cli/digest_html.c report-cli/digest_mime.c
+CLI	+= report-cli/digest_live.c
 CLI	+= report-cli/cmd_prune.c
 CLI	+= report-cli/writers.c
 CLI	+= report-cli/summary_out.c

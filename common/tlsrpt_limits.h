@@ -109,4 +109,15 @@
 #define LIM_REJECTIONS_DAY_MAX		10000	/* rejection rows a day */
 #define LIM_REJECTIONS_DAY_BYTES	(64 * 1024 * 1024) /* excerpts a day */
 
+/*
+ * tlsrpt check --all / many --domain (live/live_pool.c): domains checked
+ * at once, each in its own worker thread within --timeout, so a run of
+ * n domains ends within ceil(n / LIM_LIVE_PARALLEL) timeouts.
+ */
+#define LIM_LIVE_PARALLEL		32	/* domains checked at once */
+/* RFC 7672 §3.1.1: the DANE-EE (usage 3) TLSA records of an MX matched
+ * by themselves, to tell whether the name and expiry checks are waived;
+ * records past this many are not among them */
+#define LIM_LIVE_TLSA_EE_MAX		64	/* DANE-EE records matched */
+
 #endif

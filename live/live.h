@@ -20,7 +20,7 @@
 #include "ingest.h"
 
 enum live_sev {
-	LIVE_OK = 0,
+	LIVE_OK = 0,		/* a note: something checked is waived */
 	LIVE_WARN = 1,		/* leaves the domain unprotected */
 	LIVE_CRIT = 2,		/* refuses or endangers mail */
 };
@@ -60,6 +60,10 @@ struct live_mx {
 	int64_t		 cert_days;	/* days to expiry; INT64_MIN unknown */
 	int		 dane;		/* 0 no validated TLSA, 1 the chain
 					 * matches one, 2 it matches none */
+	int		 dane_ee;	/* 1: a DANE-EE record matches: the
+					 * certificate's chain, names and
+					 * dates are not checked (RFC 7672
+					 * §3.1.1) */
 };
 
 /* The result of one domain.  Everything lives in a; free with
@@ -97,6 +101,20 @@ void	live_result_free(struct live_result *);
 int	live_finding_add(struct live_result *r, enum live_sev sev,
 	    const char *code, const char *rfc, const char *next,
 	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/*
+ * Check the n domains doms[] (the caller's), at most LIM_LIVE_PARALLEL
+ * at once, each within opts->timeout_ms, so all of them within
+ * ceil(n / LIM_LIVE_PARALLEL) timeouts.  Calls each(arg, i, r) on the
+ * calling thread for i = 0 .. n - 1 in that order as soon as domain i is
+ * done; r is released after each returns (each may add findings to it).
+ * Returns 0; -1 when a domain could not be checked (err: "DOMAIN:
+ * why") or each returned -1 (err empty: each said why), and no further
+ * domain is handed over.
+ */
+int	live_check_many(const struct live_opts *, const char *const *doms,
+	    size_t n, int (*each)(void *arg, size_t i, struct live_result *r),
+	    void *arg, char *err, size_t errsz);
 
 /* The worst severity among r's findings. */
 enum live_sev	live_worst(const struct live_result *);

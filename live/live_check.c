@@ -118,6 +118,10 @@ static const struct lc_kind K_MX_DANE = { "mx-dane-mismatch",
 static const struct lc_kind K_MX_TLSA_INSECURE = { "mx-tlsa-insecure",
     "RFC 7672 §2.2", "sign the zone of these TLSA records with DNSSEC, or "
     "remove them" };
+static const struct lc_kind K_MX_DANE_EE = { "mx-dane-ee-waived",
+    "RFC 7672 §3.1.1", "nothing for DANE senders; senders that apply "
+    "MTA-STS without DANE still check the name and expiry: fix the "
+    "certificate when _mta-sts.D has a record" };
 static const struct lc_kind K_MX_CERT = { "mx-certificate-invalid",
     "RFC 8461 §4.2", "install a valid certificate on this MX" };
 
@@ -161,6 +165,8 @@ static int	lc_mx(struct live_result *, const struct ldns_q *);
 static int	lc_coverage(struct live_result *);
 static int	lc_smtp(struct live_result *, struct live_mx *,
 		    const struct ls_result *);
+static int	lc_cert(struct live_result *, const struct live_mx *, int,
+		    enum live_sev, const struct lc_kind *, const char *);
 static void	*lc_fetch_main(void *);
 static void	*lc_probe_main(void *);
 static int	lc_domain_ok(const char *);
@@ -828,12 +834,26 @@ lc_coverage(struct live_result *r)
 	return 0;
 }
 
+/* A finding about mx's certificate (what), of sev and kind k; waived
+ * (ee: a DANE-EE record matches), an "ok" finding that says so. */
+static int
+lc_cert(struct live_result *r, const struct live_mx *mx, int ee,
+    enum live_sev sev, const struct lc_kind *k, const char *what)
+{
+	if (ee)
+		return lc_add(r, LIVE_OK, &K_MX_DANE_EE, "MX %s: %s (%s); "
+		    "waived: a DANE-EE TLSA record of _25._tcp.%s matches",
+		    mx->host, what, k->code, mx->host);
+	return lc_add(r, sev, k, "MX %s: %s", mx->host, what);
+}
+
 static int
 lc_smtp(struct live_result *r, struct live_mx *mx, const struct ls_result *s)
 {
 	const struct ltls_info	*t = &s->tls;
 	int64_t			 now, days;
-	int			 rc = 0;
+	char			 what[320];
+	int			 rc = 0, ee;
 
 	mx->probed = 1;
 	switch (s->status) {
@@ -858,6 +878,10 @@ lc_smtp(struct live_result *r, struct live_mx *mx, const struct ls_result *s)
 		    "chain matches no TLSA record of _25._tcp.%s: %s",
 		    mx->host, mx->host, t->dane_why);
 	mx->cert_ok = t->verdict == LTLS_VERIFIED;
+	/* RFC 7672 §3.1.1: a matching DANE-EE record is the trust; the
+	 * chain, names and dates of the certificate are not checked */
+	ee = t->dane == LTLS_DANE_MATCH && t->dane_ee;
+	mx->dane_ee = ee;
 	if (t->version < 12)
 		rc |= lc_add(r, LIVE_WARN, &K_MX_TLSVER, "MX %s negotiated TLS "
 		    "1.%d", mx->host, t->version > 10 ? t->version - 10 : 0);
@@ -865,16 +889,16 @@ lc_smtp(struct live_result *r, struct live_mx *mx, const struct ls_result *s)
 	case LTLS_VERIFIED:
 		break;
 	case LTLS_EXPIRED:
-		rc |= lc_add(r, LIVE_CRIT, &K_MX_EXPIRED, "MX %s: the "
-		    "certificate has expired", mx->host);
+		rc |= lc_cert(r, mx, ee, LIVE_CRIT, &K_MX_EXPIRED, "the "
+		    "certificate has expired");
 		break;
 	case LTLS_UNTRUSTED:
-		rc |= lc_add(r, LIVE_CRIT, &K_MX_UNTRUSTED, "MX %s: %s",
-		    mx->host, t->why);
+		rc |= lc_cert(r, mx, ee, LIVE_CRIT, &K_MX_UNTRUSTED, t->why);
 		break;
 	case LTLS_NAME:
-		rc |= lc_add(r, LIVE_CRIT, &K_MX_NAME, "MX %s: the "
-		    "certificate does not name %s", mx->host, mx->host);
+		(void)snprintf(what, sizeof(what), "the certificate does not "
+		    "name %s", mx->host);
+		rc |= lc_cert(r, mx, ee, LIVE_CRIT, &K_MX_NAME, what);
 		break;
 	default:
 		rc |= lc_add(r, LIVE_CRIT, &K_MX_CERT, "MX %s: %s", mx->host,
@@ -886,17 +910,17 @@ lc_smtp(struct live_result *r, struct live_mx *mx, const struct ls_result *s)
 		days = t->not_after > now ? (t->not_after - now) /
 		    LC_DAY_SECONDS : -1;
 		mx->cert_days = days;
+		(void)snprintf(what, sizeof(what), "the certificate expires "
+		    "in %lld day%s", (long long)days, days == 1 ? "" : "s");
 		if (days < 0)
-			rc |= lc_add(r, LIVE_CRIT, &K_MX_EXPIRED, "MX %s: the "
-			    "certificate has expired", mx->host);
+			rc |= lc_cert(r, mx, ee, LIVE_CRIT, &K_MX_EXPIRED,
+			    "the certificate has expired");
 		else if (days < LIM_LIVE_EXPIRY_CRIT_DAYS)
-			rc |= lc_add(r, LIVE_CRIT, &K_MX_EXPIRING, "MX %s: the "
-			    "certificate expires in %lld day%s", mx->host,
-			    (long long)days, days == 1 ? "" : "s");
+			rc |= lc_cert(r, mx, ee, LIVE_CRIT, &K_MX_EXPIRING,
+			    what);
 		else if (days < LIM_LIVE_EXPIRY_WARN_DAYS)
-			rc |= lc_add(r, LIVE_WARN, &K_MX_EXPIRING, "MX %s: the "
-			    "certificate expires in %lld days", mx->host,
-			    (long long)days);
+			rc |= lc_cert(r, mx, ee, LIVE_WARN, &K_MX_EXPIRING,
+			    what);
 	} else if (t->verdict == LTLS_EXPIRED)
 		mx->cert_days = -1;
 	return rc == 0 ? 0 : -1;

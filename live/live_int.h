@@ -119,6 +119,8 @@ struct ltls_info {
 	char			 why[256];	/* GnuTLS's words */
 	int64_t			 not_after;	/* leaf; INT64_MIN unknown */
 	enum ltls_dane		 dane;
+	int			 dane_ee;	/* a DANE-EE (usage 3) record
+						 * matches (RFC 7672 §3.1.1) */
 	char			 dane_why[256];
 };
 

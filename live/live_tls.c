@@ -30,6 +30,7 @@
 #include <gnutls/x509.h>
 
 #include "live_int.h"
+#include "tlsrpt_limits.h"
 
 #define LTLS_PRIO_MIN12	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define LTLS_PRIO_ANY	"NORMAL:+VERS-TLS1.1:+VERS-TLS1.0"
@@ -41,6 +42,8 @@ struct ltls {
 };
 
 static void	ltls_verify(struct ltls *, const char *, struct ltls_info *);
+static int	ltls_dane_ee(dane_state_t, const struct ldns_q *,
+		    const gnutls_datum_t *, unsigned int);
 static void	ltls_dane(struct ltls *, const struct ldns_q *,
 		    struct ltls_info *);
 static int	ltls_wait(struct ltls *, int64_t);
@@ -350,6 +353,37 @@ ltls_verify(struct ltls *t, const char *host, struct ltls_info *info)
 		info->why[--n] = '\0';
 }
 
+/* 1 when the leaf matches one of the DANE-EE (usage 3) records of
+ * tlsa by themselves (RFC 7672 §3.1.1: then its names and validity
+ * dates are not checked), else 0. */
+static int
+ltls_dane_ee(dane_state_t st, const struct ldns_q *tlsa,
+    const gnutls_datum_t *certs, unsigned int n)
+{
+	dane_query_t	 q = NULL;
+	char		*rr[LIM_LIVE_TLSA_EE_MAX + 1];
+	int		 len[LIM_LIVE_TLSA_EE_MAX + 1], ok = 0;
+	unsigned int	 verify = 0;
+	size_t		 i, k = 0;
+
+	for (i = 0; i < tlsa->nrr && k < LIM_LIVE_TLSA_EE_MAX; i++)
+		if (tlsa->rrlen[i] > 3 && tlsa->rr[i][0] == 3) {
+			rr[k] = (char *)tlsa->rr[i];
+			len[k++] = tlsa->rrlen[i];
+		}
+	if (k == 0)
+		return 0;
+	rr[k] = NULL;
+	len[k] = 0;
+	if (dane_raw_tlsa(st, &q, rr, len, 1, 0) >= 0 &&
+	    dane_verify_crt_raw(st, certs, n, GNUTLS_CRT_X509, q, 0, 0,
+	    &verify) >= 0 && verify == 0)
+		ok = 1;
+	if (q != NULL)
+		dane_query_deinit(q);
+	return ok;
+}
+
 /* The presented chain against the TLSA records (RFC 7672 §3, RFC 6698
  * §2.1): GnuTLS's DANE matching on data libunbound validated. */
 static void
@@ -381,6 +415,7 @@ ltls_dane(struct ltls *t, const struct ldns_q *tlsa, struct ltls_info *info)
 	}
 	if (verify == 0) {
 		info->dane = LTLS_DANE_MATCH;
+		info->dane_ee = ltls_dane_ee(st, tlsa, certs, n);
 		goto out;
 	}
 	if (dane_verification_status_print(verify, &out, 0) >= 0 &&

@@ -269,6 +269,30 @@ digest_build(struct digest *dg)
 }
 
 void
+digest_join_live(struct digest *dg, const struct digest_live *const *live)
+{
+	struct digest_domain	*d;
+	size_t			 i;
+
+	dg->worst = DG_OK;
+	memset(dg->count, 0, sizeof(dg->count));
+	for (i = 0; i < dg->ndoms; i++) {
+		d = &dg->doms[i];
+		if (live[i] != NULL && live[i]->nitems > 0) {
+			d->live = live[i];
+			if (live[i]->level > d->status)
+				d->status = live[i]->level;
+			d->notable = 1;
+		}
+		dg->count[d->status]++;
+		if (d->status > dg->worst)
+			dg->worst = d->status;
+	}
+	if (dg->ndoms > 1)
+		qsort(dg->doms, dg->ndoms, sizeof(*dg->doms), cmp_ddomain);
+}
+
+void
 digest_free(struct digest *dg)
 {
 	size_t	i;

@@ -28,6 +28,34 @@ enum digest_status {
 	DG_CRITICAL = ML_CRITICAL,
 };
 
+/*
+ * What `digest --live` found now for a domain: report-cli runs the live
+ * check (the model never calls the network) and hands the findings over
+ * with digest_join_live().  Every pointer is the caller's and must
+ * outlive the digest's views.
+ */
+struct digest_live_item {
+	int		 level;		/* ML_WARNING, ML_CRITICAL, or
+					 * ML_NONE for a note (a check
+					 * waived) */
+	const char	*code;		/* "mx-certificate-expiring" */
+	const char	*what;		/* one line, printable */
+	const char	*next;		/* one next step */
+};
+
+struct digest_live_cert {
+	const char	*mx;		/* the MX host */
+	int64_t		 days;		/* whole days to expiry; < 0 expired */
+};
+
+struct digest_live {
+	int				 level;	/* worst of items: DG_* */
+	const struct digest_live_cert	*certs;	/* each MX's certificate */
+	size_t				 ncerts;
+	const struct digest_live_item	*items;
+	size_t				 nitems;
+};
+
 /* Everything the digest says about one domain; pointers are borrowed
  * from the struct digest that holds it. */
 struct digest_domain {
@@ -44,6 +72,8 @@ struct digest_domain {
 	size_t					 nprdays;
 	const struct store_readiness		*rd;	/* NULL: no testing */
 	struct rd_eval				 ev;
+	/* NULL: not checked, or nothing found live */
+	const struct digest_live		*live;
 	int					 status;	/* digest_status */
 	int					 notable; /* more than a row */
 	int64_t					 sessions; /* of cur */
@@ -85,6 +115,16 @@ struct digest {
 int	digest_compute(struct digest *dg, struct store *st,
 	    const struct store_window *win);
 void	digest_free(struct digest *);
+
+/*
+ * The live findings of each domain: live[i] (the caller's, NULL for
+ * none) belongs to dg->doms[i] in the order before the call.  A domain
+ * with live items takes the worse of its status and live->level and is
+ * notable; the counts, the worst status and the order (worst first) are
+ * computed again.
+ */
+void	digest_join_live(struct digest *dg,
+	    const struct digest_live *const *live);
 
 /* "OK", "WARNING", "CRITICAL". */
 const char	*digest_status_str(int);

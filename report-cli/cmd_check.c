@@ -56,6 +56,9 @@ static const char usage_text[] =
 "  port 25            each MX: STARTTLS, TLS 1.2+, the chain to the trust\n"
 "                     store, the MX name in the certificate (RFC 6125),\n"
 "                     days to expiry (warning under 14, critical under 3).\n"
+"Up to 32 domains are checked at once, each within --timeout, so N\n"
+"domains take at most ceil(N / 32) timeouts; the answers come in the\n"
+"order of the domains.\n"
 "\n"
 " -d, --domain D           check domain D (repeatable)\n"
 "     --all                every policy domain with reports in the last\n"
@@ -81,7 +84,16 @@ static const char usage_text[] =
 "Exit status: 0 nothing found, 1 warnings, 2 critical findings, 3 could\n"
 "not run.\n";
 
+/* What check_each() is told and adds up, on the main thread. */
+struct check_run {
+	struct store	*st;		/* NULL: not held against reports */
+	int64_t		 days, now;
+	int		 json;
+	int		 ran, worst;
+};
+
 static int	check_all(const char *, int64_t, char ***, size_t *, size_t);
+static int	check_each(void *, size_t, struct live_result *);
 
 
 int
@@ -103,7 +115,7 @@ cmd_check(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct live_opts	 o;
-	struct live_result	 r;
+	struct check_run	 c;
 	const char		**doms = NULL, *db = NULL;
 	char			**owned = NULL;
 	struct store		*st = NULL;
@@ -115,6 +127,7 @@ cmd_check(int argc, char **argv)
 	int			 ran = 0;
 
 	memset(&o, 0, sizeof(o));
+	memset(&c, 0, sizeof(c));
 	o.timeout_ms = LIM_LIVE_TIMEOUT_SEC * 1000;
 	o.smtp = 1;
 	o.smtp_port = 25;
@@ -228,29 +241,20 @@ cmd_check(int argc, char **argv)
 	if (json)
 		printf("{\"days\": %" PRId64 ", \"held_against_reports\": %s, "
 		    "\"domains\": [", days, st != NULL ? "true" : "false");
-	for (i = 0; i < nd; i++) {
-		if (live_check(&o, doms[i], &r, err, sizeof(err)) == -1) {
-			live_result_free(&r);
-			if (json)
-				fputs("]}\n", stdout);
-			cli_fail("check %s: %s", doms[i], err);
-			goto out;
-		}
-		if (st != NULL && check_reports(st, days, now, &r) == -1) {
-			live_result_free(&r);
-			if (json)
-				fputs("]}\n", stdout);
-			goto out;
-		}
-		ran++;
-		if ((int)live_worst(&r) > worst)
-			worst = (int)live_worst(&r);
+	c.st = st;
+	c.days = days;
+	c.now = now;
+	c.json = json;
+	if (live_check_many(&o, doms, nd, check_each, &c, err,
+	    sizeof(err)) == -1) {
 		if (json)
-			check_print_json(&r, i);
-		else
-			check_print_text(&r);
-		live_result_free(&r);
+			fputs("]}\n", stdout);
+		if (err[0] != '\0')
+			cli_fail("check %s", err);
+		goto out;
 	}
+	ran = c.ran;
+	worst = c.worst;
 	if (json)
 		fputs("]}\n", stdout);
 	rc = worst == LIVE_CRIT ? EXIT_CRIT : worst == LIVE_WARN ? EXIT_WARN :
@@ -270,6 +274,25 @@ out:
 	free(owned);
 	free(doms);
 	return rc;
+}
+
+/* One domain done (live_check_many(), in the order given): held
+ * against the reports, printed. */
+static int
+check_each(void *arg, size_t i, struct live_result *r)
+{
+	struct check_run	*c = arg;
+
+	if (c->st != NULL && check_reports(c->st, c->days, c->now, r) == -1)
+		return -1;
+	c->ran++;
+	if ((int)live_worst(r) > c->worst)
+		c->worst = (int)live_worst(r);
+	if (c->json)
+		check_print_json(r, i);
+	else
+		check_print_text(r);
+	return 0;
 }
 
 /* The policy domains with reports in the last days days, from the
@@ -322,9 +345,12 @@ check_print_text(const struct live_result *r)
 	size_t				 i, nw = 0, nc = 0;
 
 	for (i = 0; i < r->nf; i++)
-		r->f[i].sev == LIVE_CRIT ? nc++ : nw++;
+		if (r->f[i].sev == LIVE_CRIT)
+			nc++;
+		else if (r->f[i].sev == LIVE_WARN)
+			nw++;
 	printf("%s: %s", r->domain, live_sev_name(live_worst(r)));
-	if (r->nf > 0)
+	if (nc + nw > 0)
 		printf(" (%zu critical, %zu warning%s)", nc, nw,
 		    nw == 1 ? "" : "s");
 	putchar('\n');
@@ -348,8 +374,8 @@ check_print_text(const struct live_result *r)
 		    r->mx[i].cert_days >= 0)
 			printf(", %" PRId64 " days left", r->mx[i].cert_days);
 		if (r->mx[i].dane != 0)
-			printf(", DANE %s", r->mx[i].dane == 1 ? "match" :
-			    "MISMATCH");
+			printf(", DANE %s", r->mx[i].dane != 1 ? "MISMATCH" :
+			    r->mx[i].dane_ee ? "match (DANE-EE)" : "match");
 		putchar('\n');
 	}
 	for (i = 0; i < r->nf; i++) {
@@ -413,6 +439,8 @@ check_print_json(const struct live_result *r, size_t idx)
 			if (m->dane != 0)
 				printf(", \"dane\": \"%s\"", m->dane == 1 ?
 				    "match" : "mismatch");
+			if (m->dane_ee)
+				fputs(", \"dane_ee\": true", stdout);
 		}
 		putchar('}');
 	}

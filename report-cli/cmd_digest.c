@@ -15,14 +15,28 @@
 
 #include "cli.h"
 #include "digest.h"
+#include "digest_live.h"
+#include "live.h"
+#include "tlsrpt_limits.h"
+#include "util.h"
 #include "writers.h"
 
 #define ADDR_MAX	16	/* --to addresses */
+
+enum {
+	OPT_LIVE = 1000,
+	OPT_RESOLVER,
+	OPT_CA_FILE,
+	OPT_TRUST_ANCHOR,
+	OPT_TIMEOUT,
+};
 
 static const char usage_text[] =
 "usage: tlsrpt digest [--to ADDR ...] [--from ADDR] [--subject TEXT]\n"
 "                     [--days N (1) | --since WHEN] [--until WHEN]\n"
 "                     [--domain D ...] [--db C]\n"
+"                     [--live [--resolver ADDR[@PORT]] [--ca-file PEM]\n"
+"                      [--trust-anchor FILE|none] [--timeout SEC (30)]]\n"
 "\n"
 "Writes a complete mail message (RFC 5322, MIME multipart/alternative with\n"
 "a plain-text and an HTML part) to stdout, for\n"
@@ -43,6 +57,13 @@ static const char usage_text[] =
 "     --from ADDR    sender (default tlsrpt@HOSTNAME)\n"
 "     --subject S    subject text after the status (default \"TLS report\n"
 "                    digest DATE\")\n"
+"     --live         also check each domain's live setup now (tlsrpt\n"
+"                    check, up to 32 at once, each within --timeout): a\n"
+"                    domain with live findings shows them and its MX\n"
+"                    certificates' days to expiry, and its status is\n"
+"                    the worse of the reports' and the live one\n"
+"     --resolver ADDR[@PORT], --ca-file PEM, --trust-anchor FILE|none,\n"
+"     --timeout SEC  for --live, as for tlsrpt check\n"
 WINDOW_HELP
 "\n"
 "TLSRPT_NOW (an RFC 3339 date-time) replaces the clock, for tests.\n"
@@ -85,6 +106,11 @@ cmd_digest(int argc, char **argv)
 		{ "to", required_argument, NULL, 't' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "subject", required_argument, NULL, 's' },
+		{ "live", no_argument, NULL, OPT_LIVE },
+		{ "resolver", required_argument, NULL, OPT_RESOLVER },
+		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+		{ "trust-anchor", required_argument, NULL, OPT_TRUST_ANCHOR },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -92,11 +118,18 @@ cmd_digest(int argc, char **argv)
 	struct digest		 dg;
 	struct digest_envelope	 env;
 	struct store		*st = NULL;
+	struct live_opts	 lo;
+	struct digest_lives	 ls;
 	const char		*to[ADDR_MAX];
 	char			 host[256];
-	int64_t			 now;
-	int			 ch, r, rc = EXIT_NORUN;
+	int64_t			 now, tmo;
+	int			 ch, r, rc = EXIT_NORUN, live = 0;
 
+	memset(&ls, 0, sizeof(ls));
+	memset(&lo, 0, sizeof(lo));
+	lo.timeout_ms = LIM_LIVE_TIMEOUT_SEC * 1000;
+	lo.smtp = 1;
+	lo.smtp_port = 25;
 	memset(&q, 0, sizeof(q));
 	memset(&dg, 0, sizeof(dg));
 	memset(&env, 0, sizeof(env));
@@ -131,6 +164,33 @@ cmd_digest(int argc, char **argv)
 				return EXIT_NORUN;
 			env.subject = optarg;
 			continue;
+		case OPT_LIVE:
+			live = 1;
+			continue;
+		case OPT_RESOLVER:
+			lo.resolver = optarg;
+			continue;
+		case OPT_CA_FILE:
+			if (access(optarg, R_OK) == -1)
+				return cli_fail("--ca-file %s: cannot be read",
+				    optarg);
+			lo.ca_file = optarg;
+			continue;
+		case OPT_TRUST_ANCHOR:
+			if (strcmp(optarg, "none") != 0 &&
+			    access(optarg, R_OK) == -1)
+				return cli_fail("--trust-anchor %s: cannot be "
+				    "read", optarg);
+			lo.trust_anchor = optarg;
+			continue;
+		case OPT_TIMEOUT:
+			if (util_strtoi64(optarg, 1, LIM_LIVE_TIMEOUT_MAX_SEC,
+			    &tmo) == -1)
+				return cli_fail("--timeout: \"%s\" is not a "
+				    "number of seconds from 1 to %d", optarg,
+				    LIM_LIVE_TIMEOUT_MAX_SEC);
+			lo.timeout_ms = (int)tmo * 1000;
+			continue;
 		}
 		if ((r = window_option(&q, ch, optarg)) == -1)
 			return EXIT_NORUN;
@@ -164,7 +224,14 @@ cmd_digest(int argc, char **argv)
 		cli_fail("digest failed: %s", store_errstr(st));
 		goto out;
 	}
-	if (r == -2 || digest_write_message(&dg, &env, stdout) == -1) {
+	if (r == -2) {
+		cli_fail("digest: out of memory");
+		goto out;
+	}
+	/* the network is asked here, never by the model */
+	if (live && digest_live_run(&dg, &lo, &ls) == -1)
+		goto out;
+	if (digest_write_message(&dg, &env, stdout) == -1) {
 		cli_fail("digest: out of memory");
 		goto out;
 	}
@@ -173,6 +240,7 @@ cmd_digest(int argc, char **argv)
 		rc = cli_fail("cannot write the digest to stdout");
  out:
 	digest_free(&dg);
+	digest_lives_free(&ls);
 	store_close(st);
 	return rc;
 }

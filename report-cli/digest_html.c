@@ -19,6 +19,7 @@ static const char	*status_color[] = { "#1e7e34", "#b36b00", "#b00020" };
 
 static void	badge(FILE *, int);
 static void	html_domain(const struct digest_domain *, FILE *);
+static void	html_live(const struct digest_live *, FILE *);
 
 #define TD	"<td style=\"padding:3px 8px;border-bottom:1px solid #ddd\">"
 #define TDR	"<td style=\"padding:3px 8px;border-bottom:1px solid #ddd;" \
@@ -34,6 +35,44 @@ badge(FILE *f, int status)
 	fprintf(f, "<span style=\"color:#fff;background:%s;padding:1px 6px;"
 	    "border-radius:3px;font-weight:bold\">%s</span>",
 	    status_color[status], digest_status_str(status));
+}
+
+/* digest --live: the MX certificates' expiry and the findings. */
+static void
+html_live(const struct digest_live *l, FILE *f)
+{
+	size_t	i;
+
+	fputs("<p style=\"margin:2px 0\"><b>Live setup now:</b> ", f);
+	badge(f, l->level);
+	fputs("</p>\n", f);
+	if (l->ncerts > 0)
+		fputs(TABLE "<tr>" TH "MX certificate</th>" TH
+		    "Days left</th></tr>\n", f);
+	for (i = 0; i < l->ncerts; i++) {
+		fputs("<tr>" TD, f);
+		out_html_str(f, l->certs[i].mx);
+		if (l->certs[i].days >= 0)
+			fprintf(f, "</td>" TDR "%" PRId64 "</td></tr>\n",
+			    l->certs[i].days);
+		else
+			fputs("</td>" TDR "expired</td></tr>\n", f);
+	}
+	if (l->ncerts > 0)
+		fputs("</table>\n", f);
+	fputs("<ul style=\"margin:2px 0\">\n", f);
+	for (i = 0; i < l->nitems; i++) {
+		fprintf(f, "<li><b>%s</b> ", l->items[i].level ==
+		    DG_CRITICAL ? "critical" : l->items[i].level ==
+		    DG_WARNING ? "warning" : "ok");
+		out_html_str(f, l->items[i].code);
+		fputs(": ", f);
+		out_html_str(f, l->items[i].what);
+		fputs("<br><i>next:</i> ", f);
+		out_html_str(f, l->items[i].next);
+		fputs("</li>\n", f);
+	}
+	fputs("</ul>\n", f);
 }
 
 static void
@@ -92,6 +131,8 @@ html_domain(const struct digest_domain *d, FILE *f)
 	}
 	if (k > 0)
 		fputs("</p>\n", f);
+	if (d->live != NULL)
+		html_live(d->live, f);
 	if (d->rd == NULL)
 		return;
 	fprintf(f, "<p style=\"margin:2px 0\"><b>MTA-STS readiness for "

@@ -18,6 +18,30 @@
 #include "writers.h"
 
 static void	text_domain(const struct digest_domain *, FILE *);
+static void	text_live(const struct digest_live *, FILE *);
+
+/* digest --live: the MX certificates' expiry and the findings (the
+ * live check made their text printable). */
+static void
+text_live(const struct digest_live *l, FILE *f)
+{
+	size_t	i;
+
+	fprintf(f, "Live setup now: %s\n", digest_status_str(l->level));
+	for (i = 0; i < l->ncerts; i++)
+		if (l->certs[i].days >= 0)
+			fprintf(f, "  MX certificate of %s: %" PRId64 " day%s "
+			    "left\n", l->certs[i].mx, l->certs[i].days,
+			    l->certs[i].days == 1 ? "" : "s");
+		else
+			fprintf(f, "  MX certificate of %s: expired\n",
+			    l->certs[i].mx);
+	for (i = 0; i < l->nitems; i++)
+		fprintf(f, "  - %s %s: %s\n    next: %s\n",
+		    l->items[i].level == DG_CRITICAL ? "critical" :
+		    l->items[i].level == DG_WARNING ? "warning" : "ok",
+		    l->items[i].code, l->items[i].what, l->items[i].next);
+}
 
 static void
 text_domain(const struct digest_domain *d, FILE *f)
@@ -66,6 +90,8 @@ text_domain(const struct digest_domain *d, FILE *f)
 	}
 	if (k > 0)
 		fputc('\n', f);
+	if (d->live != NULL)
+		text_live(d->live, f);
 	if (d->rd == NULL)
 		return;
 	fprintf(f, "MTA-STS readiness for enforce (last %d days): %s\n",

@@ -30,12 +30,14 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <gmime/gmime.h>
 #include <json-c/json.h>
 
 #include "daemon_testutil.h"
 #include "report_testutil.h"
 #include "store.h"
 #include "testutil.h"
+#include "tlsrpt_limits.h"
 
 #define RUA	"mailto:tlsrpt@collector.example"
 #define NOW	"2026-12-01T12:00:00Z"
@@ -113,19 +115,22 @@ lv_teardown(void)
 static char *
 lv_check(int *rc, const char *args)
 {
-	struct tu_str	 out = { 0 };
+	struct tu_str	 out = { 0 }, cmd = { 0 };
 	char		 buf[4096], *err;
 	FILE		*p;
 	size_t		 n;
 	int		 st;
 
-	/* without --db in args, not held against any reports */
-	p = popen(dtu_S("%s %s check --resolver %s --ca-file %s/ca.pem "
+	/* without --db in args, not held against any reports; args may be
+	 * longer than dtu_S() holds */
+	tu_str_add(&cmd, "%s %s check --resolver %s --ca-file %s/ca.pem "
 	    "--trust-anchor none --rua " RUA " --timeout 20 %s 2>%s/err",
 	    strstr(args, "--db") != NULL ? "TLSRPT_NOW=" NOW :
 	    "env -u TLSRPT_DB", dtu_bin("TLSRPT_BIN", "bin/tlsrpt"), lv_ip,
-	    lv_dir, args, lv_dir), "r");
+	    lv_dir, args, lv_dir);
+	p = popen(cmd.s, "r");
 	cr_assert_not_null(p);
+	free(cmd.s);
 	tu_str_add(&out, "%s", "");
 	while ((n = fread(buf, 1, sizeof(buf) - 1, p)) > 0) {
 		buf[n] = '\0';
@@ -380,6 +385,152 @@ Test(live, exit_codes_and_text)
 }
 
 /*
+ * 40 domains (bulk01..bulk40 of servers.sh), more than LIM_LIVE_PARALLEL,
+ * given in a shuffled order: every one with its findings, in the order
+ * given.  That they were checked at once is seen by nginx, not by the
+ * program: it serves each policy over a few seconds and logs, at the end
+ * of each, how many connections it has open; one domain after the other
+ * would always be 1, and never more than LIM_LIVE_PARALLEL at once.
+ */
+#define LV_BULK	40
+
+static void
+lv_bulk_order(int *order)
+{
+	int	i;
+
+	/* 7 is prime to 40: 8, 15, 22, 29, 36, 3, ... each once */
+	for (i = 0; i < LV_BULK; i++)
+		order[i] = (i * 7 + 7) % LV_BULK + 1;
+}
+
+Test(live, many_domains_at_once)
+{
+	struct tu_str	 args = { 0 };
+	json_object	*root, *doms, *d, *v;
+	char		*out, *log, *line, *save = NULL, host[128], want[64];
+	int		 order[LV_BULK], seen[LV_BULK + 1], i, rc, n, peak = 0;
+	int		 active, lines = 0;
+
+	lv_bulk_order(order);
+	tu_str_add(&args, "--format json --no-smtp");
+	for (i = 0; i < LV_BULK; i++)
+		tu_str_add(&args, " --domain bulk%02d.example", order[i]);
+	out = lv_check(&rc, args.s);
+	/* a quarter without _smtp._tls: warnings, nothing critical */
+	cr_assert_eq(rc, 1, "exit %d: %s", rc, out);
+	root = json_tokener_parse(out);
+	cr_assert_not_null(root, "not JSON: %s", out);
+	cr_assert(json_object_object_get_ex(root, "domains", &doms));
+	cr_assert_eq(json_object_array_length(doms), LV_BULK);
+	for (i = 0; i < LV_BULK; i++) {
+		d = json_object_array_get_idx(doms, (size_t)i);
+		cr_assert(json_object_object_get_ex(d, "domain", &v));
+		snprintf(want, sizeof(want), "bulk%02d.example", order[i]);
+		cr_expect_str_eq(json_object_get_string(v), want,
+		    "answer %d is not of the domain given %d", i, i);
+		cr_expect_str_eq(lv_findings(d, NULL), order[i] % 4 == 0 ?
+		    "warning:tlsrpt-record-missing" : "", "%s: %s", want,
+		    json_object_to_json_string(d));
+	}
+	json_object_put(root);
+	free(out);
+
+	/* nginx's side: every policy fetched once, at times many at once */
+	memset(seen, 0, sizeof(seen));
+	log = dtu_run("cat %s/bulk.log", lv_dir);
+	for (line = strtok_r(log, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		cr_assert_eq(sscanf(line, "%127s %d", host, &active), 2,
+		    "bulk.log: \"%s\"", line);
+		cr_assert_eq(sscanf(host, "mta-sts.bulk%d.example", &n), 1,
+		    "%s", host);
+		cr_assert(n >= 1 && n <= LV_BULK, "%s", host);
+		seen[n]++;
+		lines++;
+		if (active > peak)
+			peak = active;
+	}
+	cr_expect_eq(lines, LV_BULK, "%d fetches logged", lines);
+	for (i = 1; i <= LV_BULK; i++)
+		cr_expect_eq(seen[i], 1, "bulk%02d fetched %d times", i,
+		    seen[i]);
+	cr_expect_gt(peak, 1, "nginx never had two connections open: the "
+	    "domains were checked one after the other");
+	cr_expect_leq(peak, LIM_LIVE_PARALLEL, "nginx had %d connections "
+	    "open at once", peak);
+	free(log);
+	free(args.s);
+}
+
+/*
+ * The bound of many domains: a resolver that never answers, 40 domains
+ * with --timeout 2: at most ceil(40 / LIM_LIVE_PARALLEL) = 2 deadlines,
+ * 4 s; asserted with a generous margin (one after the other would be
+ * 80 s).  Every domain says its lookups went unanswered.
+ */
+Test(live, many_domains_total_deadline)
+{
+	struct sockaddr_in	 sin;
+	struct timespec		 t0, t1;
+	socklen_t		 sl = sizeof(sin);
+	struct tu_str		 args = { 0 }, o = { 0 }, c = { 0 };
+	json_object		*root, *doms, *d;
+	char			 buf[4096], *cmd;
+	double			 secs;
+	size_t			 n;
+	int			 fd, rc, st, i;
+	FILE			*p;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert_geq(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	cr_assert_eq(inet_pton(AF_INET, lv_ip, &sin.sin_addr), 1);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	for (i = 1; i <= LV_BULK; i++)
+		tu_str_add(&args, " --domain bulk%02d.example", i);
+	tu_str_add(&c, "env -u TLSRPT_DB %s check --resolver %s@%d "
+	    "--trust-anchor none --no-smtp --timeout 2 --format json%s "
+	    "2>%s/err", dtu_bin("TLSRPT_BIN", "bin/tlsrpt"), lv_ip,
+	    ntohs(sin.sin_port), args.s, lv_dir);
+	cmd = c.s;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	tu_str_add(&o, "%s", "");
+	while ((n = fread(buf, 1, sizeof(buf) - 1, p)) > 0) {
+		buf[n] = '\0';
+		tu_str_add(&o, "%s", buf);
+	}
+	st = pclose(p);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) /
+	    1e9;
+	cr_assert(WIFEXITED(st));
+	rc = WEXITSTATUS(st);
+	cr_expect_eq(rc, 1, "%s", o.s);
+	cr_expect_lt(secs, 30.0, "40 domains took %.1f s with --timeout 2",
+	    secs);
+	root = json_tokener_parse(o.s);
+	cr_assert_not_null(root, "not JSON: %s", o.s);
+	cr_assert(json_object_object_get_ex(root, "domains", &doms));
+	cr_assert_eq(json_object_array_length(doms), LV_BULK);
+	for (i = 0; i < LV_BULK; i++) {
+		d = json_object_array_get_idx(doms, (size_t)i);
+		cr_expect_not_null(strstr(json_object_to_json_string(d),
+		    "no answer before the deadline"), "%s",
+		    json_object_to_json_string(d));
+	}
+	json_object_put(root);
+	close(fd);
+	free(cmd);
+	free(o.s);
+	free(args.s);
+}
+
+/*
  * A resolver that never answers: the check ends by its deadline
  * (--timeout 2, asserted with a generous margin) and says which
  * lookups went unanswered.
@@ -533,6 +684,13 @@ Test(live_smtp, dane_match_mismatch_bogus)
 		    "failed", NULL },
 		/* no TLSA at all: no DANE, nothing wrong */
 		{ "mxgood.example", "", NULL, NULL },
+		/* DANE-EE matches: the wrong name and the 1 day left are
+		 * notes, not findings (RFC 7672 §3.1.1) */
+		{ "daneee.example", "ok:mx-dane-ee-waived "
+		    "ok:mx-dane-ee-waived", "MX mx1.daneee.example: the "
+		    "certificate does not name mx1.daneee.example "
+		    "(mx-certificate-name); waived: a DANE-EE TLSA record of "
+		    "_25._tcp.mx1.daneee.example matches", "match" },
 	};
 	struct tu_str	 args = { 0 };
 	json_object	*root, *d, *mx, *m, *v;
@@ -798,4 +956,195 @@ Test(live, readiness_live)
 	json_object_put(root);
 	free(out);
 	stu_db_drop(&db);
+}
+
+/* The decoded content of a MIME leaf part (malloc'd). */
+static char *
+lv_part(GMimeObject *o)
+{
+	GMimeDataWrapper	*w;
+	GMimeStream		*mem;
+	GByteArray		*ba;
+	char			*s;
+
+	cr_assert(GMIME_IS_PART(o));
+	w = g_mime_part_get_content(GMIME_PART(o));
+	cr_assert_not_null(w);
+	mem = g_mime_stream_mem_new();
+	cr_assert_geq(g_mime_data_wrapper_write_to_stream(w, mem), 0);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	s = strndup((const char *)ba->data, ba->len);
+	g_object_unref(mem);
+	return s;
+}
+
+/*
+ * digest --live: yesterday's reports of three domains, every session
+ * successful under mode enforce (so no readiness verdict), so the
+ * reports alone say OK for all three (checked first,
+ * without --live).  Live (servers.sh, the private Postfix):
+ *   mxsoon.example   its MX's certificate is valid 5 more days, made
+ *                    just now: 4 whole days left, under 14: a warning;
+ *   nosts.example    no _mta-sts record (a warning), and its MX
+ *                    mx1.nosts.example is on the test address, where
+ *                    nothing listens on port 25 (a warning);
+ *   mxgood.example   nothing found: stays a quiet OK row.
+ * So the digest is WARNING (exit 1, Subject "[WARNING] ..."), and the
+ * text and HTML parts, parsed back with GMime, show both.
+ */
+Test(live_smtp, digest_live)
+{
+	static const char *const doms[] = { "mxsoon.example",
+	    "nosts.example", "mxgood.example" };
+	struct stu_db	 db;
+	struct store	*st;
+	struct rtu_run	 r;
+	GMimeStream	*s;
+	GMimeParser	*p;
+	GMimeMessage	*msg;
+	GMimeObject	*body;
+	char		*text, *html, id[16], *ok;
+	size_t		 i;
+	int		 have = 0;
+
+	dtu_make_db(&db, &have, "live_digest");
+	st = stu_open(&db, 0);
+	for (i = 0; i < sizeof(doms) / sizeof(doms[0]); i++) {
+		snprintf(id, sizeof(id), "dg%zu", i);
+		rtu_put(st, "Alpha", id, "2026-11-30", rtu_sts(doms[i],
+		    "version: STSv1|mode: enforce|mx: mx1.x.example|max_age: "
+		    "86400", 100, 0, NULL));
+	}
+	store_close(st);
+
+	r = rtu_tlsrpt(&db, "TLSRPT_NOW=" NOW, "digest --days 1 --to "
+	    "a@b.example");
+	cr_expect_eq(r.status, 0, "without --live all OK: %s", r.out);
+	cr_expect_null(strstr(r.out, "Live setup"), "%s", r.out);
+	free(r.out);
+
+	r = rtu_tlsrpt(&db, "TLSRPT_NOW=" NOW, "digest --days 1 --to "
+	    "a@b.example --live --resolver %s --ca-file %s/ca.pem "
+	    "--trust-anchor none --timeout 20", lv_ip, lv_dir);
+	cr_expect_eq(r.status, 1, "exit %d: %s", r.status, r.out);
+	cr_expect_null(strstr(r.out, "Sanitizer"), "%s", r.out);
+	cr_expect_null(strstr(r.out, "runtime error:"), "%s", r.out);
+	g_mime_init();
+	s = g_mime_stream_mem_new_with_buffer(r.out, strlen(r.out));
+	p = g_mime_parser_new_with_stream(s);
+	msg = g_mime_parser_construct_message(p, NULL);
+	cr_assert_not_null(msg, "not a message: %s", r.out);
+	cr_expect_str_eq(g_mime_message_get_subject(msg), "[WARNING] TLS "
+	    "report digest 2026-11-30: 0 critical, 2 warning, 1 ok");
+	body = g_mime_message_get_mime_part(msg);
+	cr_assert(GMIME_IS_MULTIPART(body));
+	cr_assert_eq(g_mime_multipart_get_count(GMIME_MULTIPART(body)), 2);
+	text = lv_part(g_mime_multipart_get_part(GMIME_MULTIPART(body), 0));
+	html = lv_part(g_mime_multipart_get_part(GMIME_MULTIPART(body), 1));
+
+	cr_expect_not_null(strstr(text, "Overall: WARNING -- 0 critical, 2 "
+	    "warning, 1 ok (3 domains)\n"), "%s", text);
+	cr_expect_not_null(strstr(text, "### mxsoon.example: WARNING\n"),
+	    "%s", text);
+	cr_expect_not_null(strstr(text, "Live setup now: WARNING\n"
+	    "  MX certificate of mx1.mxsoon.example: 4 days left\n"
+	    "  - warning mx-certificate-expiring: "), "%s", text);
+	cr_expect_not_null(strstr(text, "### nosts.example: WARNING\n"),
+	    "%s", text);
+	cr_expect_not_null(strstr(text, "  - warning sts-record-missing: "
+	    "_mta-sts.nosts.example has no TXT record"), "%s", text);
+	cr_expect_not_null(strstr(text, "  - warning mx-unreachable: MX "
+	    "mx1.nosts.example"), "%s", text);
+	cr_expect_not_null(strstr(text, "    next: "), "%s", text);
+	/* the quiet one: a row of the OK list, no live section */
+	ok = strstr(text, "### OK, nothing failed\n  mxgood.example ");
+	cr_expect_not_null(ok, "%s", text);
+	cr_expect_null(strstr(text, "mx1.mxgood.example"), "%s", text);
+
+	cr_expect_not_null(strstr(html, "<b>Live setup now:</b> "), "%s",
+	    html);
+	cr_expect_not_null(strstr(html, "mx1.mxsoon.example</td><td style="
+	    "\"padding:3px 8px;border-bottom:1px solid #ddd;text-align:"
+	    "right\">4</td>"), "%s", html);
+	cr_expect_not_null(strstr(html, "<li><b>warning</b> "
+	    "mx-certificate-expiring: "), "%s", html);
+	cr_expect_not_null(strstr(html, "<li><b>warning</b> "
+	    "sts-record-missing: "), "%s", html);
+	free(text);
+	free(html);
+	g_object_unref(msg);
+	g_object_unref(p);
+	g_object_unref(s);
+	free(r.out);
+
+	/* --live options are checked like check's */
+	r = rtu_tlsrpt(&db, "TLSRPT_NOW=" NOW, "digest --days 1 --live "
+	    "--timeout 0");
+	cr_expect_eq(r.status, 3, "%s", r.out);
+	free(r.out);
+	r = rtu_tlsrpt(&db, "TLSRPT_NOW=" NOW, "digest --days 1 --live "
+	    "--ca-file /nonexistent");
+	cr_expect_eq(r.status, 3, "%s", r.out);
+	free(r.out);
+	stu_db_drop(&db);
+}
+
+/*
+ * The DANE-EE waiver needs validated TLSA records: daneee.example
+ * without DNSSEC validation (--trust-anchor none) has its certificate's
+ * wrong name and its 1 day left (valid 2 more days, made just now) as
+ * critical findings; with the zone's trust anchor they are "ok" notes
+ * that say why, and the MX is marked dane_ee.  A DANE-EE record that
+ * matches a valid certificate (danematch.example) adds nothing.
+ */
+Test(live_smtp, dane_ee_waiver_needs_dnssec)
+{
+	json_object	*root, *d, *mx, *m, *v;
+	char		*out;
+	int		 rc;
+
+	out = lv_check(&rc, "--format json --domain daneee.example");
+	cr_assert_eq(rc, 2, "exit %d: %s", rc, out);
+	root = json_tokener_parse(out);
+	cr_assert_not_null(root, "not JSON: %s", out);
+	d = lv_domain(root, "daneee.example");
+	cr_expect_str_eq(lv_findings(d, "the certificate expires in 1 day"),
+	    "critical:mx-certificate-name critical:mx-certificate-expiring",
+	    "%s", json_object_to_json_string(d));
+	json_object_put(root);
+	free(out);
+
+	out = lv_check(&rc, dtu_S("--format json --trust-anchor %s/ta.key "
+	    "--domain daneee.example --domain danematch.example", lv_dir));
+	cr_assert_eq(rc, 0, "notes only, exit %d: %s", rc, out);
+	root = json_tokener_parse(out);
+	cr_assert_not_null(root, "not JSON: %s", out);
+	d = lv_domain(root, "daneee.example");
+	cr_expect_str_eq(lv_findings(d, "MX mx1.daneee.example: the "
+	    "certificate expires in 1 day (mx-certificate-expiring); waived: "
+	    "a DANE-EE TLSA record of _25._tcp.mx1.daneee.example matches"),
+	    "ok:mx-dane-ee-waived ok:mx-dane-ee-waived", "%s",
+	    json_object_to_json_string(d));
+	cr_assert(json_object_object_get_ex(d, "result", &v));
+	cr_expect_str_eq(json_object_get_string(v), "ok");
+	cr_assert(json_object_object_get_ex(d, "mx", &mx));
+	m = json_object_array_get_idx(mx, 0);
+	cr_expect(json_object_object_get_ex(m, "dane_ee", &v) &&
+	    json_object_get_boolean(v), "%s", json_object_to_json_string(m));
+	d = lv_domain(root, "danematch.example");
+	cr_expect_str_eq(lv_findings(d, NULL), "", "%s",
+	    json_object_to_json_string(d));
+	json_object_put(root);
+	free(out);
+
+	/* and the text says "ok", counting no warning */
+	out = lv_check(&rc, dtu_S("--trust-anchor %s/ta.key --domain "
+	    "daneee.example", lv_dir));
+	cr_expect_eq(rc, 0, "%s", out);
+	cr_expect_not_null(strstr(out, "daneee.example: ok\n"), "%s", out);
+	cr_expect_not_null(strstr(out, ", DANE match (DANE-EE)\n"), "%s",
+	    out);
+	cr_expect_not_null(strstr(out, "  ok       mx-dane-ee-waived: MX "
+	    "mx1.daneee.example: the certificate does not name "), "%s", out);
+	free(out);
 }

@@ -51,12 +51,23 @@
 #   danemismatch.example  (127.91.X.Y) TLSA 3 1 1 of another key
 #   danebogus.example  (127.92.X.Y) the right TLSA, altered after signing:
 #                   its signature does not validate
+#   daneee.example  (127.93.X.Y) TLSA 3 1 1 of its MX's key, the
+#                   certificate (from the test CA) for mx1.other.example
+#                   and valid 2 more days: with DNSSEC, DANE-EE waives
+#                   the name and the expiry (RFC 7672 §3.1.1)
 #   The zone is DNSSEC-signed (ldns-signzone, ECDSA P-256); its key
 #   signing key is the trust anchor DIR/ta.key.
 #   The MX servers are one private Postfix (tests/live/smtp.sh), one
 #   smtpd per address as DIR/smtp.listen lists them.
 #   (not .test: libunbound answers the RFC 6761 names test., invalid.
 #   itself, NXDOMAIN, whatever the forwarder says)
+#   bulk01.example .. bulk40.example  like good.example with one MX, for
+#                   tlsrpt check of many domains at once; those whose
+#                   number is a multiple of 4 publish no _smtp._tls
+#                   record.  nginx serves their policies at 100 bytes a
+#                   second (limit_rate; a few seconds each), and logs
+#                   each fetch to DIR/bulk.log with the connections it
+#                   had open then ($connections_active).
 #   deep.example       mx: *.deep.example, MX a.b.deep.example: "*." covers one
 #                   label only (RFC 8461 §4.1), so the MX is not covered
 #                   and the pattern matches nothing
@@ -80,8 +91,9 @@ certtool --generate-self-signed --load-privkey ca.key --template ca.tmpl \
 DOMAINS="good nosts tworec badid p404 redir ctype big exact wrongcert comma
 notfirst uncovered stale deep"
 MXDOMAINS="mxgood mxexpired mxnotls mxname mxsoon mxuntrusted mxday14
-mxday13 mxday2 danematch danemismatch danebogus"
-DOMAINS="$DOMAINS $MXDOMAINS"
+mxday13 mxday2 danematch danemismatch danebogus daneee"
+BULK=$(seq -f 'bulk%02g' 1 40)
+DOMAINS="$DOMAINS $MXDOMAINS $BULK"
 rest=${ip#127.*.}
 mxip() {	# mxip DOMAIN: its MX's address, or IP
 	k=81
@@ -134,6 +146,7 @@ leaf mxday2 'dns_name = "mx1.mxday2.example"' 'expiration_days = 3'
 for d in danematch danemismatch danebogus; do
 	leaf $d "dns_name = \"mx1.$d.example\""
 done
+leaf daneee 'dns_name = "mx1.other.example"' 'expiration_days = 2'
 tlsa() {	# tlsa DOMAIN CERT: the TLSA 3 1 1 record of CERT for DOMAIN's MX
 	danetool --tlsa-rr --load-certificate "$2.pem" \
 	    --host "mx1.$1.example" --port 25 2>/dev/null
@@ -207,6 +220,7 @@ http {
 	types { }
 	default_type text/plain;
 	ssl_protocols TLSv1.2 TLSv1.3;
+	log_format bulk '\$host \$connections_active';
 EOF
 	for d in $DOMAINS; do
 		cert=sts
@@ -221,6 +235,9 @@ EOF
 		redir)	echo "		location / { return 301" \
 			    "https://www.redir.example/mta-sts.txt; }" ;;
 		ctype)	echo "		default_type text/html;" ;;
+		bulk*)	echo "		access_log $dir/bulk.log bulk;"
+			echo "		limit_rate_after 0;"
+			echo "		limit_rate 100;" ;;
 		esac
 		echo "	}"
 	done
@@ -271,6 +288,7 @@ RUA="mailto:tlsrpt@collector.example"
 		case $d in
 		comma)	echo "_smtp._tls.$d IN TXT \"v=TLSRPTv1; rua=$RUA,b@comma.example\"" ;;
 		notfirst) echo "_smtp._tls.$d IN TXT \"v=TLSRPTv1;rua=mailto:other@notfirst.example, $RUA\"" ;;
+		bulk[02468][048] | bulk[13579][26])	;;
 		*)	echo "_smtp._tls.$d IN TXT \"v=TLSRPTv1; rua=$RUA,https://tlsrpt.$d.example/v1/report\"" ;;
 		esac
 	done
@@ -283,6 +301,7 @@ RUA="mailto:tlsrpt@collector.example"
 	tlsa danematch danematch
 	tlsa danemismatch other
 	tlsa danebogus danebogus
+	tlsa daneee daneee
 } > example.zone
 
 # --- DNSSEC: sign the zone; break the signature of danebogus's TLSA ---
