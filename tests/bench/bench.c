@@ -1110,11 +1110,25 @@ row_report(struct cbuf *cb, const struct tlsrpt_report *r)
 static void
 row_raw(struct cbuf *cb, const struct tlsrpt_report *r)
 {
+	/* what store_put.c keeps since schema 008: the gzip of the JSON,
+	 * so that the bare COPY does the same work; one packer for the
+	 * process, still reachable at exit */
+	static struct ingest_packer	*pk;
+	const unsigned char		*body = r->json;
+	size_t				 len = r->json_len;
+
+	if (pk == NULL)
+		pk = ingest_packer_new();
+	if (pk != NULL && r->json != NULL &&
+	    (body = ingest_pack(pk, r->json, r->json_len, &len)) == NULL) {
+		body = r->json;
+		len = r->json_len;
+	}
 	cb_hex(cb, r->key, sizeof(r->key));
 	cb_tab(cb);
 	cb_hex(cb, r->sha256, sizeof(r->sha256));
 	cb_tab(cb);
-	cb_hex(cb, r->json, r->json_len);
+	cb_hex(cb, body, len);
 	cb_end(cb);
 }
 
