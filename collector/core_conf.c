@@ -308,3 +308,31 @@ parse_size(const char *s, size_t *v)
 	*v = (size_t)n * mul;
 	return 0;
 }
+
+int
+conf_split_hostport(const char *s, char *host, size_t hostsz, char *port,
+    size_t portsz)
+{
+	const char	*colon, *h;
+	size_t		 hl;
+
+	if (s[0] == '[') {
+		if ((colon = strstr(s, "]:")) == NULL)
+			return -1;
+		h = s + 1;
+		hl = (size_t)(colon - h);
+		colon++;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return -1;
+		h = s;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= hostsz || strlen(colon + 1) == 0 ||
+	    strlen(colon + 1) >= portsz)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	snprintf(port, portsz, "%s", colon + 1);
+	return 0;
+}

@@ -62,4 +62,8 @@ void	conf_print_opts(const struct conf_opt *, size_t nopts, int width);
 /* Lower-case each value and drop one trailing dot: domain names. */
 void	conf_list_domains(struct conf_list *);
 
+/* Split "ADDR:PORT" or "[V6]:PORT" into host and port; 0 or -1. */
+int	conf_split_hostport(const char *s, char *host, size_t hostsz,
+	    char *port, size_t portsz);
+
 #endif

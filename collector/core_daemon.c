@@ -5,11 +5,16 @@
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
 
+#include <sys/socket.h>
 #include <sys/types.h>
+
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <grp.h>
+#include <netdb.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +26,8 @@
 #include "log.h"
 #include "core_spool.h"
 #include "core_worker.h"
+
+#define DAEMON_LISTEN_BACKLOG	1024
 
 void
 daemon_user(const char *user, uid_t *uid, gid_t *gid)
@@ -110,4 +117,67 @@ daemon_requeue_bad(const char *prog, const char *dir)
 	}
 	spool_close(sp);
 	return rc;
+}
+
+int
+daemon_listen(const char *spec, char *err, size_t errsz)
+{
+	struct addrinfo		 hints, *ai = NULL;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 host[256], port[16], h[NI_MAXHOST];
+	char			 p[NI_MAXSERV];
+	int			 fd = -1, on = 1, r;
+
+	if (conf_split_hostport(spec, host, sizeof(host), port,
+	    sizeof(port)) == -1) {
+		snprintf(err, errsz, "--listen %s: not ADDR:PORT", spec);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		snprintf(err, errsz, "--listen %s: %s", spec, gai_strerror(r));
+		return -1;
+	}
+	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+	    ai->ai_protocol)) == -1)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto fail;
+	if (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		goto fail;
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    listen(fd, DAEMON_LISTEN_BACKLOG) == -1)
+		goto fail;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p,
+	    sizeof(p), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		log_debug("bound %s:%s", h, p);
+	freeaddrinfo(ai);
+	return fd;
+ fail:
+	snprintf(err, errsz, "--listen %s: %s", spec, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	freeaddrinfo(ai);
+	return -1;
+}
+
+void
+daemon_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char	msg[512], esc[512];
+	size_t	n;
+
+	(void)cls;
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		return;
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		n--;
+	log_warnx("mhd: %s", log_escape(esc, sizeof(esc), msg, n));
 }

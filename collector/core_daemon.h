@@ -1,7 +1,8 @@
 /*
  * core_daemon.h -- what tlsrpt-httpd and tlsrpt-milter do the same way around
  * their protocol: dropping root, starting the ingest worker and logging
- * its complaints.  The --domain allow list is the verdict's (submit.h).
+ * its complaints, the listening socket and libmicrohttpd's log lines
+ * (also tlsrpt-web's).  The --domain allow list is the verdict's (submit.h).
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
@@ -11,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <stdarg.h>
 #include <stdint.h>
 
 #include "core_conf.h"
@@ -53,5 +55,21 @@ struct worker	*daemon_worker_start(struct spool *sp, const char *conninfo,
  * stderr.  Returns the exit code: 0 done, 1 failed.
  */
 int	daemon_requeue_bad(const char *prog, const char *dir);
+
+/*
+ * A listening TCP socket on spec, "ADDR:PORT" or "[ADDR6]:PORT" (IPv6
+ * only on a v6 address, SO_REUSEADDR).  Returns the descriptor (the
+ * caller's), or -1 with err saying why.  Shared by tlsrpt-httpd and
+ * tlsrpt-web.
+ */
+int	daemon_listen(const char *spec, char *err, size_t errsz);
+
+/*
+ * libmicrohttpd's external logger (MHD_OPTION_EXTERNAL_LOGGER): its
+ * messages end with a newline and may quote a peer, so they are logged
+ * escaped, as one "mhd: ..." warning.
+ */
+void	daemon_mhd_log(void *cls, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 2, 0)));
 
 #endif

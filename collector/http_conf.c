@@ -194,34 +194,6 @@ conf_is_trusted_proxy(const struct httpd_conf *c, const struct sockaddr *sa)
 	return 0;
 }
 
-int
-conf_split_hostport(const char *s, char *host, size_t hostsz, char *port,
-    size_t portsz)
-{
-	const char	*colon, *h;
-	size_t		 hl;
-
-	if (s[0] == '[') {
-		if ((colon = strstr(s, "]:")) == NULL)
-			return -1;
-		h = s + 1;
-		hl = (size_t)(colon - h);
-		colon++;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL)
-			return -1;
-		h = s;
-		hl = (size_t)(colon - s);
-	}
-	if (hl == 0 || hl >= hostsz || strlen(colon + 1) == 0 ||
-	    strlen(colon + 1) >= portsz)
-		return -1;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	snprintf(port, portsz, "%s", colon + 1);
-	return 0;
-}
-
 static int
 conf_finish(struct httpd_conf *c, char *err, size_t errsz)
 {

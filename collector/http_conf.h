@@ -81,10 +81,6 @@ int	conf_load_tls(struct httpd_conf *, char *err, size_t errsz);
 int	conf_is_trusted_proxy(const struct httpd_conf *,
 	    const struct sockaddr *addr);
 
-/* Split "ADDR:PORT" or "[V6]:PORT" into host and port; 0 or -1. */
-int	conf_split_hostport(const char *s, char *host, size_t hostsz,
-	    char *port, size_t portsz);
-
 void	conf_usage(void);
 
 #endif

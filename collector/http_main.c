@@ -59,7 +59,6 @@
 #include "core_worker.h"
 
 #define HTTPD_VERSION		"0.1"
-#define LISTEN_BACKLOG		1024
 #define OPT_ITEMS_MAX		24
 
 struct listener {
@@ -92,10 +91,7 @@ static void		 gen_quiesce(struct gen *);
 static void		 gen_stop(struct gen *);
 static int		 gen_idle(struct gen *);
 static struct gen	*reload(struct gen *, int, char *const[]);
-static int		 listen_on(const char *, char *, size_t);
 static int		 tls_check(const struct httpd_conf *, char *, size_t);
-static void		 mhd_log(void *, const char *, va_list)
-			    __attribute__((format(printf, 2, 0)));
 static time_t		 mono_now(void);
 
 int
@@ -148,7 +144,7 @@ main(int argc, char *argv[])
 		fatalx("cannot block signals");
 
 	for (i = 0; i < conf->listen.n; i++) {
-		if ((lis[i].fd = listen_on(conf->listen.v[i], err,
+		if ((lis[i].fd = daemon_listen(conf->listen.v[i], err,
 		    sizeof(err))) == -1)
 			fatalx("%s", err);
 		if ((lis[i].name = strdup(conf->listen.v[i])) == NULL)
@@ -156,7 +152,7 @@ main(int argc, char *argv[])
 		nlis++;
 	}
 	if (conf->admin_listen != NULL) {
-		if ((admin.fd = listen_on(conf->admin_listen, err,
+		if ((admin.fd = daemon_listen(conf->admin_listen, err,
 		    sizeof(err))) == -1)
 			fatalx("%s", err);
 		if ((admin.name = strdup(conf->admin_listen)) == NULL)
@@ -280,7 +276,7 @@ gen_start(struct httpd_conf *conf)
 		n++;							\
 	} while (0)
 		/* the logger first, or MHD logs the rest its own way */
-		OPT(MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL);
+		OPT(MHD_OPTION_EXTERNAL_LOGGER, &daemon_mhd_log, NULL);
 		OPT(MHD_OPTION_LISTEN_SOCKET, g->fd[i], NULL);
 		/* http_accept() keeps the slots; this bounds the threads */
 		OPT(MHD_OPTION_CONNECTION_LIMIT, conf->conn_max +
@@ -351,7 +347,7 @@ admin_start(struct gen *g)
 	g->ad = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD |
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC | MHD_USE_ERROR_LOG,
 	    0, NULL, NULL, &http_access, &g->fra,
-	    MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, &daemon_mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, g->afd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)LIM_HTTP_ADMIN_CONN_MAX,
 	    MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout,
@@ -505,70 +501,6 @@ tls_check(const struct httpd_conf *c, char *err, size_t errsz)
 	if (cred != NULL)
 		gnutls_certificate_free_credentials(cred);
 	return rc;
-}
-
-static int
-listen_on(const char *spec, char *err, size_t errsz)
-{
-	struct addrinfo		 hints, *ai = NULL;
-	struct sockaddr_storage	 ss;
-	socklen_t		 sl = sizeof(ss);
-	char			 host[256], port[16], h[NI_MAXHOST];
-	char			 p[NI_MAXSERV];
-	int			 fd = -1, on = 1, r;
-
-	if (conf_split_hostport(spec, host, sizeof(host), port,
-	    sizeof(port)) == -1) {
-		snprintf(err, errsz, "--listen %s: not ADDR:PORT", spec);
-		return -1;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
-		snprintf(err, errsz, "--listen %s: %s", spec, gai_strerror(r));
-		return -1;
-	}
-	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-	    ai->ai_protocol)) == -1)
-		goto fail;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
-		goto fail;
-	if (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
-	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
-		goto fail;
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-	    listen(fd, LISTEN_BACKLOG) == -1)
-		goto fail;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
-	    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p,
-	    sizeof(p), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-		log_debug("bound %s:%s", h, p);
-	freeaddrinfo(ai);
-	return fd;
- fail:
-	snprintf(err, errsz, "--listen %s: %s", spec, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	freeaddrinfo(ai);
-	return -1;
-}
-
-/* MHD's messages end with a newline and may quote a peer: escape. */
-static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char	msg[512], esc[512];
-	size_t	n;
-
-	(void)cls;
-	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-		return;
-	n = strlen(msg);
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-		n--;
-	log_warnx("mhd: %s", log_escape(esc, sizeof(esc), msg, n));
 }
 
 static time_t

@@ -154,31 +154,18 @@ finish(struct web_conf *c, char *err, size_t errsz)
 {
 	struct in_addr	 a4;
 	struct in6_addr	 a6;
-	char		 host[256];
-	const char	*colon;
-	size_t		 i, hl;
+	char		 host[256], port[16];
+	size_t		 i;
 
 	if (c->listen == NULL && (c->listen = strdup("127.0.0.1:8080")) ==
 	    NULL)
 		goto nomem;
-	if (c->listen[0] == '[') {
-		colon = strstr(c->listen, "]:");
-		hl = colon ? (size_t)(colon - c->listen - 1) : 0;
-		if (colon && hl < sizeof(host))
-			memcpy(host, c->listen + 1, hl);
-	} else {
-		colon = strrchr(c->listen, ':');
-		hl = colon ? (size_t)(colon - c->listen) : 0;
-		if (colon && hl < sizeof(host))
-			memcpy(host, c->listen, hl);
-	}
-	if (colon == NULL || hl == 0 || hl >= sizeof(host) ||
-	    colon[c->listen[0] == '[' ? 2 : 1] == '\0') {
+	if (conf_split_hostport(c->listen, host, sizeof(host), port,
+	    sizeof(port)) == -1) {
 		snprintf(err, errsz, "--listen %s: not ADDR:PORT or [V6]:PORT",
 		    c->listen);
 		return -1;
 	}
-	host[hl] = '\0';
 	c->loopback = (inet_pton(AF_INET, host, &a4) == 1 &&
 	    (ntohl(a4.s_addr) >> 24) == 127) || (inet_pton(AF_INET6, host,
 	    &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6)) ||

@@ -299,63 +299,6 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 }
 
 static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char	msg[512], esc[512];
-	size_t	n;
-
-	(void)cls;
-	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-		return;
-	n = strlen(msg);
-	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-		n--;
-	log_warnx("mhd: %s", log_escape(esc, sizeof(esc), msg, n));
-}
-
-static int
-listen_on(const char *spec, char *err, size_t errsz)
-{
-	struct addrinfo	 hints, *ai = NULL;
-	char		 host[256], port[16];
-	const char	*colon;
-	size_t		 hl;
-	int		 fd = -1, on = 1, r;
-
-	if (spec[0] == '[') {
-		colon = strstr(spec, "]:");
-		hl = (size_t)(colon - spec - 1);
-		memcpy(host, spec + 1, hl);
-		colon++;
-	} else {
-		colon = strrchr(spec, ':');
-		hl = (size_t)(colon - spec);
-		memcpy(host, spec, hl);
-	}
-	host[hl] = '\0';
-	snprintf(port, sizeof(port), "%s", colon + 1);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
-		snprintf(err, errsz, "--listen %s: %s", spec, gai_strerror(r));
-		return -1;
-	}
-	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-	    ai->ai_protocol)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-	    listen(fd, 128) == -1) {
-		snprintf(err, errsz, "--listen %s: %s", spec, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(ai);
-	return fd;
-}
-
-static void
 load_users(int startup)
 {
 	struct web_users	*nu, *old;
@@ -408,7 +351,7 @@ main(int argc, char *argv[])
 	sigaddset(&set, SIGINT);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		fatalx("cannot block signals");
-	if ((fd = listen_on(conf->listen, err, sizeof(err))) == -1)
+	if ((fd = daemon_listen(conf->listen, err, sizeof(err))) == -1)
 		fatalx("%s", err);
 	daemon_drop_privileges(conf->user);
 	load_users(1);
@@ -419,14 +362,14 @@ main(int argc, char *argv[])
 		flags |= MHD_USE_TLS;
 	if (conf->plain)
 		d = MHD_start_daemon(flags, 0, NULL, NULL, &access_cb, NULL,
-		    MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL,
+		    MHD_OPTION_EXTERNAL_LOGGER, &daemon_mhd_log, NULL,
 		    MHD_OPTION_LISTEN_SOCKET, fd,
 		    MHD_OPTION_CONNECTION_LIMIT, conf->conn_max,
 		    MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout,
 		    MHD_OPTION_END);
 	else
 		d = MHD_start_daemon(flags, 0, NULL, NULL, &access_cb, NULL,
-		    MHD_OPTION_EXTERNAL_LOGGER, &mhd_log, NULL,
+		    MHD_OPTION_EXTERNAL_LOGGER, &daemon_mhd_log, NULL,
 		    MHD_OPTION_LISTEN_SOCKET, fd,
 		    MHD_OPTION_CONNECTION_LIMIT, conf->conn_max,
 		    MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout,
