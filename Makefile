@@ -313,7 +313,7 @@ db-stop:
 # make check runs, in order: the layering, check-unit, the integration
 # suite, the install and man page checks; then check-one in build-san/,
 # which is both suites again under ASan + UBSan with leak checking
-# (tests/run-sanitized.sh fails on any report; tests/lsan.supp).
+# (tests/run-suite.sh --sanitized fails on any report; tests/lsan.supp).
 
 # the COPY encoder of store/ has no libpq in it: its unit test links it
 UNIT_LIBS = $(B)/store/store_copy.o $(LIBMILT) $(LIBCOLLECT) $(LIBDKIMV) \
@@ -347,8 +347,9 @@ $(B)/tests/integration-tests: $(call obj,$(INTEG) $(TESTLIB)) $(INTEG_LIBS)
 	    $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
 
 check: check-layering $(TEST_BINS) $(TEST_PROGS) | deps-test
-	$(B)/tests/unit-tests
-	$(TEST_ENV) tests/with-pg.sh $(B)/tests/integration-tests
+	tests/run-suite.sh $(B)/tests/unit-tests
+	$(TEST_ENV) tests/with-pg.sh tests/run-suite.sh \
+	    $(B)/tests/integration-tests
 	$(MAKE) --no-print-directory check-browser check-install check-man
 	$(MAKE) --no-print-directory B=build-san EXTRA_CFLAGS="$(SANFLAGS)" \
 	    CFLAGS="-O1 -g" check-one
@@ -361,9 +362,9 @@ check-integration: $(B)/tests/integration-tests $(TEST_PROGS) | deps-test
 
 # one sanitized pass (make check runs it with B=build-san)
 check-one: $(TEST_BINS) $(TEST_PROGS) | deps-test
-	$(SAN_ENV) tests/run-sanitized.sh $(B)/tests/unit-tests
+	$(SAN_ENV) tests/run-suite.sh --sanitized $(B)/tests/unit-tests
 	$(SAN_ENV) $(TEST_ENV) tests/with-pg.sh \
-	    tests/run-sanitized.sh $(B)/tests/integration-tests
+	    tests/run-suite.sh --sanitized $(B)/tests/integration-tests
 
 # The dashboard in headless Chromium (Selenium; tests/web/browser_test.py),
 # in the plain pass; make screenshots remakes the README's

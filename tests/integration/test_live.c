@@ -140,7 +140,7 @@ lv_check(int *rc, const char *args)
 	cr_assert(WIFEXITED(st), "tlsrpt check died: %s", out.s);
 	*rc = WEXITSTATUS(st);
 	/* its stderr went to a file: a sanitizer report there fails the
-	 * test (make check's second pass, tests/run-sanitized.sh) */
+	 * test (make check's second pass, tests/run-suite.sh --sanitized) */
 	err = dtu_run("grep -E 'ERROR: (AddressSanitizer|LeakSanitizer)|"
 	    "runtime error:' %s/err || true", lv_dir);
 	cr_assert_str_empty(err, "tlsrpt check: %s", err);
