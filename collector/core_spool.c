@@ -133,6 +133,7 @@ spool_open(const char *dir, char *err, size_t errsz)
 		what = "cannot create a mutex for";
 		goto fail;
 	}
+	sp->st->lockfd = -1;
 	sp->st->bad_files_max = LIM_SPOOL_BAD_FILES;
 	sp->st->bad_bytes_max = LIM_SPOOL_BAD_BYTES;
 	if (mkdir_p(dir, SPOOL_DIR_MODE) == -1) {
@@ -162,7 +163,7 @@ spool_open(const char *dir, char *err, size_t errsz)
 		goto fail;
 	}
 	if (pool_init(sp) == -1) {
-		what = "no entropy for";
+		what = "cannot lock the file pool (tmp/.pool.*.lock) of";
 		goto fail;
 	}
 	bad_count(sp);
@@ -183,8 +184,10 @@ spool_close(struct spool *sp)
 	if (sp == NULL)
 		return;
 	if (sp->st != NULL) {
-		if (sp->tmpfd != -1)
+		if (sp->tmpfd != -1) {
 			pool_drain(sp);
+			pool_unlock(sp);
+		}
 		pthread_cond_destroy(&sp->st->cond);
 		pthread_mutex_destroy(&sp->st->mtx);
 		pthread_mutex_destroy(&sp->st->bad_mtx);
@@ -1290,6 +1293,10 @@ spool_clean_tmp(const struct spool *sp, int64_t now, int64_t max_age)
 			continue;
 		if (fstatat(sp->tmpfd, de->d_name, &sb,
 		    AT_SYMLINK_NOFOLLOW) == -1 || S_ISDIR(sb.st_mode))
+			continue;
+		/* another live process's pool: its own cleaning's */
+		if (pool_own_lock(sp, de->d_name) ||
+		    pool_foreign_live(sp, de->d_name))
 			continue;
 		if ((int64_t)sb.st_mtime >= now - max_age)
 			continue;

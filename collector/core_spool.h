@@ -190,7 +190,9 @@ void	spool_set_bad_limits(struct spool *, size_t files, uint64_t bytes);
 void	spool_bad_usage(const struct spool *, size_t *files, uint64_t *bytes);
 
 /* Remove the files of tmp/ last modified before now - max_age seconds:
- * leftovers of a crash before rename.  Returns how many, or -1. */
+ * leftovers of a crash before rename, and pool files of this process or
+ * of processes gone, never another live process's pool or this one's
+ * lock file (core_spool_pool.c).  Returns how many, or -1. */
 int	spool_clean_tmp(const struct spool *, int64_t now, int64_t max_age);
 
 /*

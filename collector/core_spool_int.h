@@ -49,6 +49,7 @@ struct spool_state {
 	size_t		 pool_n;
 	uint32_t	 pool_next;	/* next ID */
 	char		 token[17];	/* per spool_open(), in pool names */
+	int		 lockfd;	/* flock()ed tmp/.pool.TOKEN.lock */
 	uint64_t	 recycled;	/* puts that rewrote a pool file */
 	uint64_t	 pool_released;	/* freed for a full file system */
 
@@ -79,6 +80,9 @@ int	pool_keep(const struct spool *, const char *name);
 int	pool_take(const struct spool *, char *name, size_t namesz,
 	    off_t *sizep);
 void	pool_drain(struct spool *);
+void	pool_unlock(struct spool *);
+int	pool_foreign_live(const struct spool *, const char *name);
+int	pool_own_lock(const struct spool *, const char *name);
 size_t	pool_release(struct spool *);
 
 #endif

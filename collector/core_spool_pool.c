@@ -40,14 +40,19 @@
  *    any tmp file is.  A crash leaves at most a tmp/.pool.* file, never
  *    a second name in new/.
  *
- *  - What a crash leaves behind goes.  Pool names carry a token drawn at
- *    each spool_open(), so two processes sharing a spool (or a process
- *    and its predecessor) never take each other's files; spool_open()
- *    unlinks every .pool.* file it finds (a killed process's), and
- *    spool_clean_tmp() those older than its age limit.  A pool file that
- *    vanished so under a live process is skipped by pool_take(); one
- *    unlinked while being rewritten makes that put fail before anything
- *    was acknowledged (its link finds no source).
+ *  - What a crash leaves behind goes, what a live process owns stays.
+ *    Pool names carry a token drawn at each spool_open(), so two
+ *    processes sharing a spool (a daemon and a --requeue-bad run, or a
+ *    process and its predecessor) never take each other's files.  The
+ *    process holds an exclusive flock(2) on tmp/.pool.TOKEN.lock for as
+ *    long as its spool is open; the kernel drops it when the process
+ *    dies, however.  spool_open() unlinks every .pool.* file whose token
+ *    is not so locked (a killed process's), and spool_clean_tmp() those
+ *    older than its age limit, but for a live process's other than its
+ *    own.  A pool file that vanished under its live process (its own
+ *    age limit) is skipped by pool_take(); one unlinked while being
+ *    rewritten makes that put fail before anything was acknowledged
+ *    (its link finds no source).
  *
  *  - A full file system: pool files hold blocks, so spool_put() frees
  *    them all (pool_release()) and tries once more before it fails.
@@ -56,6 +61,7 @@
  * (the group commit's: need compares with its generations).
  */
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -71,30 +77,134 @@
 #include "core_spool_int.h"
 #include "util.h"
 
+#define POOL_PREFIX	".pool."
+#define POOL_PREFIX_LEN	6
+#define POOL_TOKEN_LEN	16	/* hex digits */
+#define POOL_LOCK_TRIES	8	/* tokens drawn before giving up */
+
 static void	pool_name(const struct spool *, uint32_t, char *, size_t);
+static void	lock_name(const char *, char *, size_t);
+static int	lock_take(struct spool *);
 static void	pool_clean_stale(struct spool *);
 
 /*
- * The token of this spool_open(), then away with the files an earlier
- * process left (the directories are open by now).  0, or -1 with errno
- * (no entropy).
+ * The token of this spool_open() and its lock, then away with the files
+ * of processes gone (the directories are open by now).  0, or -1 with
+ * errno (no entropy, no lock file).
  */
 int
 pool_init(struct spool *sp)
 {
-	unsigned char	rnd[8];
-
-	if (getentropy(rnd, sizeof(rnd)) == -1)
+	if (lock_take(sp) == -1)
 		return -1;
-	util_hex(rnd, sizeof(rnd), sp->st->token);
 	pool_clean_stale(sp);
 	return 0;
+}
+
+/* The end of pool_drain(): the lock file goes, then the lock. */
+void
+pool_unlock(struct spool *sp)
+{
+	char	name[SPOOL_NAME_MAX];
+
+	if (sp->st->lockfd == -1)
+		return;
+	lock_name(sp->st->token, name, sizeof(name));
+	(void)unlinkat(sp->tmpfd, name, 0);
+	(void)close(sp->st->lockfd);
+	sp->st->lockfd = -1;
+}
+
+/*
+ * 1 when NAME in tmp/ is a pool file or lock file of a live process
+ * other than this one: its token's lock file is flock()ed.
+ */
+int
+pool_foreign_live(const struct spool *sp, const char *name)
+{
+	char	token[POOL_TOKEN_LEN + 1], lname[SPOOL_NAME_MAX];
+	int	fd, live;
+
+	if (strncmp(name, POOL_PREFIX, POOL_PREFIX_LEN) != 0 ||
+	    strlen(name) <= POOL_PREFIX_LEN + POOL_TOKEN_LEN ||
+	    name[POOL_PREFIX_LEN + POOL_TOKEN_LEN] != '.')
+		return 0;
+	memcpy(token, name + POOL_PREFIX_LEN, POOL_TOKEN_LEN);
+	token[POOL_TOKEN_LEN] = '\0';
+	if (strcmp(token, sp->st->token) == 0)
+		return 0;
+	lock_name(token, lname, sizeof(lname));
+	fd = openat(sp->tmpfd, lname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	live = flock(fd, LOCK_SH | LOCK_NB) == -1 && errno == EWOULDBLOCK;
+	(void)close(fd);
+	return live;
+}
+
+/* 1 when NAME in tmp/ is this process's own lock file. */
+int
+pool_own_lock(const struct spool *sp, const char *name)
+{
+	char	lname[SPOOL_NAME_MAX];
+
+	lock_name(sp->st->token, lname, sizeof(lname));
+	return strcmp(name, lname) == 0;
+}
+
+static void
+lock_name(const char *token, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, POOL_PREFIX "%s.lock", token);
+}
+
+/*
+ * Draw a token and hold the flock of its tmp/.pool.TOKEN.lock.  Between
+ * the file's creation and the flock, another process's cleaning may find
+ * it unlocked and unlink it; then the name no longer leads to the file
+ * locked, and a new token is drawn.  0, or -1 with errno.
+ */
+static int
+lock_take(struct spool *sp)
+{
+	struct spool_state	*ss = sp->st;
+	unsigned char		 rnd[POOL_TOKEN_LEN / 2];
+	char			 name[SPOOL_NAME_MAX];
+	struct stat		 a, b;
+	int			 fd = -1, i, e;
+
+	for (i = 0; i < POOL_LOCK_TRIES; i++) {
+		if (getentropy(rnd, sizeof(rnd)) == -1)
+			return -1;
+		util_hex(rnd, sizeof(rnd), ss->token);
+		lock_name(ss->token, name, sizeof(name));
+		fd = openat(sp->tmpfd, name, O_RDWR | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd == -1) {
+			if (errno == EEXIST)
+				continue;
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 &&
+		    fstatat(sp->tmpfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			ss->lockfd = fd;
+			return 0;
+		}
+		e = errno;
+		(void)close(fd);
+		errno = e;
+	}
+	if (errno == 0)
+		errno = EAGAIN;
+	return -1;
 }
 
 static void
 pool_name(const struct spool *sp, uint32_t id, char *buf, size_t bufsz)
 {
-	snprintf(buf, bufsz, ".pool.%s.%lu", sp->st->token, (unsigned long)id);
+	snprintf(buf, bufsz, POOL_PREFIX "%s.%lu", sp->st->token,
+	    (unsigned long)id);
 }
 
 /*
@@ -228,9 +338,11 @@ pool_release(struct spool *sp)
 }
 
 /*
- * At open: the pool files of an earlier process (.pool.TOKEN.ID in tmp/;
- * a kill -9 skipped spool_close()).  Their removal from new/ was made
- * durable or not; either way nobody needs them.
+ * At open: the pool files and lock files of processes gone (.pool.TOKEN.*
+ * in tmp/, the lock not held: a kill -9 skipped spool_close()).  Their
+ * removal from new/ was made durable or not; either way nobody needs
+ * them.  A live process's stay: --requeue-bad opens the spool of a
+ * running daemon.
  */
 static void
 pool_clean_stale(struct spool *sp)
@@ -241,7 +353,9 @@ pool_clean_stale(struct spool *sp)
 	if ((d = spool_opendir_at(sp->tmpfd)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, ".pool.", 6) == 0)
+		if (strncmp(de->d_name, POOL_PREFIX, POOL_PREFIX_LEN) == 0 &&
+		    !pool_own_lock(sp, de->d_name) &&
+		    !pool_foreign_live(sp, de->d_name))
 			(void)unlinkat(sp->tmpfd, de->d_name, 0);
 	closedir(d);
 }

@@ -301,6 +301,24 @@ Test(spool, bad_meta)
 	rm_rf(base);
 }
 
+/* Unlink the files of PATH (not recursive). */
+static void
+empty_dir(const char *path)
+{
+	char		 f[1024];
+	struct dirent	*de;
+	DIR		*d;
+
+	cr_assert((d = opendir(path)) != NULL);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_type == DT_DIR)
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", path, de->d_name);
+		cr_assert(unlink(f) == 0, "%s", f);
+	}
+	closedir(d);
+}
+
 /*
  * Failures that root cannot override: a directory removed under the
  * open spool (creating in a deleted directory is ENOENT for everyone),
@@ -315,6 +333,7 @@ Test(spool, put_fails_tmp_gone)
 	tmpdir(base, sizeof(base));
 	sp = open_in(base, dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/tmp", dir);
+	empty_dir(path);	/* the pool's lock file */
 	cr_assert(rmdir(path) == 0);
 	errno = 0;
 	cr_expect_eq(spool_put(sp, "{}", 2, &meta), SPOOL_FAILED);
@@ -914,21 +933,34 @@ Test(spool, pool_reuse_after_sync)
 
 /* --- stale pool files, refused bytes kept, the caps of bad/ -------------- */
 
+/* How many pool files (locks 0) or lock files (locks 1) tmp/ holds. */
 static int
-pool_files(const char *dir)
+pool_count(const char *dir, int locks)
 {
 	char		 path[1024];
 	struct dirent	*de;
 	DIR		*d;
-	int		 n = 0;
+	size_t		 len;
+	int		 n = 0, lock;
 
 	snprintf(path, sizeof(path), "%s/tmp", dir);
 	cr_assert((d = opendir(path)) != NULL);
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, ".pool.", 6) == 0)
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, ".pool.", 6) != 0)
+			continue;
+		len = strlen(de->d_name);
+		lock = len > 5 && strcmp(de->d_name + len - 5, ".lock") == 0;
+		if (lock == locks)
 			n++;
+	}
 	closedir(d);
 	return n;
+}
+
+static int
+pool_files(const char *dir)
+{
+	return pool_count(dir, 0);
 }
 
 /* A process killed with SIGKILL leaves its pool; the next open removes it. */
@@ -967,11 +999,78 @@ Test(spool, stale_pool_removed_after_kill9)
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	cr_expect_eq(pool_files(dir), 3, "the killed process's pool");
+	cr_expect_eq(pool_count(dir, 1), 1, "the killed process's lock file");
 	cr_expect_eq(count_files(dir, "new"), 0);
 	sp = open_in(base, dir, sizeof(dir));
 	cr_expect_eq(pool_files(dir), 0, "removed at open");
+	cr_expect_eq(pool_count(dir, 1), 1, "only the new process's lock");
 	put_str(sp, "{\"after\":1}", T0, h);
 	cr_expect_eq(count_files(dir, "new"), 1);
+	spool_close(sp);
+	rm_rf(base);
+}
+
+static void	touch_file(const char *);
+
+/*
+ * A second spool_open() of a spool in use (tlsrpt-httpd --requeue-bad
+ * beside the running daemon, here a second open in this process: flock()
+ * locks belong to the open file, not the process) leaves the first one's
+ * pool alone, as does its spool_clean_tmp(); the first one rewrites its
+ * pooled file afterwards.  Closing each removes its own lock only.
+ */
+Test(spool, live_pool_kept_by_second_open)
+{
+	char			 base[256], dir[512], h[2][65];
+	struct spool_meta	 meta = { .source = "https", .received = T0 };
+	struct spool_stats	 st;
+	struct spool		*a, *b;
+
+	tmpdir(base, sizeof(base));
+	a = open_in(base, dir, sizeof(dir));
+	put_str(a, "{\"first\":1}", T0, h[0]);
+	cr_assert_eq(spool_remove(a, h[0]), 0);
+	cr_assert_eq(spool_sync(a), 0);
+	cr_assert_eq(pool_files(dir), 1);
+
+	b = open_in(base, dir, sizeof(dir));
+	cr_expect_eq(pool_files(dir), 1, "a's pool survives b's open");
+	cr_expect_eq(pool_count(dir, 1), 2, "a lock each");
+	/* every file of tmp/ is older than the age limit of 0 s */
+	cr_expect_eq(spool_clean_tmp(b, (int64_t)T0 + 86400LL * 365 * 100, 0), 0);
+	cr_expect_eq(pool_files(dir), 1, "nor b's cleaning");
+	spool_close(b);
+	cr_expect_eq(pool_count(dir, 1), 1, "b's lock gone, a's stays");
+
+	cr_assert_eq(spool_put(a, "{\"second\":2}", 12, &meta),
+	    SPOOL_STORED);
+	spool_get_stats(a, &st);
+	cr_expect_eq(st.recycled, 1, "a rewrote its pooled file");
+	sha_hex("{\"second\":2}", 12, h[1]);
+	cr_expect(whole(a, h[1]));
+	spool_close(a);
+	cr_expect_eq(pool_files(dir) + pool_count(dir, 1), 0,
+	    "nothing of the pool after both closed");
+	rm_rf(base);
+}
+
+/* A lock file whose process is gone (no flock) goes at the next open. */
+Test(spool, unlocked_lock_file_removed)
+{
+	char		 base[256], dir[512], path[1024];
+	struct spool	*sp;
+
+	tmpdir(base, sizeof(base));
+	sp = open_in(base, dir, sizeof(dir));
+	spool_close(sp);
+	snprintf(path, sizeof(path), "%s/tmp/.pool.0123456789abcdef.lock",
+	    dir);
+	touch_file(path);
+	snprintf(path, sizeof(path), "%s/tmp/.pool.0123456789abcdef.7", dir);
+	touch_file(path);
+	sp = open_in(base, dir, sizeof(dir));
+	cr_expect_eq(pool_files(dir), 0);
+	cr_expect_eq(pool_count(dir, 1), 1, "only the open one's own");
 	spool_close(sp);
 	rm_rf(base);
 }

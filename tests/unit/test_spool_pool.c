@@ -260,12 +260,14 @@ count_pool(const char *dir)
 
 	cr_assert_not_null(d = opendir(dir));
 	while ((de = readdir(d)) != NULL)
-		n += strncmp(de->d_name, ".pool.", 6) == 0;
+		n += strncmp(de->d_name, ".pool.", 6) == 0 &&
+		    strstr(de->d_name, ".lock") == NULL;
 	closedir(d);
 	return n;
 }
 
-/* The checks after a kill; returns the files left in new/. */
+/* The checks after a kill; returns the files left in new/.  The pool's
+ * files only: the open's own lock file (.pool.TOKEN.lock) is there. */
 static size_t
 check_round(int r)
 {
