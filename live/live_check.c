@@ -473,7 +473,7 @@ lc_sts_record(struct live_result *r, const struct ldns_q *q, int *nsts)
 	const char	*rec = NULL, *p, *e, *f, *eq;
 	char		*txt;
 	size_t		 i, n = 0, fl;
-	int		 bad = 0;
+	int		 bad = 0, nul, recnul = 0;
 
 	if (lc_dns(r, q) == -1)
 		return -1;
@@ -482,12 +482,14 @@ lc_sts_record(struct live_result *r, const struct ldns_q *q, int *nsts)
 		return 0;
 	}
 	for (i = 0; i < q->nrr; i++) {
-		if ((txt = ldns_txt(&r->a, q->rr[i], q->rrlen[i])) == NULL)
+		if ((txt = ldns_txt(&r->a, q->rr[i], q->rrlen[i], &nul)) ==
+		    NULL)
 			continue;
 		if (strncmp(txt, "v=STSv1", 7) == 0 && (txt[7] == '\0' ||
 		    txt[7] == ';' || txt[7] == ' ' || txt[7] == '\t')) {
 			n++;
 			rec = txt;
+			recnul = nul;
 		}
 	}
 	*nsts = (int)n;
@@ -499,6 +501,10 @@ lc_sts_record(struct live_result *r, const struct ldns_q *q, int *nsts)
 		return lc_add(r, LIVE_WARN, &K_STS_MULTI, "_mta-sts.%s has %zu "
 		    "TXT records starting v=STSv1: senders treat that as no "
 		    "policy", r->domain, n);
+	if (recnul)
+		return lc_add(r, LIVE_WARN, &K_STS_INVALID, "_mta-sts.%s: "
+		    "the record holds a NUL byte (after \"%s\"): no field "
+		    "may", r->domain, rec);
 	/*
 	 * v=STSv1 1*(*WSP ";" *WSP field) [";"]: what precedes the first
 	 * ';' is blanks; each later piece is key=value, only the last may
@@ -663,19 +669,21 @@ lc_tlsrpt(struct live_result *r, const struct ldns_q *q, const char *ours)
 	char		*txt;
 	size_t		 i, n = 0, fl, nrua = 0, cap;
 	ssize_t		 at = -1;
-	int		 seen_rua = 0;
+	int		 seen_rua = 0, nul, recnul = 0;
 
 	if (lc_dns(r, q) == -1)
 		return -1;
 	if (q->status != LDNS_OK && q->status != LDNS_NODATA)
 		return 0;
 	for (i = 0; i < q->nrr; i++) {
-		if ((txt = ldns_txt(&r->a, q->rr[i], q->rrlen[i])) == NULL)
+		if ((txt = ldns_txt(&r->a, q->rr[i], q->rrlen[i], &nul)) ==
+		    NULL)
 			continue;
 		if (strncmp(txt, "v=TLSRPTv1", 10) == 0 && (txt[10] == '\0' ||
 		    txt[10] == ';' || txt[10] == ' ' || txt[10] == '\t')) {
 			n++;
 			rec = txt;
+			recnul = nul;
 		} else if (strstr(txt, "v=TLSRPTv1") != NULL)
 			other = txt;
 	}
@@ -691,6 +699,10 @@ lc_tlsrpt(struct live_result *r, const struct ldns_q *q, const char *ours)
 		return lc_add(r, LIVE_WARN, &K_RPT_MULTI, "_smtp._tls.%s has "
 		    "%zu TXT records starting v=TLSRPTv1: senders treat that "
 		    "as none", r->domain, n);
+	if (recnul)
+		return lc_add(r, LIVE_WARN, &K_RPT_INVALID, "_smtp._tls.%s: "
+		    "the record holds a NUL byte (after \"%s\"): no URI may",
+		    r->domain, rec);
 	cap = strlen(rec) / 2 + 1;
 	if ((r->rua = arena_alloc(&r->a, cap * sizeof(*r->rua))) == NULL)
 		return -1;

@@ -240,18 +240,21 @@ out:
 }
 
 char *
-ldns_txt(struct arena *a, const unsigned char *rd, int len)
+ldns_txt(struct arena *a, const unsigned char *rd, int len, int *nul)
 {
 	char	*s;
 	size_t	 o = 0, l;
 	int	 i = 0;
 
+	*nul = 0;
 	if (len < 0 || (s = arena_alloc(a, (size_t)len + 1)) == NULL)
 		return NULL;
 	while (i < len) {
 		l = rd[i++];
 		if (l > (size_t)(len - i))
 			return NULL;
+		if (memchr(rd + i, '\0', l) != NULL)
+			*nul = 1;
 		memcpy(s + o, rd + i, l);
 		o += l;
 		i += (int)l;

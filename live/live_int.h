@@ -68,8 +68,10 @@ int	ldns_run(struct ldns *, struct ldns_q *q, size_t n, int64_t deadline,
 	    struct arena *a, char *err, size_t errsz);
 
 /* The TXT strings of rdata concatenated (RFC 7208 §3.3 style), into a
- * (NUL-terminated).  NULL when out of memory or malformed. */
-char	*ldns_txt(struct arena *a, const unsigned char *rd, int len);
+ * (NUL-terminated).  NULL when out of memory or malformed.  *nul is 1
+ * when the strings hold a NUL byte: the C string ends before the record
+ * does, and no record grammar allows one. */
+char	*ldns_txt(struct arena *a, const unsigned char *rd, int len, int *nul);
 
 /* The MX preference and host (lower case, no trailing dot); -1 when
  * malformed or out of memory. */

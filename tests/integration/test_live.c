@@ -263,6 +263,11 @@ Test(live, scenarios_dns_policy_tlsrpt_mx)
 		    "MX mx2.uncovered.example" },
 		{ "stale.example", "warning:mx-pattern-stale",
 		    "\"mx: old.stale.example\"" },
+		/* a NUL byte ends the C string, not the record */
+		{ "nulsts.example", "warning:sts-record-invalid",
+		    "NUL byte (after \"v=STSv1; id=1\")" },
+		{ "nulrpt.example", "warning:tlsrpt-record-invalid",
+		    "NUL byte" },
 		/* testing: a warning; "*." covers one label only */
 		{ "deep.example", "warning:mx-not-covered",
 		    "MX a.b.deep.example" },

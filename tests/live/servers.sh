@@ -26,6 +26,8 @@
 #   exact.example      the policy is 65536 bytes: at the limit, fine
 #   wrongcert.example  mta-sts.wrongcert.example presents a certificate for
 #                   mta-sts.other.example
+#   nulsts.example     v=STSv1; id=1 then a NUL byte and "x" in its TXT record
+#   nulrpt.example     its v=TLSRPTv1 record holds a NUL byte before ",https:..."
 #   comma.example      rua=mailto:tlsrpt@collector.example,b@comma.example: the
 #                   comma is not percent-encoded, so "b@comma.example" is a
 #                   URI of its own, and not one
@@ -89,7 +91,7 @@ certtool --generate-self-signed --load-privkey ca.key --template ca.tmpl \
     --outfile ca.pem 2>/dev/null
 
 DOMAINS="good nosts tworec badid p404 redir ctype big exact wrongcert comma
-notfirst uncovered stale deep"
+notfirst uncovered stale deep nulsts nulrpt"
 MXDOMAINS="mxgood mxexpired mxnotls mxname mxsoon mxuntrusted mxday14
 mxday13 mxday2 danematch danemismatch danebogus daneee"
 BULK=$(seq -f 'bulk%02g' 1 40)
@@ -283,10 +285,12 @@ RUA="mailto:tlsrpt@collector.example"
 		tworec)	echo "_mta-sts.$d IN TXT \"v=STSv1; id=1\""
 			echo "_mta-sts.$d IN TXT \"v=STSv1; id=2\"" ;;
 		badid)	echo "_mta-sts.$d IN TXT \"v=STSv1; id=2026-01-01\"" ;;
+		nulsts)	printf '%s\n' "_mta-sts.$d IN TXT \"v=STSv1; id=1\\000x\"" ;;
 		*)	echo "_mta-sts.$d IN TXT \"v=STSv1; \" \"id=20260101T01\"" ;;
 		esac
 		case $d in
 		comma)	echo "_smtp._tls.$d IN TXT \"v=TLSRPTv1; rua=$RUA,b@comma.example\"" ;;
+		nulrpt)	printf '%s\n' "_smtp._tls.$d IN TXT \"v=TLSRPTv1; rua=$RUA\\000,https://x.example/\"" ;;
 		notfirst) echo "_smtp._tls.$d IN TXT \"v=TLSRPTv1;rua=mailto:other@notfirst.example, $RUA\"" ;;
 		bulk[02468][048] | bulk[13579][26])	;;
 		*)	echo "_smtp._tls.$d IN TXT \"v=TLSRPTv1; rua=$RUA,https://tlsrpt.$d.example/v1/report\"" ;;
