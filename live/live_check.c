@@ -897,20 +897,25 @@ lc_smtp(struct live_result *r, struct live_mx *mx, const struct ls_result *s)
 	if (t->version < 12)
 		rc |= lc_add(r, LIVE_WARN, &K_MX_TLSVER, "MX %s negotiated TLS "
 		    "1.%d", mx->host, t->version > 10 ? t->version - 10 : 0);
+	/* each problem its finding: renewing an expired self-signed
+	 * certificate leaves it untrusted */
 	switch (t->verdict) {
 	case LTLS_VERIFIED:
 		break;
 	case LTLS_EXPIRED:
-		rc |= lc_cert(r, mx, ee, LIVE_CRIT, &K_MX_EXPIRED, "the "
-		    "certificate has expired");
-		break;
 	case LTLS_UNTRUSTED:
-		rc |= lc_cert(r, mx, ee, LIVE_CRIT, &K_MX_UNTRUSTED, t->why);
-		break;
 	case LTLS_NAME:
-		(void)snprintf(what, sizeof(what), "the certificate does not "
-		    "name %s", mx->host);
-		rc |= lc_cert(r, mx, ee, LIVE_CRIT, &K_MX_NAME, what);
+		if (t->problems & LTLS_P_UNTRUSTED)
+			rc |= lc_cert(r, mx, ee, LIVE_CRIT, &K_MX_UNTRUSTED,
+			    t->why);
+		if (t->problems & LTLS_P_NAME) {
+			(void)snprintf(what, sizeof(what), "the certificate "
+			    "does not name %s", mx->host);
+			rc |= lc_cert(r, mx, ee, LIVE_CRIT, &K_MX_NAME, what);
+		}
+		if (t->problems & LTLS_P_EXPIRED)
+			rc |= lc_cert(r, mx, ee, LIVE_CRIT, &K_MX_EXPIRED,
+			    "the certificate has expired");
 		break;
 	default:
 		rc |= lc_add(r, LIVE_CRIT, &K_MX_CERT, "MX %s: %s", mx->host,

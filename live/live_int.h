@@ -108,6 +108,12 @@ enum ltls_verdict {
 	LTLS_INVALID,		/* another verification failure */
 };
 
+/* Every problem of a verification, not only the verdict's: a self-signed
+ * certificate that has also expired is both. */
+#define LTLS_P_UNTRUSTED	0x01
+#define LTLS_P_NAME		0x02
+#define LTLS_P_EXPIRED		0x04
+
 enum ltls_dane {
 	LTLS_DANE_NONE = 0,	/* no TLSA records were given */
 	LTLS_DANE_MATCH,	/* the chain matches one (RFC 7672 §3) */
@@ -117,7 +123,8 @@ enum ltls_dane {
 /* What a handshake learnt. */
 struct ltls_info {
 	int			 version;	/* 10, 11, 12, 13 */
-	enum ltls_verdict	 verdict;
+	enum ltls_verdict	 verdict;	/* the first of problems */
+	unsigned		 problems;	/* LTLS_P_* */
 	char			 why[256];	/* GnuTLS's words */
 	int64_t			 not_after;	/* leaf; INT64_MIN unknown */
 	enum ltls_dane		 dane;

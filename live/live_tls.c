@@ -333,6 +333,12 @@ ltls_verify(struct ltls *t, const char *host, struct ltls_info *info)
 		info->verdict = LTLS_VERIFIED;
 		return;
 	}
+	if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
+		info->problems |= LTLS_P_UNTRUSTED;
+	if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
+		info->problems |= LTLS_P_NAME;
+	if (status & GNUTLS_CERT_EXPIRED)
+		info->problems |= LTLS_P_EXPIRED;
 	if (status & GNUTLS_CERT_EXPIRED)
 		info->verdict = LTLS_EXPIRED;
 	else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND |

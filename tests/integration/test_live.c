@@ -615,6 +615,10 @@ Test(live_smtp, starttls_certificates_expiry)
 		    "expires in 4 days" },
 		{ "mxuntrusted.example", "critical:mx-certificate-untrusted",
 		    "issuer is unknown" },
+		/* both problems, not only the first */
+		{ "mxexpself.example", "critical:mx-certificate-untrusted "
+		    "critical:mx-certificate-expired",
+		    "MX mx1.mxexpself.example: the certificate has expired" },
 		/* 14 days left: none; 13: a warning; 2: critical */
 		{ "mxday14.example", "", NULL },
 		{ "mxday13.example", "warning:mx-certificate-expiring",

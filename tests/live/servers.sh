@@ -44,6 +44,8 @@
 #   mxname.example     (127.84.X.Y) a certificate for mx1.other.example
 #   mxsoon.example     (127.85.X.Y) a certificate valid 5 more days
 #   mxuntrusted.example (127.86.X.Y) a self-signed certificate
+#   mxexpself.example  (127.94.X.Y) a self-signed certificate that expired
+#                   in 2020: untrusted and expired, two findings
 #   mxday14.example, mxday13.example, mxday2.example  (127.87, 88, 89)
 #                   certificates valid 15, 14 and 3 more days: 14, 13
 #                   and 2 whole days left, at and over the bounds of
@@ -93,7 +95,7 @@ certtool --generate-self-signed --load-privkey ca.key --template ca.tmpl \
 DOMAINS="good nosts tworec badid p404 redir ctype big exact wrongcert comma
 notfirst uncovered stale deep nulsts nulrpt"
 MXDOMAINS="mxgood mxexpired mxnotls mxname mxsoon mxuntrusted mxday14
-mxday13 mxday2 danematch danemismatch danebogus daneee"
+mxday13 mxday2 danematch danemismatch danebogus daneee mxexpself"
 BULK=$(seq -f 'bulk%02g' 1 40)
 DOMAINS="$DOMAINS $MXDOMAINS $BULK"
 rest=${ip#127.*.}
@@ -142,6 +144,9 @@ leaf mxname 'dns_name = "mx1.other.example"'
 leaf mxsoon 'dns_name = "mx1.mxsoon.example"' 'expiration_days = 5'
 leaf mxuntrusted 'dns_name = "mx1.mxuntrusted.example"' \
     'expiration_days = 20' self
+leaf mxexpself 'dns_name = "mx1.mxexpself.example"' \
+    'activation_date = "2020-01-01 00:00:00"
+expiration_date = "2020-06-01 00:00:00"' self
 leaf mxday14 'dns_name = "mx1.mxday14.example"' 'expiration_days = 15'
 leaf mxday13 'dns_name = "mx1.mxday13.example"' 'expiration_days = 14'
 leaf mxday2 'dns_name = "mx1.mxday2.example"' 'expiration_days = 3'
