@@ -7,13 +7,11 @@
 #
 # Usage (make bench runs it): TLSRPT_DB=... bench_prune.sh TLSRPT_BIN
 #
-# Generates with SQL, in the shape store_put_reports() writes (as
-# tests/bench/bench_query.sh does, plus what prune also removes):
+# Generates with SQL (tests/bench/gen_reports.sql, as bench_query.sh
+# does, plus what prune also removes):
 #   - 10,000 domains (BENCH_PRUNE_REPORTS / 100), 100 days from
-#     2026-01-01, one report per domain and
-#     day from 5 reporters in turn, one counted sts policy each, 1000
-#     successful sessions; one report in 5 with 2 failure details and
-#     their rollup failure rows;
+#     2026-01-01, one report per domain and day, one in 5 with 2 failure
+#     details;
 #   - per report its raw body (1,900 bytes of JSON, the typical size) and
 #     one arrival; one rejection a day per 1,000 reports.
 # Then, with TLSRPT_NOW the day after the last one, `prune --older-than
@@ -44,62 +42,7 @@ conn=$(echo "$conn" | sed 's/dbname=[^ ]* \(.*dbname=\)/\1/')
 "$bin" migrate --db "$conn" >/dev/null
 
 t0=$(date +%s.%N)
-q -q <<SQL
-SET synchronous_commit = off;
-CREATE TEMPORARY TABLE g AS
-SELECT i, i % $ndom AS d,
-    pg_catalog.sha256(pg_catalog.convert_to('r' || i, 'UTF8')) AS key,
-    pg_catalog.format('d%s.example', pg_catalog.lpad((i % $ndom)::text,
-	5, '0')) AS dom,
-    (ARRAY['google.com', 'microsoft corporation', 'mail.ru', 'yahoo',
-	'comcast'])[1 + ((i % $ndom) + i / $ndom) % 5] AS rep,
-    '2026-01-01T00:00:00Z'::timestamptz + (i / $ndom) * interval '1 day'
-	AS ds,
-    (i % 5 = 0) AS fails
-FROM pg_catalog.generate_series(0, $n - 1) AS i;
-
-INSERT INTO tlsrpt.report (report_key, sha256, org_name, reporter,
-    report_id, contact_info, date_start, date_end, was_gzip, received_at)
-SELECT key, key, rep, rep, 'id' || i, 'tlsrpt@' || rep, ds,
-    ds + interval '1 day' - interval '1 second', true,
-    ds + interval '1 day' + interval '2 hours'
-FROM g;
-
-INSERT INTO tlsrpt.policy (report_key, idx, policy_domain, policy_type,
-    policy_type_raw, domain_source, policy_strings, mx_hosts,
-    sts_version_ok, sts_mode, sts_max_age, sts_mx, sts_problems,
-    successful_sessions, failed_sessions, counted)
-SELECT key, 0, dom, 'sts', 'sts', 'report',
-    ARRAY['version: STSv1', 'mode: enforce', 'mx: *.' || dom,
-	'max_age: 604800'], ARRAY['*.' || dom], true, 'enforce', 604800,
-    ARRAY['*.' || dom], 0, 1000, CASE WHEN fails THEN 5 ELSE 0 END, true
-FROM g;
-
-INSERT INTO tlsrpt.failure_detail (report_key, policy_idx, idx,
-    policy_domain, result_type, result_known, sending_ip, sending_ip_inet,
-    receiving_ip, receiving_ip_inet, receiving_mx, reason_code,
-    failed_sessions)
-SELECT key, 0, x.idx, dom, x.rt, true, x.sip, x.sip::inet, '198.51.100.'
-    || (d % 250), ('198.51.100.' || (d % 250))::inet, x.mx || '.' || dom,
-    x.why, x.n
-FROM g CROSS JOIN LATERAL (VALUES
-    (0, 'starttls-not-supported', 'mx1', '192.0.2.' || (i % 200), NULL, 3),
-    (1, 'certificate-expired', 'mx2', '192.0.2.' || (i % 200),
-	'X509_V_ERR_CERT_HAS_EXPIRED', 2)) AS x(idx, rt, mx, sip, why, n)
-WHERE fails;
-
-INSERT INTO tlsrpt.rollup (policy_domain, period_start, reporter,
-    policy_type, result_type, mx_host, reports, successful_sessions,
-    failed_sessions)
-SELECT dom, ds, rep, 'sts', '', '', 1, 1000,
-    CASE WHEN fails THEN 5 ELSE 0 END FROM g
-UNION ALL
-SELECT dom, ds, rep, 'sts', 'starttls-not-supported', 'mx1.' || dom, 1, 0,
-    3 FROM g WHERE fails
-UNION ALL
-SELECT dom, ds, rep, 'sts', 'certificate-expired', 'mx2.' || dom, 1, 0, 2
-FROM g WHERE fails;
-
+q -q -v n="$n" -v ndom="$ndom" -f "$(dirname "$0")/gen_reports.sql" -f - <<SQL
 -- 1,900 bytes of JSON each, distinct (the id), as stored: uncompressed
 -- under the TOAST threshold.
 INSERT INTO tlsrpt.report_raw (report_key, sha256, body)
