@@ -216,7 +216,7 @@ Test(store, store_and_duplicate_same_bytes)
 	    " WHERE outcome = 'duplicate' AND note IS NULL"), 1);
 	/* the raw body is kept as gzip (007; its bytes: test_storage.c) */
 	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.report_raw w"
-	    " JOIN tlsrpt.report r USING (report_key)"
+	    " JOIN tlsrpt.report r USING (report_no)"
 	    " WHERE w.sha256 = r.sha256"
 	    " AND pg_catalog.substr(w.body, 1, 2) = '\\x1f8b'"), 1);
 	/* IPs as sent and as inet */
@@ -450,7 +450,7 @@ Test(store, rejection_bounded)
 	cr_expect_str_eq(stu_text(&db, "SELECT reason FROM tlsrpt.rejection",
 	    buf, sizeof(buf)), "json: unexpected end");
 	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.arrival"
-	    " WHERE outcome = 'rejected' AND report_key IS NULL AND"
+	    " WHERE outcome = 'rejected' AND report_no IS NULL AND"
 	    " sha256 = (SELECT sha256 FROM tlsrpt.rejection)"), 1);
 	/* a small payload is kept whole */
 	cr_assert(store_put_rejection(st, &a, "not json", raw, 10, 1000) == 0);
@@ -777,12 +777,12 @@ Test(store, rollup_matches_report_tables)
 		want_failed = stu_int(&db, sql);
 		snprintf(sql, sizeof(sql), "SELECT sum(d.failed_sessions)"
 		    " FROM tlsrpt.failure_detail d JOIN tlsrpt.policy p ON"
-		    " p.report_key = d.report_key AND p.idx = d.policy_idx"
-		    " WHERE p.counted AND d.policy_domain = '%s'"
+		    " p.report_no = d.report_no AND p.idx = d.policy_idx"
+		    " WHERE p.counted AND p.policy_domain = '%s'"
 		    " AND d.result_type = 'certificate-expired'",
 		    ds[i].domain);
 		want_rts = stu_int(&db, sql);
-		snprintf(sql, sizeof(sql), "SELECT count(DISTINCT report_key)"
+		snprintf(sql, sizeof(sql), "SELECT count(DISTINCT report_no)"
 		    " FROM tlsrpt.policy WHERE policy_domain = '%s'",
 		    ds[i].domain);
 		cr_expect_eq(ds[i].reports, stu_int(&db, sql), "%s reports",
