@@ -991,10 +991,11 @@ put_variants(struct store *st, struct put *p, size_t m,
 }
 
 /*
- * What tlsrpt.report_raw.body keeps of rep (schema 008_storage.sql): the
- * gzip of its JSON, *lenp bytes owned by st until the next call; the
- * JSON itself when there is no memory to pack it (a reader tells them
- * apart by the gzip magic: JSON never starts with 1f 8b).
+ * What tlsrpt.report_raw.body keeps of rep: its JSON packed (a zlib
+ * stream with a preset dictionary, ingest_pack(), from schema 009; the
+ * gzip of it from 008), *lenp bytes owned by st until the next call;
+ * the JSON itself when there is no memory to pack it (a reader tells
+ * them apart by the first bytes: JSON never starts with 1f 8b or 78).
  */
 static const unsigned char *
 raw_body(struct store *st, const struct tlsrpt_report *rep, size_t *lenp)

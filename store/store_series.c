@@ -578,6 +578,16 @@ store_report_raw(struct store *st, const char *keyhex, const char *shahex,
 		}
 		v = bb.data;
 		n = bb.len;
+	} else if (ingest_is_packed(v, n)) {	/* from schema 009 */
+		ingest_limits_default(&lim);
+		bbuf_init(&bb, lim.json_max);
+		if (ingest_unpack(v, n, &bb, &ie) != INGEST_OK) {
+			store_seterrx(st, "raw: a stored body does not "
+			    "unpack: %s", ie.msg);
+			goto out;
+		}
+		v = bb.data;
+		n = bb.len;
 	}
 	if ((b = arena_alloc(&out->a, n + 1)) == NULL) {
 		store_seterrx(st, "raw: out of memory");
