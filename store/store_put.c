@@ -15,11 +15,13 @@
  *  2. COPY of the new reports, their policies, failure details, raw
  *     bodies, and of every arrival, straight into their tables;
  *  3. the batch's rollup rows, aggregated by rollup_build() (ingest/
- *     rollup.c, beside the accounting rule): one SELECT finds which
- *     (domain, period, reporter) groups the rollup has already; rows of
- *     new groups are COPYed straight into tlsrpt.rollup, the others into
- *     a temporary table and added with one INSERT ... ON CONFLICT DO
- *     UPDATE (rare: a reporter sends one report per domain and day);
+ *     rollup.c, beside the accounting rule): the batch's (domain,
+ *     period, reporter) groups are locked (tlsrpt.rollup_lock(), schema
+ *     009: the rollup has no unique key, its writers keep it unique),
+ *     then one SELECT finds which of them the rollup has already; rows
+ *     of new groups are COPYed straight into tlsrpt.rollup, the others
+ *     into a temporary table and added with one UPDATE ... INSERT
+ *     (rare: a reporter sends one report per domain and day);
  *  4. COMMIT.
  *
  * A copy of a stored identity (issues 8 and 13, see decide()): with the
@@ -32,10 +34,11 @@
  *
  * A report repeated inside a batch is stored once (its first trusted
  * copy, else its first); the later copies are duplicates.  Should
- * another importer store one of our report keys or rollup groups
- * between our look and our COPY, the COPY fails on the
- * primary key and the batch is tried again (it then sees the row);
- * deadlocks on rollup rows are retried the same way.  When a batch
+ * another importer store one of our report keys between our look and
+ * our COPY, the COPY fails on the primary key and the batch is tried
+ * again (it then sees the row); another importer's rollup groups wait
+ * for their locks, and deadlocks are retried the same way.  The new
+ * reports' report_no come from tlsrpt.report_no_seq (number()).  When a batch
  * fails for another reason than the connection, each of its reports is
  * tried in a transaction of its own, so one bad report does not take the
  * others down.
