@@ -269,13 +269,18 @@ enum ingest_status	 ingest_gunzip(const unsigned char *in, size_t inlen,
 int	ingest_is_gzip(const unsigned char *buf, size_t len);
 
 /*
- * gzip (RFC 1952, one member, level 1) of report JSON for storage
- * (tlsrpt.report_raw.body, schema 008_storage.sql), with one reusable
- * stream per packer.  ingest_packer_new() returns a packer owned by the
- * caller (ingest_packer_free(); NULL when out of memory).  ingest_pack()
- * returns the gzip bytes, *outlen of them, owned by the packer and valid
- * until its next call or its free; NULL when out of memory or len is
- * over 1 GiB.  A packer is for one thread at a time.
+ * The packed form of report JSON for storage (tlsrpt.report_raw.body,
+ * schema 009_report_no.sql; gzip_pack.c): a zlib stream (RFC 1950,
+ * level 1) with a preset dictionary of RFC 8460's vocabulary, with one
+ * reusable stream per packer.  ingest_packer_new() returns a packer
+ * owned by the caller (ingest_packer_free(); NULL when out of memory).
+ * ingest_pack() returns the packed bytes, *outlen of them, owned by the
+ * packer and valid until its next call or its free; NULL when out of
+ * memory or len is over 1 GiB.  A packer is for one thread at a time.
+ * ingest_is_packed() is 1 when buf is such a stream (its header names
+ * the dictionary); ingest_unpack() appends what it inflates to out, at
+ * most out's max bytes (INGEST_E_TOOBIG beyond), INGEST_E_FORMAT when
+ * in is not packed, INGEST_E_GZIP when corrupt.
  */
 struct ingest_packer;
 struct ingest_packer	*ingest_packer_new(void);
@@ -283,6 +288,13 @@ void			 ingest_packer_free(struct ingest_packer *);
 const unsigned char	*ingest_pack(struct ingest_packer *,
 			    const unsigned char *in, size_t len,
 			    size_t *outlen);
+int			 ingest_is_packed(const unsigned char *buf,
+			    size_t len);
+/* The preset dictionary, *len bytes, static (the stored format). */
+const unsigned char	*ingest_pack_dict(size_t *len);
+enum ingest_status	 ingest_unpack(const unsigned char *in,
+			    size_t inlen, struct bbuf *out,
+			    struct ingest_err *err);
 
 /* What a payload is, by its bytes alone (ingest_sniff()). */
 enum ingest_kind {

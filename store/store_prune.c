@@ -7,11 +7,11 @@
  * A report is removed whole: its rows in tlsrpt.report, policy,
  * failure_detail, report_raw (the body and every content variant) and
  * arrival go in one statement, so one transaction, of at most `batch`
- * reports (schema/001_init.sql: the tables hang off report_key, with no
- * foreign keys).  Each statement picks the oldest reports through
+ * reports (the tables hang off report_no, schema/009_report_no.sql, with
+ * no foreign keys).  Each statement picks the oldest reports through
  * report_date_start_idx (date_start <= date_end, so a report ended by
  * the cutoff also started before it), locks them and deletes them; the
- * other tables are reached by their report_key indexes.  Then the rollup
+ * other tables are reached by their report_no indexes.  Then the rollup
  * rows of periods starting before the cutoff (through its two partial
  * indexes on period_start, one pass each), the rejections received
  * before it, and the arrivals before it that belong to no stored report
@@ -40,29 +40,29 @@
 #define PRUNE_TRIES	3		/* attempts of a batch on deadlock */
 
 #define SQL_OLD_REPORTS							\
-	" SELECT report_key FROM tlsrpt.report"			\
+	" SELECT report_no FROM tlsrpt.report"			\
 	" WHERE date_start < $1::timestamptz"				\
 	" AND date_end <= $1::timestamptz"
 
 #define SQL_OLD_ARRIVALS						\
 	" FROM tlsrpt.arrival a WHERE a.received_at < $1::timestamptz"	\
-	" AND (a.report_key IS NULL OR NOT EXISTS (SELECT 1"		\
-	" FROM tlsrpt.report r WHERE r.report_key = a.report_key))"
+	" AND (a.report_no IS NULL OR NOT EXISTS (SELECT 1"		\
+	" FROM tlsrpt.report r WHERE r.report_no = a.report_no))"
 
 /* One batch of whole reports; counts in the order of struct cols. */
 #define SQL_PRUNE_REPORTS						\
 	"WITH k AS MATERIALIZED (" SQL_OLD_REPORTS			\
 	" ORDER BY date_start LIMIT $2::bigint FOR UPDATE),"		\
-	" p AS (DELETE FROM tlsrpt.policy WHERE report_key IN"		\
-	" (SELECT report_key FROM k) RETURNING 1),"			\
-	" d AS (DELETE FROM tlsrpt.failure_detail WHERE report_key IN"	\
-	" (SELECT report_key FROM k) RETURNING 1),"			\
-	" w AS (DELETE FROM tlsrpt.report_raw WHERE report_key IN"	\
-	" (SELECT report_key FROM k) RETURNING 1),"			\
-	" a AS (DELETE FROM tlsrpt.arrival WHERE report_key IN"	\
-	" (SELECT report_key FROM k) RETURNING 1),"			\
-	" r AS (DELETE FROM tlsrpt.report WHERE report_key IN"		\
-	" (SELECT report_key FROM k) RETURNING 1)"			\
+	" p AS (DELETE FROM tlsrpt.policy WHERE report_no IN"		\
+	" (SELECT report_no FROM k) RETURNING 1),"			\
+	" d AS (DELETE FROM tlsrpt.failure_detail WHERE report_no IN"	\
+	" (SELECT report_no FROM k) RETURNING 1),"			\
+	" w AS (DELETE FROM tlsrpt.report_raw WHERE report_no IN"	\
+	" (SELECT report_no FROM k) RETURNING 1),"			\
+	" a AS (DELETE FROM tlsrpt.arrival WHERE report_no IN"	\
+	" (SELECT report_no FROM k) RETURNING 1),"			\
+	" r AS (DELETE FROM tlsrpt.report WHERE report_no IN"		\
+	" (SELECT report_no FROM k) RETURNING 1)"			\
 	" SELECT (SELECT pg_catalog.count(*) FROM r),"			\
 	" (SELECT pg_catalog.count(*) FROM p),"			\
 	" (SELECT pg_catalog.count(*) FROM d),"			\
@@ -95,13 +95,13 @@
 	"WITH k AS MATERIALIZED (" SQL_OLD_REPORTS ")"			\
 	" SELECT (SELECT pg_catalog.count(*) FROM k),"			\
 	" (SELECT pg_catalog.count(*) FROM tlsrpt.policy"		\
-	" WHERE report_key IN (SELECT report_key FROM k)),"		\
+	" WHERE report_no IN (SELECT report_no FROM k)),"		\
 	" (SELECT pg_catalog.count(*) FROM tlsrpt.failure_detail"	\
-	" WHERE report_key IN (SELECT report_key FROM k)),"		\
+	" WHERE report_no IN (SELECT report_no FROM k)),"		\
 	" (SELECT pg_catalog.count(*) FROM tlsrpt.report_raw"		\
-	" WHERE report_key IN (SELECT report_key FROM k)),"		\
+	" WHERE report_no IN (SELECT report_no FROM k)),"		\
 	" (SELECT pg_catalog.count(*) FROM tlsrpt.arrival"		\
-	" WHERE report_key IN (SELECT report_key FROM k)),"		\
+	" WHERE report_no IN (SELECT report_no FROM k)),"		\
 	" (SELECT pg_catalog.count(*) FROM tlsrpt.rollup"		\
 	" WHERE period_start < $1::timestamptz),"			\
 	" (SELECT pg_catalog.count(*) FROM tlsrpt.rejection"		\

@@ -15,11 +15,13 @@
  *  2. COPY of the new reports, their policies, failure details, raw
  *     bodies, and of every arrival, straight into their tables;
  *  3. the batch's rollup rows, aggregated by rollup_build() (ingest/
- *     rollup.c, beside the accounting rule): one SELECT finds which
- *     (domain, period, reporter) groups the rollup has already; rows of
- *     new groups are COPYed straight into tlsrpt.rollup, the others into
- *     a temporary table and added with one INSERT ... ON CONFLICT DO
- *     UPDATE (rare: a reporter sends one report per domain and day);
+ *     rollup.c, beside the accounting rule): the batch's (domain,
+ *     period, reporter) groups are locked (tlsrpt.rollup_lock(), schema
+ *     009: the rollup has no unique key, its writers keep it unique),
+ *     then one SELECT finds which of them the rollup has already; rows
+ *     of new groups are COPYed straight into tlsrpt.rollup, the others
+ *     into a temporary table and added with one UPDATE ... INSERT
+ *     (rare: a reporter sends one report per domain and day);
  *  4. COMMIT.
  *
  * A copy of a stored identity (issues 8 and 13, see decide()): with the
@@ -32,10 +34,11 @@
  *
  * A report repeated inside a batch is stored once (its first trusted
  * copy, else its first); the later copies are duplicates.  Should
- * another importer store one of our report keys or rollup groups
- * between our look and our COPY, the COPY fails on the
- * primary key and the batch is tried again (it then sees the row);
- * deadlocks on rollup rows are retried the same way.  When a batch
+ * another importer store one of our report keys between our look and
+ * our COPY, the COPY fails on the primary key and the batch is tried
+ * again (it then sees the row); another importer's rollup groups wait
+ * for their locks, and deadlocks are retried the same way.  The new
+ * reports' report_no come from tlsrpt.report_no_seq (number()).  When a batch
  * fails for another reason than the connection, each of its reports is
  * tried in a transaction of its own, so one bad report does not take the
  * others down.
@@ -80,8 +83,13 @@
 
 #define SQL_EXISTING							\
 	"SELECT report_key, sha256, trusted, figures,"			\
-	" pg_catalog.date_part('epoch', received_at)::bigint"		\
+	" pg_catalog.date_part('epoch', received_at)::bigint, report_no"\
 	" FROM tlsrpt.report WHERE report_key = ANY ($1::bytea[])"
+
+/* The numbers of $1 new reports (schema/009_report_no.sql). */
+#define SQL_NUMBERS							\
+	"SELECT pg_catalog.nextval('tlsrpt.report_no_seq')"		\
+	" FROM pg_catalog.generate_series(1, $1::integer)"
 
 /* schema/006_report_identity.sql */
 #define SQL_UNSTORE	"SELECT tlsrpt.report_unstore($1)"
@@ -100,8 +108,9 @@
 	" (NOT trusted AND $3::boolean))"
 
 #define SQL_PUT_VARIANT							\
-	"INSERT INTO tlsrpt.report_raw (report_key, sha256, body)"	\
-	" VALUES ($1, $2, $3) ON CONFLICT (report_key, sha256) DO NOTHING"
+	"INSERT INTO tlsrpt.report_raw (report_no, sha256, body)"	\
+	" VALUES ($1::bigint, $2, $3)"					\
+	" ON CONFLICT (report_no, sha256) DO NOTHING"
 
 #define ROLLUP_COLS							\
 	" (policy_domain, period_start, reporter, policy_type,"	\
@@ -115,10 +124,15 @@
 	"COPY pg_temp.tlsrpt_stage_rollup" ROLLUP_COLS " FROM STDIN"
 
 /*
- * The groups of $1, $2, $3 the rollup has, in the order of rollup_row_cmp().
- * LATERAL ... LIMIT 1 makes it one primary-key probe per group, whatever
- * the statistics of a table that an import is filling say.
+ * The groups of $1, $2, $3 the rollup has, in the order of rollup_row_cmp(),
+ * looked for under their locks (SQL_LOCK_GROUPS: since schema 009 the
+ * rollup has no unique key; its writers keep it unique).  LATERAL ...
+ * LIMIT 1 makes it one index probe per group, whatever the statistics of
+ * a table that an import is filling say.
  */
+#define SQL_LOCK_GROUPS							\
+	"SELECT tlsrpt.rollup_lock($1::text[], $2::timestamptz[],"	\
+	" $3::text[])"
 #define SQL_GROUPS							\
 	"SELECT g.d, pg_catalog.date_part('epoch', g.s)::bigint, g.r"	\
 	" FROM unnest($1::text[], $2::timestamptz[], $3::text[])"	\
@@ -128,22 +142,32 @@
 	" ORDER BY g.d COLLATE \"C\", g.s, g.r COLLATE \"C\""
 
 /*
- * Rows go in key order so that two importers lock rollup rows in the
- * same order; the staged rows are unique per key (merged here).
+ * The staged rows (unique per key, merged here) of groups the rollup has:
+ * those it has add up, the others are inserted.  The groups are locked
+ * (find_groups()), so no other writer adds the same rows meanwhile.
  */
+#define SQL_ROLLUP_KEY_EQ(a, b)						\
+	" " a ".policy_domain = " b ".policy_domain"			\
+	" AND " a ".period_start = " b ".period_start"		\
+	" AND " a ".reporter = " b ".reporter"				\
+	" AND " a ".policy_type = " b ".policy_type"			\
+	" AND " a ".result_type = " b ".result_type"			\
+	" AND " a ".mx_host = " b ".mx_host"
+
 #define SQL_ROLLUP							\
-	"INSERT INTO tlsrpt.rollup AS u" ROLLUP_COLS			\
+	"WITH s AS MATERIALIZED (SELECT * FROM pg_temp.tlsrpt_stage_rollup),"\
+	" u AS (UPDATE tlsrpt.rollup u SET reports = u.reports + s.reports,"\
+	" successful_sessions = u.successful_sessions"		\
+	"  + s.successful_sessions,"					\
+	" failed_sessions = u.failed_sessions + s.failed_sessions"	\
+	" FROM s WHERE" SQL_ROLLUP_KEY_EQ("u", "s")			\
+	" RETURNING u.policy_domain, u.period_start, u.reporter,"	\
+	" u.policy_type, u.result_type, u.mx_host)"			\
+	" INSERT INTO tlsrpt.rollup" ROLLUP_COLS			\
 	" SELECT policy_domain, period_start, reporter, policy_type,"	\
 	" result_type, mx_host, reports, successful_sessions,"		\
-	" failed_sessions FROM pg_temp.tlsrpt_stage_rollup"		\
-	" ORDER BY policy_domain, period_start, reporter, policy_type,"	\
-	" result_type, mx_host"					\
-	" ON CONFLICT (policy_domain, period_start, reporter, policy_type,"\
-	" result_type, mx_host) DO UPDATE SET"			\
-	" reports = u.reports + EXCLUDED.reports,"			\
-	" successful_sessions = u.successful_sessions"		\
-	"  + EXCLUDED.successful_sessions,"				\
-	" failed_sessions = u.failed_sessions + EXCLUDED.failed_sessions"
+	" failed_sessions FROM s WHERE NOT EXISTS (SELECT 1 FROM u"	\
+	" WHERE" SQL_ROLLUP_KEY_EQ("u", "s") ")"
 
 /* One report of a batch. */
 struct item {
@@ -158,6 +182,8 @@ struct item {
 	int		 havefig;	/* reffig known (since 006) */
 	unsigned char	 reffig[32];	/* figures digest stored */
 	int64_t		 refrecv;	/* its first arrival */
+	int64_t		 refno;		/* its report_no */
+	int64_t		 no;		/* report_no of the stored copy */
 	int		 replace;	/* trusted: replaces stored */
 	int		 same;		/* same figures as stored */
 	unsigned	 flags;		/* STORE_PUT_* */
@@ -215,6 +241,8 @@ static int	copy_end(struct copy *, const char *);
 static int	copy_sink(void *, const char *, size_t);
 
 static int		 put_trust(struct store *, const struct tlsrpt_report *);
+static int		 number(struct store *, struct put *, size_t);
+static int64_t		 item_no(const struct put *, size_t);
 static int		 put_unstore(struct store *,
 			    const struct tlsrpt_report *);
 static int		 put_fill(struct store *, const struct tlsrpt_report *,
@@ -340,6 +368,8 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 		p->items[j].haveref = 0;
 		p->items[j].reftrusted = -1;
 		p->items[j].havefig = 0;
+		p->items[j].refno = 0;
+		p->items[j].no = 0;
 		p->items[j].replace = 0;
 		p->items[j].same = 1;
 		p->items[j].flags = 0;
@@ -364,6 +394,8 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 		if (it->replace && put_unstore(st, reps[it->i]) == -1)
 			goto out;
 	}
+	if (number(st, p, m) == -1)
+		goto out;
 
 	for (t = 0; nstored > 0 && t < STORE_REPORT_TABLES; t++) {
 		tb = &store_report_tables[t];
@@ -378,10 +410,10 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 			rep = reps[idx[j]];
 			if (tb->body) {
 				body = raw_body(st, rep, &len);
-				store_row_raw(&p->copy, rep, body, len);
+				store_row_raw(&p->copy, rep, it->no, body, len);
 			} else
 				tb->rows(&p->copy, rep, it->replace ?
-				    &it->keep : &arr[idx[j]]);
+				    &it->keep : &arr[idx[j]], it->no);
 		}
 		if (copy_end(&p->copy, tb->what) == -1)
 			goto out;
@@ -394,7 +426,8 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 		goto out;
 	for (j = 0; j < m; j++) {
 		it = &p->items[j];
-		store_row_arrival(&p->copy, reps[it->i], &arr[it->i], it->stored,
+		store_row_arrival(&p->copy, reps[it->i], item_no(p, j),
+		    &arr[it->i], it->stored,
 		    it->replace ? NOTE_REPLACED : !it->same ? NOTE_CONFLICT :
 		    is_variant(p, j, reps) ? NOTE_VARIANT : NULL);
 	}
@@ -424,6 +457,66 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 	if (rc == -1)
 		store_rollback(st);
 	return rc;
+}
+
+/*
+ * Give every first copy the report_no of what it is stored as: a new
+ * number from the sequence for a new report, the stored copy's for the
+ * others (a trusted copy that replaces one takes its number, so that
+ * the raw bodies and arrivals kept stay attached: schema 009).
+ */
+static int
+number(struct store *st, struct put *p, size_t m)
+{
+	PGresult	*res;
+	const char	*pv[1];
+	char		 n[24];
+	size_t		 j, k, nnew = 0;
+	int		 rc = -1;
+
+	for (j = 0; j < m; j++)
+		if (p->items[j].dupof == -1 && p->items[j].stored &&
+		    !p->items[j].replace)
+			nnew++;
+	for (j = 0; j < m; j++)
+		p->items[j].no = p->items[j].refno;
+	if (nnew == 0)
+		return 0;
+	snprintf(n, sizeof(n), "%zu", nnew);
+	pv[0] = n;
+	if ((res = store_exec(st, "cannot number reports", SQL_NUMBERS, 1, pv,
+	    PGRES_TUPLES_OK)) == NULL)
+		return -1;
+	if ((size_t)PQntuples(res) != nnew) {
+		store_seterrx(st, "cannot number reports: %d numbers for %zu",
+		    PQntuples(res), nnew);
+		goto out;
+	}
+	for (j = 0, k = 0; j < m; j++) {
+		if (p->items[j].dupof != -1 || !p->items[j].stored ||
+		    p->items[j].replace)
+			continue;
+		if (util_strtoi64(PQgetvalue(res, (int)k, 0), 1, INT64_MAX,
+		    &p->items[j].no) == -1) {
+			store_seterrx(st, "cannot number reports: \"%.30s\"",
+			    PQgetvalue(res, (int)k, 0));
+			goto out;
+		}
+		k++;
+	}
+	rc = 0;
+ out:
+	PQclear(res);
+	return rc;
+}
+
+/* The report_no of the stored copy item j is a copy of. */
+static int64_t
+item_no(const struct put *p, size_t j)
+{
+	const struct item	*it = &p->items[j];
+
+	return it->dupof != -1 ? p->items[it->dupof].no : it->no;
 }
 
 /* The stored figures of rep's identity go; rep's take their place. */
@@ -735,7 +828,8 @@ find_existing(struct store *st, struct put *p, size_t m,
 	for (r = 0; r < PQntuples(res); r++) {
 		if (PQgetlength(res, r, 0) != 32 ||
 		    PQgetlength(res, r, 1) != 32 ||
-		    PQgetlength(res, r, 4) != 8)
+		    PQgetlength(res, r, 4) != 8 ||
+		    PQgetlength(res, r, 5) != 8)
 			continue;
 		probe.key = (const unsigned char *)PQgetvalue(res, r, 0);
 		/* sorted by key then position: the first copy is found
@@ -757,6 +851,8 @@ find_existing(struct store *st, struct put *p, size_t m,
 			memcpy((*hit)->reffig, PQgetvalue(res, r, 3), 32);
 		(*hit)->refrecv = be64((const unsigned char *)
 		    PQgetvalue(res, r, 4));
+		(*hit)->refno = be64((const unsigned char *)
+		    PQgetvalue(res, r, 5));
 	}
 	rc = 0;
  out:
@@ -862,10 +958,11 @@ put_variants(struct store *st, struct put *p, size_t m,
 {
 	const struct tlsrpt_report	*rep;
 	const char			*pv[3];
-	int				 lens[3], fmts[3] = { 1, 1, 1 };
+	int				 lens[3], fmts[3] = { 0, 1, 1 };
 	const unsigned char		*body;
 	PGresult			*res;
 	size_t				 j, len;
+	char				 no[24];
 
 	for (j = 0; j < m; j++) {
 		if (!is_variant(p, j, reps))
@@ -877,8 +974,9 @@ put_variants(struct store *st, struct put *p, size_t m,
 			    "too big");
 			return -1;
 		}
-		pv[0] = (const char *)rep->key;
-		lens[0] = 32;
+		snprintf(no, sizeof(no), "%lld", (long long)item_no(p, j));
+		pv[0] = no;
+		lens[0] = 0;
 		pv[1] = (const char *)rep->sha256;
 		lens[1] = 32;
 		pv[2] = body != NULL ? (const char *)body : "";
@@ -896,10 +994,11 @@ put_variants(struct store *st, struct put *p, size_t m,
 }
 
 /*
- * What tlsrpt.report_raw.body keeps of rep (schema 008_storage.sql): the
- * gzip of its JSON, *lenp bytes owned by st until the next call; the
- * JSON itself when there is no memory to pack it (a reader tells them
- * apart by the gzip magic: JSON never starts with 1f 8b).
+ * What tlsrpt.report_raw.body keeps of rep: its JSON packed (a zlib
+ * stream with a preset dictionary, ingest_pack(), from schema 009; the
+ * gzip of it from 008), *lenp bytes owned by st until the next call;
+ * the JSON itself when there is no memory to pack it (a reader tells
+ * them apart by the first bytes: JSON never starts with 1f 8b or 78).
  */
 static const unsigned char *
 raw_body(struct store *st, const struct tlsrpt_report *rep, size_t *lenp)
@@ -1018,6 +1117,10 @@ find_groups(struct store *st, struct put *p, size_t nrows)
 		store_seterrx(st, "store: out of memory");
 		goto out;
 	}
+	if ((res = store_exec(st, "cannot lock rollup groups",
+	    SQL_LOCK_GROUPS, 3, pv, PGRES_TUPLES_OK)) == NULL)
+		goto out;
+	PQclear(res);
 	if ((res = store_exec(st, "cannot read the rollup", SQL_GROUPS, 3, pv,
 	    PGRES_TUPLES_OK)) == NULL)
 		goto out;

@@ -60,14 +60,14 @@
 
 #define SQL_TTOTALS							\
 	"SELECT p.policy_domain,"					\
-	" pg_catalog.count(DISTINCT p.report_key),"			\
+	" pg_catalog.count(DISTINCT p.report_no),"			\
 	" pg_catalog.count(DISTINCT r.reporter),"			\
 	" COALESCE(pg_catalog.sum(p.successful_sessions)"		\
 	"  FILTER (WHERE p.counted), 0)::bigint,"			\
 	" COALESCE(pg_catalog.sum(p.failed_sessions)"			\
 	"  FILTER (WHERE p.counted), 0)::bigint"			\
 	" FROM tlsrpt.report r JOIN tlsrpt.policy p"			\
-	"  ON p.report_key = r.report_key"				\
+	"  ON p.report_no = r.report_no"				\
 	" WHERE" SQL_TWINDOW						\
 	" GROUP BY p.policy_domain ORDER BY p.policy_domain COLLATE \"C\""
 
@@ -75,8 +75,8 @@
 	"SELECT p.policy_domain, f.result_type,"			\
 	" pg_catalog.sum(f.failed_sessions)::bigint AS failed"		\
 	" FROM tlsrpt.report r JOIN tlsrpt.policy p"			\
-	"  ON p.report_key = r.report_key"				\
-	" JOIN tlsrpt.failure_detail f ON f.report_key = p.report_key"	\
+	"  ON p.report_no = r.report_no"				\
+	" JOIN tlsrpt.failure_detail f ON f.report_no = p.report_no"	\
 	"  AND f.policy_idx = p.idx"					\
 	" WHERE p.counted AND" SQL_TWINDOW				\
 	" GROUP BY p.policy_domain, f.result_type"			\
@@ -92,7 +92,7 @@
 	" r.date_start >= $1::timestamptz AND r.date_start < $2::timestamptz"\
 	" AND ($4::boolean IS NOT TRUE OR r.trusted)"			\
 	" AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM tlsrpt.policy p"\
-	"  WHERE p.report_key = r.report_key"				\
+	"  WHERE p.report_no = r.report_no"				\
 	"  AND p.policy_domain = ANY ($3::text[])))"
 
 #define SQL_TOTAL_REPORTS						\
@@ -101,12 +101,12 @@
 #define SQL_TOTAL_DOMAINS						\
 	"SELECT pg_catalog.count(DISTINCT p.policy_domain)"		\
 	" FROM tlsrpt.report r JOIN tlsrpt.policy p"			\
-	"  ON p.report_key = r.report_key WHERE" SQL_RWINDOW		\
+	"  ON p.report_no = r.report_no WHERE" SQL_RWINDOW		\
 	" AND ($3::text[] IS NULL OR p.policy_domain = ANY ($3::text[]))"
 
 #define SQL_TOTAL_CONFLICTS						\
 	"SELECT pg_catalog.count(*) FROM tlsrpt.arrival a"		\
-	" JOIN tlsrpt.report r ON r.report_key = a.report_key"		\
+	" JOIN tlsrpt.report r ON r.report_no = a.report_no"		\
 	" WHERE a.note = 'conflicting copy' AND" SQL_RWINDOW
 
 static int64_t	 clamp_time(int64_t);

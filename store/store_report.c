@@ -56,15 +56,17 @@
 	" CASE WHEN $5::boolean THEN pg_catalog.rtrim(pg_catalog.lower(" \
 	"  COALESCE(f.receiving_mx, '')), '.') ELSE '' END AS mx,"	\
 	" CASE WHEN $6::boolean THEN r.reporter ELSE '' END AS rep,"	\
-	" CASE WHEN $7::boolean THEN COALESCE(f.sending_ip, '')" \
+	" CASE WHEN $7::boolean THEN COALESCE(f.sending_ip,"		\
+	"  pg_catalog.host(f.sending_ip_inet), '')"			\
 	"  ELSE '' END AS sip,"						\
-	" CASE WHEN $8::boolean THEN COALESCE(f.receiving_ip, '')"	\
+	" CASE WHEN $8::boolean THEN COALESCE(f.receiving_ip,"		\
+	"  pg_catalog.host(f.receiving_ip_inet), '')"			\
 	"  ELSE '' END AS rip,"						\
 	" r.reporter AS who, r.date_start AS ds, f.result_type AS t,"	\
 	" f.reason_code AS why, f.failed_sessions AS n"			\
 	" FROM tlsrpt.report r"						\
-	" JOIN tlsrpt.policy p ON p.report_key = r.report_key AND p.counted"\
-	" JOIN tlsrpt.failure_detail f ON f.report_key = p.report_key"	\
+	" JOIN tlsrpt.policy p ON p.report_no = r.report_no AND p.counted"\
+	" JOIN tlsrpt.failure_detail f ON f.report_no = p.report_no"	\
 	"  AND f.policy_idx = p.idx"					\
 	" WHERE" SQL_PWINDOW "),"					\
 	" tot AS (SELECT policy_domain AS dom,"			\
@@ -115,7 +117,7 @@
  * The policies and failure details of the window's reports for the
  * domains, in one statement.  A domain's history is long and its
  * policies are wide: k finds the window's (domain, report key) pairs
- * from the index on (policy_domain, report_key) alone (schema/003) and
+ * from the index on (policy_domain, report_no) alone (schema/009) and
  * the report's date index, pr then reads just those policies through
  * the same index, in its order (the digest asks for a thousand domains:
  * their index pages are read once each, where the primary key's, in
@@ -136,22 +138,24 @@
  */
 #define SQL_RD_ALL							\
 	"WITH k AS MATERIALIZED (SELECT DISTINCT p.policy_domain AS dom,"\
-	"  p.report_key, r.reporter, r.date_start FROM tlsrpt.policy p"	\
-	"  JOIN tlsrpt.report r ON r.report_key = p.report_key"		\
+	"  p.report_no, r.reporter, r.date_start FROM tlsrpt.policy p"	\
+	"  JOIN tlsrpt.report r ON r.report_no = p.report_no"		\
 	"  WHERE" SQL_PWINDOW " ORDER BY 1, 2),"			\
-	" pr AS MATERIALIZED (SELECT p.report_key, p.idx,"		\
+	" pr AS MATERIALIZED (SELECT p.report_no, p.idx,"		\
 	"  p.policy_domain AS dom, p.policy_type, p.policy_strings,"	\
-	"  p.sts_mode, p.sts_max_age, p.sts_mx, p.sts_problems, p.mx_hosts,"\
+	"  p.sts_mode, p.sts_max_age, COALESCE(p.sts_mx, CASE WHEN"	\
+	"  p.sts_version_ok IS NOT NULL THEN p.mx_hosts END) AS sts_mx,"	\
+	"  p.sts_problems, p.mx_hosts,"					\
 	"  p.successful_sessions, p.failed_sessions, k.reporter,"	\
 	"  k.date_start"						\
 	" FROM k CROSS JOIN LATERAL (SELECT * FROM tlsrpt.policy p"	\
-	"  WHERE p.policy_domain = k.dom AND p.report_key = k.report_key"\
+	"  WHERE p.policy_domain = k.dom AND p.report_no = k.report_no"\
 	"  OFFSET 0) AS p),"						\
 	" fd AS MATERIALIZED (SELECT pr.dom, pr.policy_type, pr.reporter,"\
 	"  pg_catalog.rtrim(pg_catalog.lower(COALESCE(f.receiving_mx, '')),"\
 	"  '.') AS mx, f.result_type, f.failed_sessions"		\
 	" FROM pr CROSS JOIN LATERAL (SELECT * FROM tlsrpt.failure_detail f"\
-	"  WHERE f.report_key = pr.report_key AND f.policy_idx = pr.idx" \
+	"  WHERE f.report_no = pr.report_no AND f.policy_idx = pr.idx" \
 	"  OFFSET 0) AS f)"						\
 	" SELECT 1 AS kind, dom, policy_type,"				\
 	"  COALESCE(sts_mode, ''), COALESCE(sts_max_age, -1)::text,"	\
@@ -195,7 +199,7 @@
  * of schema/004 gives the policies to hash, few, from the index alone). */
 #define SQL_DG_TESTING							\
 	"SELECT DISTINCT p.policy_domain FROM tlsrpt.report r"		\
-	" JOIN tlsrpt.policy p ON p.report_key = r.report_key"		\
+	" JOIN tlsrpt.policy p ON p.report_no = r.report_no"		\
 	" WHERE p.sts_mode = 'testing' AND" SQL_PWINDOW		\
 	" ORDER BY 1"
 

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ingest.h"
 #include "rollup.h"
@@ -18,30 +19,33 @@
 	"COPY tlsrpt.report (report_key, sha256, org_name, reporter,"	\
 	" report_id, contact_info, date_start, date_end, warnings,"	\
 	" was_gzip, filename, hdr_domain, hdr_submitter, subject,"	\
-	" received_at, dkim, trusted, figures) FROM STDIN"
+	" received_at, dkim, trusted, figures, report_no) FROM STDIN"
 
 #define SQL_COPY_POLICY							\
-	"COPY tlsrpt.policy (report_key, idx, policy_domain, policy_type,"\
+	"COPY tlsrpt.policy (report_no, idx, policy_domain, policy_type,"\
 	" policy_type_raw, domain_source, policy_strings, mx_hosts,"	\
 	" sts_version_ok, sts_mode, sts_max_age, sts_mx, sts_problems,"	\
 	" successful_sessions, failed_sessions, counted) FROM STDIN"
 
 #define SQL_COPY_DETAIL							\
-	"COPY tlsrpt.failure_detail (report_key, policy_idx, idx,"	\
-	" policy_domain, result_type, result_known, sending_ip,"	\
+	"COPY tlsrpt.failure_detail (report_no, policy_idx, idx,"	\
+	" result_type, result_known, sending_ip,"			\
 	" sending_ip_inet, receiving_ip, receiving_ip_inet, receiving_mx,"\
 	" receiving_helo, additional_info, reason_code, failed_sessions)"\
 	" FROM STDIN"
 
 #define SQL_COPY_RAW							\
-	"COPY tlsrpt.report_raw (report_key, sha256, body) FROM STDIN"
+	"COPY tlsrpt.report_raw (report_no, sha256, body) FROM STDIN"
 
 static void	report_row(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *);
+		    const struct store_arrival *, int64_t);
 static void	policy_rows(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *);
+		    const struct store_arrival *, int64_t);
 static void	detail_rows(struct copy *, const struct tlsrpt_report *,
-		    const struct store_arrival *);
+		    const struct store_arrival *, int64_t);
+static const char *ip_as_sent(const char *, const char *);
+static int	same_array(const char *const *, size_t, const char *const *,
+		    size_t);
 
 const struct store_table store_report_tables[STORE_REPORT_TABLES] = {
 	{ SQL_COPY_REPORT, report_row, "cannot store reports", 0 },
@@ -52,7 +56,7 @@ const struct store_table store_report_tables[STORE_REPORT_TABLES] = {
 
 static void
 report_row(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr)
+    const struct store_arrival *arr, int64_t no)
 {
 	copy_key(c, rep->key);
 	copy_tab(c);
@@ -92,12 +96,14 @@ report_row(struct copy *c, const struct tlsrpt_report *rep,
 		copy_null(c);
 	copy_tab(c);
 	copy_key(c, rep->figures);
+	copy_tab(c);
+	copy_int(c, no);
 	copy_eol(c);
 }
 
 static void
 policy_rows(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr)
+    const struct store_arrival *arr, int64_t no)
 {
 	const struct tlsrpt_policy	*pol;
 	const struct sts_policy		*sts;
@@ -106,7 +112,7 @@ policy_rows(struct copy *c, const struct tlsrpt_report *rep,
 	for (i = 0; i < rep->npolicies; i++) {
 		pol = &rep->policies[i];
 		sts = &pol->sts;
-		copy_key(c, rep->key);
+		copy_int(c, no);
 		copy_tab(c);
 		copy_int(c, (int64_t)i);
 		copy_tab(c);
@@ -134,7 +140,13 @@ policy_rows(struct copy *c, const struct tlsrpt_report *rep,
 			else
 				copy_null(c);
 			copy_tab(c);
-			copy_array(c, (const char *const *)sts->mx, sts->nmx);
+			/* schema 009: NULL when it is mx_hosts */
+			if (same_array((const char *const *)sts->mx, sts->nmx,
+			    pol->mx_hosts, pol->nmx_hosts))
+				copy_null(c);
+			else
+				copy_array(c, (const char *const *)sts->mx,
+				    sts->nmx);
 			copy_tab(c);
 			copy_int(c, sts->problems);
 		} else {
@@ -160,7 +172,7 @@ policy_rows(struct copy *c, const struct tlsrpt_report *rep,
 
 static void
 detail_rows(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr)
+    const struct store_arrival *arr, int64_t no)
 {
 	const struct tlsrpt_policy	*pol;
 	const struct tlsrpt_detail	*d;
@@ -170,13 +182,11 @@ detail_rows(struct copy *c, const struct tlsrpt_report *rep,
 		pol = &rep->policies[i];
 		for (j = 0; j < pol->ndetails; j++) {
 			d = &pol->details[j];
-			copy_key(c, rep->key);
+			copy_int(c, no);
 			copy_tab(c);
 			copy_int(c, (int64_t)i);
 			copy_tab(c);
 			copy_int(c, (int64_t)j);
-			copy_tab(c);
-			copy_text0(c, pol->domain);
 			copy_tab(c);
 			/* never '': that marks the rollup's totals rows */
 			copy_text(c, d->result_type != NULL &&
@@ -185,11 +195,13 @@ detail_rows(struct copy *c, const struct tlsrpt_report *rep,
 			copy_tab(c);
 			copy_bool(c, d->result_known);
 			copy_tab(c);
-			copy_text(c, d->sending_ip);
+			copy_text(c, ip_as_sent(d->sending_ip,
+			    d->sending_ip_norm));
 			copy_tab(c);
 			copy_text(c, d->sending_ip_norm);
 			copy_tab(c);
-			copy_text(c, d->receiving_ip);
+			copy_text(c, ip_as_sent(d->receiving_ip,
+			    d->receiving_ip_norm));
 			copy_tab(c);
 			copy_text(c, d->receiving_ip_norm);
 			copy_tab(c);
@@ -207,11 +219,45 @@ detail_rows(struct copy *c, const struct tlsrpt_report *rep,
 	}
 }
 
+/*
+ * The text of an IP address as sent, NULL when PostgreSQL's text of the
+ * inet beside it (host(), which readers take instead: schema 009) is the
+ * same.  norm is ingest's canonical text (report_json.c norm_ip()): the
+ * dotted quad, or RFC 5952 for IPv6 as glibc's inet_ntop() and
+ * PostgreSQL both write it; an IPv6 text with an embedded IPv4 address
+ * is kept, the two may write those differently.
+ */
+static const char *
+ip_as_sent(const char *ip, const char *norm)
+{
+	if (ip == NULL || norm == NULL || strcmp(ip, norm) != 0)
+		return ip;
+	if (strchr(norm, ':') != NULL && strchr(norm, '.') != NULL)
+		return ip;
+	return NULL;
+}
+
+/* 1 when a[0..na) and b[0..nb) are the same strings in the same order. */
+static int
+same_array(const char *const *a, size_t na, const char *const *b,
+    size_t nb)
+{
+	size_t	i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (a[i] == NULL || b[i] == NULL || strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
+}
+
 void
-store_row_raw(struct copy *c, const struct tlsrpt_report *rep,
+store_row_raw(struct copy *c, const struct tlsrpt_report *rep, int64_t no,
     const unsigned char *body, size_t len)
 {
-	copy_key(c, rep->key);
+	(void)rep;
+	copy_int(c, no);
 	copy_tab(c);
 	copy_key(c, rep->sha256);
 	copy_tab(c);
@@ -221,7 +267,7 @@ store_row_raw(struct copy *c, const struct tlsrpt_report *rep,
 
 void
 store_row_arrival(struct copy *c, const struct tlsrpt_report *rep,
-    const struct store_arrival *arr, int stored, const char *note)
+    int64_t no, const struct store_arrival *arr, int stored, const char *note)
 {
 	copy_time(c, arr->received_at);
 	copy_tab(c);
@@ -231,7 +277,7 @@ store_row_arrival(struct copy *c, const struct tlsrpt_report *rep,
 	copy_tab(c);
 	copy_text(c, stored ? "stored" : "duplicate");
 	copy_tab(c);
-	copy_key(c, rep->key);
+	copy_int(c, no);
 	copy_tab(c);
 	copy_key(c, rep->sha256);
 	copy_tab(c);

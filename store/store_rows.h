@@ -9,6 +9,8 @@
 #ifndef TLSRPT_STORE_ROWS_H
 #define TLSRPT_STORE_ROWS_H
 
+#include <stdint.h>
+
 #include "ingest.h"
 #include "rollup.h"
 #include "store.h"
@@ -18,7 +20,8 @@
 struct store_table {
 	const char	*sql;		/* COPY ... FROM STDIN */
 	void		(*rows)(struct copy *, const struct tlsrpt_report *,
-			    const struct store_arrival *); /* NULL: body */
+			    const struct store_arrival *, int64_t report_no);
+					/* NULL: body */
 	const char	*what;		/* for the error message */
 	int		 body;		/* the raw body, store_row_raw(): a
 					 * replacing copy's goes in as a
@@ -32,14 +35,15 @@ extern const struct store_table store_report_tables[STORE_REPORT_TABLES];
 /* One arrival of rep: "stored" or "duplicate", note may be NULL. */
 #define STORE_SQL_COPY_ARRIVAL						\
 	"COPY tlsrpt.arrival (received_at, source, origin, outcome,"	\
-	" report_key, sha256, reason, note) FROM STDIN"
+	" report_no, sha256, reason, note) FROM STDIN"
 void	store_row_arrival(struct copy *, const struct tlsrpt_report *rep,
-	    const struct store_arrival *, int stored, const char *note);
+	    int64_t report_no, const struct store_arrival *, int stored,
+	    const char *note);
 
 /* The raw body row of rep: body is what tlsrpt.report_raw keeps (the
  * gzip of the JSON, schema 008_storage.sql), len bytes, borrowed. */
 void	store_row_raw(struct copy *, const struct tlsrpt_report *rep,
-	    const unsigned char *body, size_t len);
+	    int64_t report_no, const unsigned char *body, size_t len);
 
 /* One rollup row, in the column order of store_put.c's ROLLUP_COLS. */
 void	store_row_rollup(struct copy *, const struct rollup_row *);

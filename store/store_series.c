@@ -71,13 +71,13 @@
 	" pg_catalog.sum(p.successful_sessions) FILTER (WHERE p.counted),"\
 	" pg_catalog.sum(p.failed_sessions) FILTER (WHERE p.counted)"	\
 	" FROM tlsrpt.report r JOIN tlsrpt.policy p"			\
-	"  ON p.report_key = r.report_key"				\
+	"  ON p.report_no = r.report_no"				\
 	" WHERE r.date_start >= $1::timestamptz"			\
 	" AND r.date_start < $2::timestamptz"				\
 	" AND p.policy_domain = ANY ($3::text[])"			\
 	" AND (($5::text IS NULL AND $6::text IS NULL) OR EXISTS"	\
 	"  (SELECT 1 FROM tlsrpt.failure_detail f"			\
-	"  WHERE f.report_key = r.report_key AND f.policy_idx = p.idx"	\
+	"  WHERE f.report_no = r.report_no AND f.policy_idx = p.idx"	\
 	"  AND ($5::text IS NULL OR f.result_type = $5::text)"		\
 	"  AND ($6::text IS NULL OR pg_catalog.lower(COALESCE("	\
 	"  f.receiving_mx, '') COLLATE \"C\") = $6::text)))"		\
@@ -94,34 +94,42 @@
 	" pg_catalog.cardinality(r.warnings)"				\
 	" FROM tlsrpt.report r WHERE r.report_key = $1::bytea"
 
+/* The report_no of report key $1 (schema/009_report_no.sql). */
+#define SQL_NO_OF(k)							\
+	" (SELECT report_no FROM tlsrpt.report WHERE report_key = " k ")"
+
 #define SQL_RPOL							\
 	"SELECT idx, policy_domain, policy_type, COALESCE(sts_mode, ''),"\
 	" pg_catalog.array_to_string(policy_strings, E'\\n'),"		\
 	" pg_catalog.array_to_string(mx_hosts, E'\\n'),"		\
 	" successful_sessions, failed_sessions, counted::int"		\
-	" FROM tlsrpt.policy WHERE report_key = $1::bytea ORDER BY idx"
+	" FROM tlsrpt.policy WHERE report_no =" SQL_NO_OF("$1::bytea")	\
+	" ORDER BY idx"
 
 #define SQL_RDET							\
-	"SELECT policy_idx, result_type, COALESCE(sending_ip, ''),"	\
-	" COALESCE(receiving_ip, ''), COALESCE(receiving_mx, ''),"	\
+	"SELECT policy_idx, result_type, COALESCE(sending_ip,"		\
+	" pg_catalog.host(sending_ip_inet), ''), COALESCE(receiving_ip,"\
+	" pg_catalog.host(receiving_ip_inet), ''),"			\
+	" COALESCE(receiving_mx, ''),"					\
 	" COALESCE(receiving_helo, ''), COALESCE(additional_info, ''),"\
 	" COALESCE(reason_code, ''), failed_sessions"			\
-	" FROM tlsrpt.failure_detail WHERE report_key = $1::bytea"	\
+	" FROM tlsrpt.failure_detail WHERE report_no ="		\
+	SQL_NO_OF("$1::bytea")						\
 	" ORDER BY policy_idx, idx"
 
 #define SQL_RARR							\
 	"SELECT EXTRACT(epoch FROM received_at)::bigint, source,"	\
 	" COALESCE(origin, ''), outcome, COALESCE(note, '')"		\
-	" FROM tlsrpt.arrival WHERE report_key = $1::bytea"		\
+	" FROM tlsrpt.arrival WHERE report_no =" SQL_NO_OF("$1::bytea")	\
 	" ORDER BY received_at, arrival_id"
 
 #define SQL_RVAR							\
 	"SELECT pg_catalog.encode(sha256, 'hex') FROM tlsrpt.report_raw"\
-	" WHERE report_key = $1::bytea ORDER BY sha256"
+	" WHERE report_no =" SQL_NO_OF("$1::bytea") " ORDER BY sha256"
 
 #define SQL_RAW								\
-	"SELECT body FROM tlsrpt.report_raw WHERE report_key ="	\
-	" pg_catalog.decode($1, 'hex') AND sha256 ="			\
+	"SELECT body FROM tlsrpt.report_raw WHERE report_no ="		\
+	SQL_NO_OF("pg_catalog.decode($1, 'hex')") " AND sha256 ="	\
 	" pg_catalog.decode($2, 'hex')"
 
 #define SQL_REJ								\
@@ -566,6 +574,16 @@ store_report_raw(struct store *st, const char *keyhex, const char *shahex,
 		if (ingest_gunzip(v, n, &lim, &bb, NULL, &ie) != INGEST_OK) {
 			store_seterrx(st, "raw: a stored body does not "
 			    "inflate: %s", ie.msg);
+			goto out;
+		}
+		v = bb.data;
+		n = bb.len;
+	} else if (ingest_is_packed(v, n)) {	/* from schema 009 */
+		ingest_limits_default(&lim);
+		bbuf_init(&bb, lim.json_max);
+		if (ingest_unpack(v, n, &bb, &ie) != INGEST_OK) {
+			store_seterrx(st, "raw: a stored body does not "
+			    "unpack: %s", ie.msg);
 			goto out;
 		}
 		v = bb.data;

@@ -80,7 +80,15 @@ struct copy_target {
 	const char	*table;
 	const char	*columns;
 	void		(*row)(struct cbuf *, const struct tlsrpt_report *);
+	const char	*verify;	/* compared: the columns, report_no
+					 * as the report's key (schema 009) */
 };
+
+/* The columns compared: the key of the report a row hangs off, then
+ * the rest (report_no is numbered differently by the two writers). */
+#define VERIFY_KEY							\
+	"(SELECT r.report_key FROM tlsrpt.report r"			\
+	" WHERE r.report_no = t.report_no) AS report_key, "
 
 static double	now(void);
 static void	usage(void);
@@ -120,25 +128,42 @@ static void	row_policy(struct cbuf *, const struct tlsrpt_report *);
 static void	row_detail(struct cbuf *, const struct tlsrpt_report *);
 static void	row_arrival(struct cbuf *, const struct tlsrpt_report *);
 static int	rmtree(const char *);
+static long long bench_no(const struct tlsrpt_report *);
+static const char *ip_as_sent(const char *, const char *);
+static void	cb_mx(struct cbuf *, const struct tlsrpt_policy *);
 static long long verify_rows(PGconn *, int);
 
 static const struct copy_target	copy_targets[] = {
-	{ "report", "report_key, sha256, org_name, reporter, report_id, "
-	    "contact_info, date_start, date_end, warnings, was_gzip, "
-	    "filename, hdr_domain, hdr_submitter, subject, received_at",
-	    row_report },
-	{ "report_raw", "report_key, sha256, body", row_raw },
-	{ "policy", "report_key, idx, policy_domain, policy_type, "
+	{ "report", "report_no, report_key, sha256, org_name, reporter, "
+	    "report_id, contact_info, date_start, date_end, warnings, "
+	    "was_gzip, filename, hdr_domain, hdr_submitter, subject, "
+	    "received_at", row_report, "report_key, sha256, org_name, "
+	    "reporter, report_id, contact_info, date_start, date_end, "
+	    "warnings, was_gzip, filename, hdr_domain, hdr_submitter, "
+	    "subject, received_at" },
+	{ "report_raw", "report_no, sha256, body", row_raw,
+	    VERIFY_KEY "sha256, body" },
+	{ "policy", "report_no, idx, policy_domain, policy_type, "
 	    "policy_type_raw, domain_source, policy_strings, mx_hosts, "
 	    "sts_version_ok, sts_mode, sts_max_age, sts_mx, sts_problems, "
-	    "successful_sessions, failed_sessions, counted", row_policy },
-	{ "failure_detail", "report_key, policy_idx, idx, policy_domain, "
+	    "successful_sessions, failed_sessions, counted", row_policy,
+	    VERIFY_KEY "idx, policy_domain, policy_type, "
+	    "policy_type_raw, domain_source, policy_strings, mx_hosts, "
+	    "sts_version_ok, sts_mode, sts_max_age, sts_mx, sts_problems, "
+	    "successful_sessions, failed_sessions, counted" },
+	{ "failure_detail", "report_no, policy_idx, idx, "
 	    "result_type, result_known, sending_ip, sending_ip_inet, "
 	    "receiving_ip, receiving_ip_inet, receiving_mx, receiving_helo, "
-	    "additional_info, reason_code, failed_sessions", row_detail },
-	{ "arrival", "received_at, source, origin, outcome, report_key, "
-	    "sha256, reason, note", row_arrival },
-	{ NULL, NULL, NULL },
+	    "additional_info, reason_code, failed_sessions", row_detail,
+	    VERIFY_KEY "policy_idx, idx, "
+	    "result_type, result_known, sending_ip, sending_ip_inet, "
+	    "receiving_ip, receiving_ip_inet, receiving_mx, receiving_helo, "
+	    "additional_info, reason_code, failed_sessions" },
+	{ "arrival", "received_at, source, origin, outcome, report_no, "
+	    "sha256, reason, note", row_arrival,
+	    VERIFY_KEY "received_at, source, origin, outcome, "
+	    "sha256, reason, note" },
+	{ NULL, NULL, NULL, NULL },
 };
 
 static int	repeats = 5;	/* of a and b; c does at most 3 */
@@ -829,7 +854,7 @@ static long long
 verify_rows(PGconn *conn, int save)
 {
 	const struct copy_target	*ct;
-	char				 sql[4096];
+	char				 sql[4096], cols[1024], *q;
 	long long			 n, diff = 0;
 
 	if (save && db_exec(conn, "DROP SCHEMA IF EXISTS bench_verify CASCADE;"
@@ -838,17 +863,21 @@ verify_rows(PGconn *conn, int save)
 	for (ct = copy_targets; ct->table != NULL; ct++) {
 		if (save) {
 			snprintf(sql, sizeof(sql), "CREATE TABLE "
-			    "bench_verify.%s AS SELECT %s FROM tlsrpt.%s",
-			    ct->table, ct->columns, ct->table);
+			    "bench_verify.%s AS SELECT %s FROM tlsrpt.%s t",
+			    ct->table, ct->verify, ct->table);
 			if (db_exec(conn, sql) == -1)
 				return -1;
 			continue;
 		}
+		/* the saved table's column names: VERIFY_KEY is report_key */
+		q = strstr(ct->verify, " AS report_key, ");
+		snprintf(cols, sizeof(cols), "%s%s", q != NULL ?
+		    "report_key, " : "", q != NULL ? q + 16 : ct->verify);
 		snprintf(sql, sizeof(sql), "(SELECT %s FROM bench_verify.%s "
-		    "EXCEPT ALL SELECT %s FROM tlsrpt.%s) UNION ALL "
-		    "(SELECT %s FROM tlsrpt.%s EXCEPT ALL SELECT %s FROM "
-		    "bench_verify.%s)", ct->columns, ct->table, ct->columns,
-		    ct->table, ct->columns, ct->table, ct->columns, ct->table);
+		    "EXCEPT ALL SELECT %s FROM tlsrpt.%s t) UNION ALL "
+		    "(SELECT %s FROM tlsrpt.%s t EXCEPT ALL SELECT %s FROM "
+		    "bench_verify.%s)", cols, ct->table, ct->verify,
+		    ct->table, ct->verify, ct->table, cols, ct->table);
 		if ((n = db_count(conn, sql)) == -1)
 			return -1;
 		if (n != 0)
@@ -1072,9 +1101,52 @@ cb_end(struct cbuf *cb)
 	cb_raw(cb, "\n", 1);
 }
 
+/* The bare COPY's report_no: from the key, positive (schema 009). */
+static long long
+bench_no(const struct tlsrpt_report *r)
+{
+	long long	v = 0;
+	int		k;
+
+	for (k = 0; k < 7; k++)
+		v = v << 8 | r->key[k];
+	return v + 1;
+}
+
+/* As store_rows.c: the text as sent only when not the canonical one. */
+static const char *
+ip_as_sent(const char *ip, const char *norm)
+{
+	if (ip == NULL || norm == NULL || strcmp(ip, norm) != 0)
+		return ip;
+	if (strchr(norm, ':') != NULL && strchr(norm, '.') != NULL)
+		return ip;
+	return NULL;
+}
+
+/* As store_rows.c: sts_mx NULL when it is mx_hosts. */
+static void
+cb_mx(struct cbuf *cb, const struct tlsrpt_policy *p)
+{
+	size_t	i;
+
+	if (p->sts.nmx == p->nmx_hosts) {
+		for (i = 0; i < p->nmx_hosts; i++)
+			if (strcmp(p->sts.mx[i], p->mx_hosts[i]) != 0)
+				break;
+		if (i == p->nmx_hosts) {
+			cb_text(cb, NULL);
+			return;
+		}
+	}
+	cb_array(cb, (const char *const *)p->sts.mx, p->sts.nmx);
+}
+
 static void
 row_report(struct cbuf *cb, const struct tlsrpt_report *r)
 {
+	cb_int(cb, bench_no(r));
+	cb_tab(cb);
 	cb_hex(cb, r->key, sizeof(r->key));
 	cb_tab(cb);
 	cb_hex(cb, r->sha256, sizeof(r->sha256));
@@ -1124,7 +1196,7 @@ row_raw(struct cbuf *cb, const struct tlsrpt_report *r)
 		body = r->json;
 		len = r->json_len;
 	}
-	cb_hex(cb, r->key, sizeof(r->key));
+	cb_int(cb, bench_no(r));
 	cb_tab(cb);
 	cb_hex(cb, r->sha256, sizeof(r->sha256));
 	cb_tab(cb);
@@ -1143,7 +1215,7 @@ row_policy(struct cbuf *cb, const struct tlsrpt_report *r)
 
 	for (i = 0; i < r->npolicies; i++) {
 		p = &r->policies[i];
-		cb_hex(cb, r->key, sizeof(r->key));
+		cb_int(cb, bench_no(r));
 		cb_tab(cb);
 		cb_int(cb, (long long)i);
 		cb_tab(cb);
@@ -1171,8 +1243,7 @@ row_policy(struct cbuf *cb, const struct tlsrpt_report *r)
 			else
 				cb_int(cb, p->sts.max_age);
 			cb_tab(cb);
-			cb_array(cb, (const char *const *)p->sts.mx,
-			    p->sts.nmx);
+			cb_mx(cb, p);
 			cb_tab(cb);
 			cb_int(cb, p->sts.problems);
 		} else
@@ -1198,23 +1269,23 @@ row_detail(struct cbuf *cb, const struct tlsrpt_report *r)
 		p = &r->policies[i];
 		for (j = 0; j < p->ndetails; j++) {
 			d = &p->details[j];
-			cb_hex(cb, r->key, sizeof(r->key));
+			cb_int(cb, bench_no(r));
 			cb_tab(cb);
 			cb_int(cb, (long long)i);
 			cb_tab(cb);
 			cb_int(cb, (long long)j);
 			cb_tab(cb);
-			cb_text(cb, p->domain);
-			cb_tab(cb);
 			cb_text(cb, d->result_type);
 			cb_tab(cb);
 			cb_bool(cb, d->result_known);
 			cb_tab(cb);
-			cb_text(cb, d->sending_ip);
+			cb_text(cb, ip_as_sent(d->sending_ip,
+			    d->sending_ip_norm));
 			cb_tab(cb);
 			cb_text(cb, d->sending_ip_norm);
 			cb_tab(cb);
-			cb_text(cb, d->receiving_ip);
+			cb_text(cb, ip_as_sent(d->receiving_ip,
+			    d->receiving_ip_norm));
 			cb_tab(cb);
 			cb_text(cb, d->receiving_ip_norm);
 			cb_tab(cb);
@@ -1243,7 +1314,7 @@ row_arrival(struct cbuf *cb, const struct tlsrpt_report *r)
 	cb_tab(cb);
 	cb_text(cb, "stored");
 	cb_tab(cb);
-	cb_hex(cb, r->key, sizeof(r->key));
+	cb_int(cb, bench_no(r));
 	cb_tab(cb);
 	cb_hex(cb, r->sha256, sizeof(r->sha256));
 	cb_raw(cb, "\t\\N\t\\N", 6);

@@ -45,15 +45,15 @@ t0=$(date +%s.%N)
 q -q -v n="$n" -v ndom="$ndom" -f "$(dirname "$0")/gen_reports.sql" -f - <<SQL
 -- 1,900 bytes of JSON each, distinct (the id), as stored: uncompressed
 -- under the TOAST threshold.
-INSERT INTO tlsrpt.report_raw (report_key, sha256, body)
-SELECT key, key, pg_catalog.convert_to(pg_catalog.rpad('{"report-id":"id'
+INSERT INTO tlsrpt.report_raw (report_no, sha256, body)
+SELECT i + 1, key, pg_catalog.convert_to(pg_catalog.rpad('{"report-id":"id'
     || i || '","policies":[', 1898, ' ') || ']}', 'UTF8')
 FROM g;
 
 INSERT INTO tlsrpt.arrival (received_at, source, origin, outcome,
-    report_key, sha256)
+    report_no, sha256)
 SELECT ds + interval '1 day' + interval '2 hours', 'https', '192.0.2.1',
-    'stored', key, key
+    'stored', i + 1, key
 FROM g;
 
 INSERT INTO tlsrpt.rejection (received_at, source, origin, reason,

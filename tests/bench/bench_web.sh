@@ -25,7 +25,7 @@ BENCH_QUERY_KEEP=1 "$here/bench_query.sh" "$bin" || true
 conn="${TLSRPT_DB:?run under tests/with-pg.sh} dbname=tlsrpt_bench_query"
 conn=$(echo "$conn" | sed 's/dbname=[^ ]* \(.*dbname=\)/\1/')
 key=$(psql -X -A -t -d "$conn" -c "SELECT encode(report_key, 'hex') FROM \
-    tlsrpt.report r JOIN tlsrpt.policy p USING (report_key) WHERE \
+    tlsrpt.report r JOIN tlsrpt.policy p USING (report_no) WHERE \
     p.policy_domain = 'd00040.example' ORDER BY date_start DESC LIMIT 1")
 last=$(psql -X -A -t -d "$conn" -c "SELECT to_char(max(date_start), \
     'YYYY-MM-DD') FROM tlsrpt.report")

@@ -11,7 +11,8 @@
 --     mx1, certificate-expired at mx2; 3 and 2 sessions) and its rollup
 --     failure rows.
 -- Leaves the temporary table g (i, d, key, dom, rep, ds, fails, mode),
--- one row a report, for what a caller adds in the same session.
+-- one row a report (its report_no is i + 1), for what a caller adds in
+-- the same session.
 --
 -- Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
 --
@@ -31,29 +32,34 @@ SELECT i, i % :ndom AS d,
     CASE WHEN i % 10 = 0 THEN 'testing' ELSE 'enforce' END AS mode
 FROM pg_catalog.generate_series(0, :n - 1) AS i;
 
-INSERT INTO tlsrpt.report (report_key, sha256, org_name, reporter,
-    report_id, contact_info, date_start, date_end, was_gzip, received_at)
-SELECT key, key, rep, rep, 'id' || i, 'tlsrpt@' || rep, ds,
+-- schema 009: the other tables hang off report_no (here i + 1), the IP
+-- text is NULL when canonical, sts_mx NULL when it is mx_hosts
+INSERT INTO tlsrpt.report (report_no, report_key, sha256, org_name,
+    reporter, report_id, contact_info, date_start, date_end, was_gzip,
+    received_at)
+SELECT i + 1, key, key, rep, rep, 'id' || i, 'tlsrpt@' || rep, ds,
     ds + interval '1 day' - interval '1 second', true,
     ds + interval '1 day' + interval '2 hours'
 FROM g;
 
-INSERT INTO tlsrpt.policy (report_key, idx, policy_domain, policy_type,
+SELECT pg_catalog.setval('tlsrpt.report_no_seq', :n + 1);
+
+INSERT INTO tlsrpt.policy (report_no, idx, policy_domain, policy_type,
     policy_type_raw, domain_source, policy_strings, mx_hosts,
     sts_version_ok, sts_mode, sts_max_age, sts_mx, sts_problems,
     successful_sessions, failed_sessions, counted)
-SELECT key, 0, dom, 'sts', 'sts', 'report',
+SELECT i + 1, 0, dom, 'sts', 'sts', 'report',
     ARRAY['version: STSv1', 'mode: ' || mode, 'mx: *.' || dom,
 	'max_age: 604800'], ARRAY['*.' || dom], true, mode, 604800,
-    ARRAY['*.' || dom], 0, 1000, CASE WHEN fails THEN 5 ELSE 0 END, true
+    NULL, 0, 1000, CASE WHEN fails THEN 5 ELSE 0 END, true
 FROM g;
 
-INSERT INTO tlsrpt.failure_detail (report_key, policy_idx, idx,
-    policy_domain, result_type, result_known, sending_ip, sending_ip_inet,
+INSERT INTO tlsrpt.failure_detail (report_no, policy_idx, idx,
+    result_type, result_known, sending_ip, sending_ip_inet,
     receiving_ip, receiving_ip_inet, receiving_mx, reason_code,
     failed_sessions)
-SELECT key, 0, x.idx, dom, x.rt, true, x.sip, x.sip::inet, '198.51.100.'
-    || (d % 250), ('198.51.100.' || (d % 250))::inet, x.mx || '.' || dom,
+SELECT i + 1, 0, x.idx, x.rt, true, NULL, x.sip::inet, NULL,
+    ('198.51.100.' || (d % 250))::inet, x.mx || '.' || dom,
     x.why, x.n
 FROM g CROSS JOIN LATERAL (VALUES
     (0, 'starttls-not-supported', 'mx1', '192.0.2.' || (i % 200), NULL, 3),

@@ -168,7 +168,7 @@ Test(dkim_import, verified_and_recorded)
 	cr_expect_str_eq(stu_text(&db, "SELECT string_agg(p.policy_domain || "
 	    "' ' || r.dkim || ' ' || r.trusted, '; ' ORDER BY "
 	    "p.policy_domain) FROM tlsrpt.report r JOIN tlsrpt.policy p "
-	    "USING (report_key)", buf, sizeof(buf)),
+	    "USING (report_no)", buf, sizeof(buf)),
 	    "a.example pass d=reporter.test aligned true; "
 	    "b.example fail d=reporter.test (dkim=fail) false; "
 	    "c.example pass d=evil.test unaligned false; "

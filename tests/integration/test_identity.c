@@ -100,7 +100,7 @@ expect_one_report(const struct stu_db *db, long ok, int narr)
 	cr_expect_eq(stu_int(db, "SELECT sum(successful_sessions) FROM"
 	    " tlsrpt.rollup WHERE policy_domain = '" DOMAIN "'"), ok);
 	cr_expect_eq(stu_int(db, "SELECT count(*) FROM tlsrpt.arrival a"
-	    " JOIN tlsrpt.report r USING (report_key)"), narr,
+	    " JOIN tlsrpt.report r USING (report_no)"), narr,
 	    "every arrival recorded against the one report");
 	cr_expect_eq(stu_int(db, "SELECT count(*) FROM tlsrpt.report WHERE"
 	    " tlsrpt.report_identity_of(report_key) <> report_key"), 0,

@@ -684,7 +684,7 @@ Test(milter_postfix, require_dkim)
 	cr_expect_str_eq(stu_text(&tdb, "SELECT string_agg(p.policy_domain || "
 	    "' ' || r.dkim || ' ' || r.trusted, '; ' ORDER BY "
 	    "p.policy_domain) FROM tlsrpt.report r JOIN tlsrpt.policy p "
-	    "USING (report_key)", buf, sizeof(buf)),
+	    "USING (report_no)", buf, sizeof(buf)),
 	    "a.example pass d=google.com aligned true; "
 	    "b.example pass d=reporter.test aligned true");
 	cr_expect_str_eq(stu_text(&tdb, "SELECT reason FROM tlsrpt.rejection",

@@ -312,8 +312,8 @@ Test(prune, figures)
 		    (const unsigned char *)"junk2", 5, 64), 0);
 	}
 	stu_exec(&tdb, "INSERT INTO tlsrpt.arrival (received_at, source,"
-	    " outcome, report_key, sha256) VALUES ('2026-01-02T00:00:00Z',"
-	    " 'file', 'duplicate', decode(repeat('ab', 32), 'hex'),"
+	    " outcome, report_no, sha256) VALUES ('2026-01-02T00:00:00Z',"
+	    " 'file', 'duplicate', -1,"
 	    " decode(repeat('cd', 32), 'hex'))");
 	store_close(st);
 	expect_counts(table_counts(), 7, 13, 13, 8, 12, 26, 2, "before");
@@ -359,8 +359,8 @@ Test(prune, figures)
 	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.rollup"
 	    " WHERE period_start < '" CUTOFF "'"), 0);
 	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.arrival a"
-	    " WHERE report_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
-	    " tlsrpt.report r WHERE r.report_key = a.report_key)"), 0,
+	    " WHERE report_no IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
+	    " tlsrpt.report r WHERE r.report_no = a.report_no)"), 0,
 	    "no arrival left without its report");
 	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.rejection"
 	    " WHERE received_at >= '2026-03-01'"), 1);

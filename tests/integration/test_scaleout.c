@@ -388,11 +388,11 @@ Test(scaleout, two_httpd_one_milter_one_database, .init = setup,
 	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.arrival "
 	    "WHERE source = 'mail'"), ROUNDS);
 	/* 3 arrivals for every report, one of them the stored one */
-	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM (SELECT report_key "
-	    "FROM tlsrpt.arrival GROUP BY report_key HAVING count(*) = 3 AND "
+	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM (SELECT report_no "
+	    "FROM tlsrpt.arrival GROUP BY report_no HAVING count(*) = 3 AND "
 	    "count(*) FILTER (WHERE outcome = 'stored') = 1 AND "
 	    "count(*) FILTER (WHERE source = 'mail') = 1) x JOIN tlsrpt.report "
-	    "USING (report_key)"), ROUNDS);
+	    "USING (report_no)"), ROUNDS);
 	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.arrival "
 	    "WHERE note IS NOT NULL"), 0);
 	/* the transactions the three workers had to retry */

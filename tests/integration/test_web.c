@@ -222,7 +222,7 @@ key_of(const char *report_id, char *key, char *sha)
 	stu_text(&tdb, dtu_S("SELECT encode(report_key, 'hex') FROM "
 	    "tlsrpt.report WHERE report_id = '%s'", report_id), key, 65);
 	stu_text(&tdb, dtu_S("SELECT encode(r.sha256, 'hex') FROM "
-	    "tlsrpt.report_raw r JOIN tlsrpt.report p USING (report_key) "
+	    "tlsrpt.report_raw r JOIN tlsrpt.report p USING (report_no) "
 	    "WHERE p.report_id = '%s'", report_id), sha, 65);
 	cr_assert_eq(strlen(key), 64);
 	cr_assert_eq(strlen(sha), 64);

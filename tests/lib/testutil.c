@@ -143,3 +143,26 @@ tu_gunzip_all(const unsigned char *gz, size_t gzlen, size_t max, size_t *len)
 	inflateEnd(&zs);
 	return out;
 }
+
+unsigned char *
+tu_unpack_all(const unsigned char *z, size_t zlen, const unsigned char *dict,
+    size_t dictlen, size_t max, size_t *len)
+{
+	z_stream	 zs;
+	unsigned char	*out;
+
+	memset(&zs, 0, sizeof(zs));
+	cr_assert_eq(inflateInit2(&zs, 15), Z_OK);
+	cr_assert_not_null(out = malloc(max + 1));
+	zs.next_in = z;
+	zs.avail_in = (uInt)zlen;
+	zs.next_out = out;
+	zs.avail_out = (uInt)(max + 1);
+	cr_assert_eq(inflate(&zs, Z_FINISH), Z_NEED_DICT, "no dictionary");
+	cr_assert_eq(inflateSetDictionary(&zs, dict, (uInt)dictlen), Z_OK);
+	cr_assert_eq(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	cr_assert_eq(zs.avail_in, 0, "bytes after the zlib stream");
+	*len = (size_t)(zs.next_out - out);
+	inflateEnd(&zs);
+	return out;
+}

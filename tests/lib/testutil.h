@@ -27,6 +27,12 @@ unsigned char	*tu_gzip(const void *buf, size_t len, size_t *outlen);
 unsigned char	*tu_gunzip_all(const unsigned char *gz, size_t gzlen,
 		    size_t max, size_t *len);
 
+/* The same for a zlib stream with the preset dictionary dict (RFC 1950
+ * FDICT), as tlsrpt.report_raw keeps bodies from schema 009. */
+unsigned char	*tu_unpack_all(const unsigned char *z, size_t zlen,
+		    const unsigned char *dict, size_t dictlen, size_t max,
+		    size_t *len);
+
 /* A growing malloc'd string; tu_str_add appends printf-style. */
 struct tu_str {
 	char	*s;
