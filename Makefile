@@ -190,6 +190,7 @@ CLI	+= report-cli/summary_out.c
 CLI	+= report-cli/failures_out.c
 CLI	+= report-cli/readiness_out.c
 CLI	+= report-cli/cmd_check.c
+CLI	+= report-cli/cmd_raw.c
 CLI	+= report-cli/check_reports.c
 # tests/: helpers both suites use (tests/lib/: no database, no daemon),
 # the unit tests, the integration tests and their own helpers

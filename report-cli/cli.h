@@ -47,6 +47,7 @@ int	cmd_readiness(int, char **);
 int	cmd_digest(int, char **);
 int	cmd_prune(int, char **);
 int	cmd_check(int, char **);
+int	cmd_raw(int, char **);
 
 /* Prints "tlsrpt: <msg>" to stderr; returns EXIT_NORUN. */
 int	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

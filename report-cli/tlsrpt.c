@@ -25,6 +25,7 @@ static const struct {
 	    "enforce?" },
 	{ "digest", cmd_digest, "a daily mail for cron: | sendmail -t" },
 	{ "prune", cmd_prune, "remove reports older than N days" },
+	{ "raw", cmd_raw, "a stored report's JSON as it arrived" },
 	{ "check", cmd_check, "the live MTA-STS, TLS-RPT and MX setup of a "
 	    "domain" },
 };
