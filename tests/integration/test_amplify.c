@@ -207,9 +207,10 @@ post(const char *name, const void *buf, size_t len, const char *ctype,
 	free(out);
 	for (i = 0; settle && i < 600; i++) {
 		/* new/ holds what waits for the worker, tmp/ what is
-		 * being written */
-		out = dtu_run("find %s/spool/new %s/spool/tmp -type f "
-		    "2>/dev/null | wc -l", tdir, tdir);
+		 * being written; tmp/.pool.* are files the worker is done
+		 * with, kept for reuse (core_spool_pool.c) */
+		out = dtu_run("find %s/spool/new %s/spool/tmp -type f ! -name "
+		    "'.pool.*' 2>/dev/null | wc -l", tdir, tdir);
 		if (atoi(out) == 0) {
 			free(out);
 			break;
