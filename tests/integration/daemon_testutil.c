@@ -68,7 +68,7 @@ dtu_wait_ready(pid_t pid, int (*ready)(void *), void *arg,
 {
 	int	i;
 
-	for (i = 0; i < 100; i++) {		/* 10 s */
+	for (i = 0; i < 300; i++) {		/* 30 s: ASan, a loaded box */
 		if (ready(arg))
 			return 1;
 		cr_assert_eq(waitpid(pid, NULL, WNOHANG), 0,

@@ -28,7 +28,7 @@ int		 dtu_free_port(void);
 pid_t		 dtu_spawn(const char *cmd);
 
 /*
- * Poll ready(arg) every 100 ms, 100 times at most (10 s), while the
+ * Poll ready(arg) every 100 ms, 300 times at most (30 s), while the
  * child pid runs: the test fails with "NAME exited; see LOG" when it
  * exits first.  Returns 1 once ready, 0 when it never was.
  */

@@ -777,6 +777,9 @@ Test(faults, report_fault_rejection_and_requeue)
 	    "reason LIKE '%no_refused%'"), 2);
 	cr_expect_eq(q_int("SELECT count(*) FROM tlsrpt.report WHERE "
 	    "report_id LIKE 'refused-%'"), 0);
+	/* counted just after the move to bad/ */
+	for (i = 0; i < DRAIN_S * 10 && class_count("report") != 2; i++)
+		usleep(100 * 1000);
 	cr_expect_eq(class_count("report"), 2, "rejected as the report's "
 	    "fault");
 

@@ -299,7 +299,16 @@ Test(httpd, statuses)
 	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 4, 15),
 	    4);
 	cr_expect_eq(curl_code(url(d, "/healthz")), 200);
-	out = dtu_run("curl -sk %s", url(d, "/metrics"));
+	/* the worker counts a batch after its commit and the removal of its
+	 * files: wait for the count (15 s), then read the rest with it */
+	for (i = 0;; i++) {
+		out = dtu_run("curl -sk %s", url(d, "/metrics"));
+		if (strstr(out, "tlsrpt_reports_stored_total 4\n") != NULL ||
+		    i == 150)
+			break;
+		free(out);
+		usleep(100 * 1000);
+	}
 	cr_expect(strstr(out, "tlsrpt_http_requests_total{code=\"201\"} 4") !=
 	    NULL, "%s", out);
 	cr_expect(strstr(out, "tlsrpt_reports_stored_total 4") != NULL,
@@ -487,20 +496,30 @@ Test(httpd, corpus)
 
 /* --- 200 at once -------------------------------------------------------- */
 
-Test(httpd, concurrent)
+/*
+ * What is asserted is that every post is taken and stored once, not how
+ * fast: 200 TLS handshakes and fsynced puts at once take the sanitized
+ * daemon on a loaded 2-core machine tens of seconds (all 200 handshakes
+ * share the CPU, so the last ones end late), so each transfer may take
+ * 120 s, the handshake and headers too (--header-timeout, 10 s by
+ * default, cut some of them: its own test is httpd_conn::
+ * header_deadline), the storing another 120 s, and the test 300 s.
+ */
+Test(httpd, concurrent, .timeout = 300)
 {
 	struct daemon	*d;
 	struct tu_str	 args = { 0 };
-	char		 name[64], id[64], *out, *p;
-	int		 i, n201 = 0;
+	char		 name[64], id[64], *out, *p, *ev;
+	int		 i, n201 = 0, n000 = 0;
 
 	make_db("h_conc");
-	d = start(NULL, 0, "--max-connections-per-ip 300");
+	d = start(NULL, 0, "--max-connections-per-ip 300 --header-timeout 120 "
+	    "--timeout 120");
 	tu_str_add(&args, "curl -sZ --parallel-max 200 --parallel-immediate");
 	for (i = 0; i < 200; i++) {
 		snprintf(name, sizeof(name), "r%d.json.gz", i);
 		snprintf(id, sizeof(id), "conc-%d", i);
-		tu_str_add(&args, " %s-sk --max-time 30 -o /dev/null -w "
+		tu_str_add(&args, " %s-sk --max-time 120 -o /dev/null -w "
 		    "'%%{http_code}\\n' -H 'Content-Type: application/"
 		    "tlsrpt+gzip' --data-binary @%s %s", i ? "--next " : "",
 		    report_file(name, "conc.example", id, 1),
@@ -510,9 +529,17 @@ Test(httpd, concurrent)
 	out = dtu_run("%s", args.s);
 	for (p = out; (p = strstr(p, "201")) != NULL; p += 3)
 		n201++;
-	cr_expect_eq(n201, 200, "201s: %d\n%s", n201, out);
-	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 200, 20),
-	    200);
+	for (p = out; (p = strstr(p, "000")) != NULL; p += 3)
+		n000++;
+	/* on failure, why: the daemon's cuts, not 200 lines of codes */
+	ev = n201 == 200 ? strdup("") : dtu_run("curl -sk %s | grep "
+	    "'^tlsrpt_http_connection_events_total' | tr '\\n' ' '",
+	    url(d, "/metrics"));
+	cr_expect_eq(n201, 200, "201s: %d of 200, %d without an answer; %s",
+	    n201, n000, ev);
+	free(ev);
+	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 200,
+	    120), 200);
 	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.arrival"),
 	    200, "each stored once");
 	free(out);
@@ -614,6 +641,10 @@ Test(httpd, db_down)
 	make_db("h_late");			/* the database comes up */
 	cr_expect_eq(wait_count("SELECT count(*) FROM tlsrpt.report", 20, 25),
 	    20, "the worker stored the spool once the database was back");
+	/* the worker marks the database up after the commit and the
+	 * removal of the batch's files: a moment later */
+	for (i = 0; i < 150 && curl_code(url(d, "/healthz")) != 200; i++)
+		usleep(100 * 1000);
 	cr_expect_eq(curl_code(url(d, "/healthz")), 200);
 	stop(d);
 }
@@ -715,8 +746,15 @@ Test(httpd, disk_full)
 	    acked, "each once");
 	cr_expect_eq(stu_int(&tdb, "SELECT count(*) FROM tlsrpt.rejection"),
 	    0);
-	out = dtu_run("find %s/spool/new %s/spool/bad -type f | wc -l", tdir,
-	    tdir);
+	/* the worker removes a file after the commit that stored it */
+	for (i = 0;; i++) {			/* 20 s */
+		out = dtu_run("find %s/spool/new %s/spool/bad -type f | wc -l",
+		    tdir, tdir);
+		if (atoi(out) == 0 || i == 200)
+			break;
+		free(out);
+		usleep(100 * 1000);
+	}
 	cr_expect_eq(atoi(out), 0, "spool left: %s", out);
 	free(out);
 	stop(d);

@@ -458,6 +458,20 @@ wait_delivered(const char *user, int want)
 	return n;
 }
 
+/* Wait until dir holds want files (a file and its reason are two); 20 s. */
+static int
+wait_files(const char *dir, int want)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < 400; i++) {
+		if ((n = count_files(dir)) >= want)
+			break;
+		usleep(50 * 1000);
+	}
+	return n;
+}
+
 /* Codes smtp_send.py printed, in order, into codes; returns how many. */
 static int
 send_files(const char *rcpts, const char *opts, const char *files,
@@ -690,7 +704,8 @@ Test(milter_postfix, require_dkim)
 	cr_expect_str_eq(stu_text(&tdb, "SELECT reason FROM tlsrpt.rejection",
 	    buf, sizeof(buf)), "dkim: no passing DKIM signature of the "
 	    "reporting domain (none (a-r: dkim=pass header.d=google.com))");
-	cr_expect_eq(count_files(dtu_S("%s/spool/bad", tdir)), 2);
+	/* the rejection is recorded, then its file moved to bad/ */
+	cr_expect_eq(wait_files(dtu_S("%s/spool/bad", tdir), 2), 2);
 	/* the rejected one is delivered, and says why */
 	cr_expect_eq(wait_delivered("tlsrpt", 3), 3);
 	t = cat_dir(dtu_S("%s/pf/mail/tlsrpt/new", tdir));

@@ -474,10 +474,19 @@ Test(web, refusals)
 		    0);
 		write_str("users", line);
 		free(line);
+		/*
+		 * Refused: it exits 1 by itself.  Taken: it says "ready:"
+		 * (its signals are blocked by then, so SIGTERM is an exit
+		 * 0); the log is waited on, not a fixed time, at most 60 s.
+		 */
 		cr_expect_eq(run_status(dtu_S("--listen 127.0.0.1:%d --users "
-		    "%s/users --db 'host=/nonexistent' & p=$!; sleep 1; { kill "
-		    "$p; } 2>/dev/null; wait $p", dtu_free_port(), tdir), &o),
-		    n == LIM_WEB_USER_DOMAINS_MAX ? 0 : 1, "%zu: %s", n, o);
+		    "%s/users --db 'host=/nonexistent' 2>%s/lim.log & p=$!; "
+		    "i=0; while [ $i -lt 600 ] && kill -0 $p 2>/dev/null && "
+		    "! grep -q ' ready: ' %s/lim.log; do sleep 0.1; "
+		    "i=$((i + 1)); done; { kill $p; } 2>/dev/null; wait $p; "
+		    "r=$?; cat %s/lim.log; (exit $r)", dtu_free_port(), tdir,
+		    tdir, tdir, tdir), &o), n == LIM_WEB_USER_DOMAINS_MAX ?
+		    0 : 1, "%zu: %s", n, o);
 		free(o);
 	}
 	write_str("users", "alice:nohash:a.example\n");
@@ -502,6 +511,26 @@ Test(web, refusals)
 	}
 }
 
+/*
+ * Wait (at most 60 s) until the daemon's log holds what, which it writes
+ * once the reload it reports is done; the test fails when it never does.
+ */
+static void
+wait_log(const char *what)
+{
+	char	*out;
+	int	 i, found = 0;
+
+	for (i = 0; i < 600 && !found; i++) {
+		out = dtu_run("grep -c -F -e '%s' %s", what, dlog);
+		found = atoi(out) > 0;
+		free(out);
+		if (!found)
+			usleep(100 * 1000);
+	}
+	cr_assert(found, "no \"%s\" in %s", what, dlog);
+}
+
 Test(web, sighup_reloads_users)
 {
 	int	st;
@@ -512,13 +541,14 @@ Test(web, sighup_reloads_users)
 	write_str("users", "alice:" H_ALICE ":a.example\n"
 	    "carol:" H_CAROL ":b.example\n");
 	cr_assert_eq(kill(dpid, SIGHUP), 0);
-	usleep(500 * 1000);
+	/* the reload is asynchronous: its log line says it is done */
+	wait_log(dtu_S("2 users from %s/users", tdir));
 	expect_code("carol:carol-pw", "/domain/b.example?" WIN, 200);
 	expect_code("bob:bob-pw", "/", 401);
 	/* a broken file on SIGHUP: the users loaded before stay */
 	write_str("users", "carol\n");
 	cr_assert_eq(kill(dpid, SIGHUP), 0);
-	usleep(500 * 1000);
+	wait_log("keeping the users loaded before");
 	expect_code("carol:carol-pw", "/domain/b.example?" WIN, 200);
 	/* SIGTERM: exit 0 */
 	cr_assert(dtu_stop(dpid, SIGTERM, 200, &st));

@@ -152,7 +152,7 @@ postfix -c "$conf" start >"$dir/start.log" 2>&1 || {
 }
 # wait for smtpd to answer
 i=0
-while [ $i -lt 100 ]; do
+while [ $i -lt 300 ]; do	# 30 s: a loaded machine
 	if python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1', $port), 1); sys.exit(0 if s.recv(64).startswith(b'220') else 1)" 2>/dev/null; then
 		exit 0
 	fi
