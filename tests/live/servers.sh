@@ -19,6 +19,8 @@
 #   nosts.example      no _mta-sts record
 #   tworec.example     two v=STSv1 records
 #   badid.example      id=2026-01-01 (a '-' is not a letter or digit)
+#   hostile.example    id=<script>alert(1)</script>: markup in a finding,
+#                   for the dashboard's stored check (test_live.c)
 #   p404.example       the policy URL answers 404
 #   redir.example      the policy URL answers 301 to another URL
 #   ctype.example      the policy is served as text/html
@@ -88,7 +90,7 @@ EOF
 certtool --generate-self-signed --load-privkey ca.key --template ca.tmpl \
     --outfile ca.pem 2>/dev/null
 
-DOMAINS="good nosts tworec badid p404 redir ctype big exact wrongcert comma
+DOMAINS="good nosts tworec badid hostile p404 redir ctype big exact wrongcert comma
 notfirst uncovered stale deep"
 MXDOMAINS="mxgood mxexpired mxnotls mxname mxsoon mxuntrusted mxday14
 mxday13 mxday2 danematch danemismatch danebogus daneee"
@@ -283,6 +285,7 @@ RUA="mailto:tlsrpt@collector.example"
 		tworec)	echo "_mta-sts.$d IN TXT \"v=STSv1; id=1\""
 			echo "_mta-sts.$d IN TXT \"v=STSv1; id=2\"" ;;
 		badid)	echo "_mta-sts.$d IN TXT \"v=STSv1; id=2026-01-01\"" ;;
+		hostile) echo "_mta-sts.$d IN TXT \"v=STSv1; id=<script>alert(1)</script>\"" ;;
 		*)	echo "_mta-sts.$d IN TXT \"v=STSv1; \" \"id=20260101T01\"" ;;
 		esac
 		case $d in
