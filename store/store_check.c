@@ -106,6 +106,13 @@
 static int	one_count(struct store *, const PGresult *, const char *,
 		    int64_t *);
 
+static int64_t
+clamp(int64_t t)
+{
+	return t < STORE_TIME_MIN ? STORE_TIME_MIN : t > STORE_TIME_MAX ?
+	    STORE_TIME_MAX : t;
+}
+
 int
 store_check_put(struct store *st, const struct store_check_in *c,
     size_t keep, int64_t *removed)
@@ -298,8 +305,7 @@ store_check_prune(struct store *st, int64_t cutoff, size_t batch,
 	*n = 0;
 	if (batch == 0)
 		batch = CHECK_PRUNE_BATCH;
-	util_format_datetime(cutoff < STORE_TIME_MIN ? STORE_TIME_MIN :
-	    cutoff > STORE_TIME_MAX ? STORE_TIME_MAX : cutoff, cut, sizeof(cut));
+	util_format_datetime(clamp(cutoff), cut, sizeof(cut));
 	snprintf(lim, sizeof(lim), "%zu", batch);
 	pv[0] = cut;
 	pv[1] = lim;
@@ -327,8 +333,7 @@ store_check_prune_count(struct store *st, int64_t cutoff, int64_t *n)
 	int			 rc;
 
 	*n = 0;
-	util_format_datetime(cutoff < STORE_TIME_MIN ? STORE_TIME_MIN :
-	    cutoff > STORE_TIME_MAX ? STORE_TIME_MAX : cutoff, cut, sizeof(cut));
+	util_format_datetime(clamp(cutoff), cut, sizeof(cut));
 	pv[0] = cut;
 	if ((res = store_exec(st, what, SQL_PRUNE_COUNT, 1, pv,
 	    PGRES_TUPLES_OK)) == NULL)
