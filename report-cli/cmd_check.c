@@ -97,14 +97,15 @@ struct check_run {
 	int64_t		 days, now;
 	int		 json;
 	int		 store;		/* --store */
-	int		 store_failed;	/* a store failed: store no more */
-	size_t		 stored;
+	int		 store_failed;	/* the database failed: store no more */
+	size_t		 stored, not_stored;
 	int		 ran, worst;
 };
 
 static int	check_all(const char *, int64_t, char ***, size_t *, size_t);
 static int	check_each(void *, size_t, struct live_result *);
 static void	check_store(struct check_run *, const struct live_result *);
+static void	check_utf8(char *, size_t);
 
 
 int
@@ -281,7 +282,7 @@ cmd_check(int argc, char **argv)
 		fputs("]}\n", stdout);
 	rc = worst == LIVE_CRIT ? EXIT_CRIT : worst == LIVE_WARN ? EXIT_WARN :
 	    EXIT_OK;
-	if (c.store_failed)
+	if (c.store_failed || c.not_stored > 0)
 		rc = EXIT_NORUN;	/* said why, after the domain's answer */
 	if (all && ran == 0 && !json)
 		printf("no policy domain has reports in the last %" PRId64
@@ -328,9 +329,10 @@ check_each(void *arg, size_t i, struct live_result *r)
 /*
  * --store: r into the database, as the JSON object check_print_json()
  * printed for it (schema/010_live_check.sql).  A failure is said in one
- * line after the domain's answer, and no later domain is stored (the
- * database would most likely refuse them too); they are all checked and
- * printed, and the exit status is 3.
+ * line after the domain's answer, and the exit status becomes 3.  When
+ * the database is at fault (unreachable, read only, not migrated: any
+ * error but a data error), no later domain is stored, the database
+ * would refuse them too; they are all checked and printed.
  */
 static void
 check_store(struct check_run *c, const struct live_result *r)
@@ -341,6 +343,7 @@ check_store(struct check_run *c, const struct live_result *r)
 	const char		*why = NULL;
 	size_t			 len = 0, i;
 	int64_t			 now;
+	int			 db = 0;
 
 	memset(&in, 0, sizeof(in));
 	in.domain = r->domain;
@@ -355,37 +358,93 @@ check_store(struct check_run *c, const struct live_result *r)
 	/* the answer first, then what went wrong with it */
 	(void)fflush(stdout);
 	if (cli_now(&now) == -1) {
+		c->not_stored++;
 		c->store_failed = 1;
 		return;
 	}
 	in.checked_at = now;
 	if ((fp = open_memstream(&buf, &len)) == NULL) {
-		why = strerror(errno);
+		why = "cannot store the check: out of memory";
 		goto out;
 	}
 	check_print_json(fp, r, 0);
 	if (ferror(fp)) {
 		(void)fclose(fp);
-		why = "out of memory";
+		why = "cannot store the check: out of memory";
 		goto out;
 	}
 	if (fclose(fp) == EOF) {
-		why = "out of memory";
+		why = "cannot store the check: out of memory";
 		goto out;
 	}
+	check_utf8(buf, len);
 	in.json = buf;
-	if (store_check_put(c->st, &in, LIM_LIVE_CHECKS_KEPT, NULL) == -1)
+	if (store_check_put(c->st, &in, LIM_LIVE_CHECKS_KEPT, NULL) == -1) {
 		why = store_errstr(c->st);
-	else
+		db = store_err_class(c->st) != STORE_EC_REPORT;
+	} else
 		c->stored++;
  out:
 	if (why != NULL) {
-		cli_fail("check --store: cannot store the check of %s: %s; "
-		    "not stored: %s and the domains after it", r->domain, why,
-		    r->domain);
-		c->store_failed = 1;
+		cli_fail("check --store: %s: %s%s", r->domain, why, db ?
+		    "; the domains after it are not stored either" : "");
+		c->not_stored++;
+		c->store_failed |= db;
 	}
 	free(buf);
+}
+
+/*
+ * What a name server or a policy server sent is passed on byte for byte,
+ * but jsonb takes UTF-8 only: each byte of s that does not belong to a
+ * well-formed UTF-8 sequence (RFC 3629 §4: no overlong forms, no
+ * surrogates, nothing above U+10FFFF) becomes '?'.  JSON's own syntax is
+ * ASCII, so the text stays JSON.
+ */
+static void
+check_utf8(char *s, size_t len)
+{
+	unsigned char	*p = (unsigned char *)s, *end = p + len;
+	unsigned char	 lo, hi;
+	size_t		 n, k;
+
+	while (p < end) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+		if (*p >= 0xc2 && *p <= 0xdf)
+			n = 1;
+		else if (*p >= 0xe0 && *p <= 0xef) {
+			n = 2;
+			if (*p == 0xe0)
+				lo = 0xa0;
+			else if (*p == 0xed)
+				hi = 0x9f;
+		} else if (*p >= 0xf0 && *p <= 0xf4) {
+			n = 3;
+			if (*p == 0xf0)
+				lo = 0x90;
+			else if (*p == 0xf4)
+				hi = 0x8f;
+		} else {
+			*p++ = '?';
+			continue;
+		}
+		if ((size_t)(end - p) <= n || p[1] < lo || p[1] > hi) {
+			*p++ = '?';
+			continue;
+		}
+		for (k = 2; k <= n && p[k] >= 0x80 && p[k] <= 0xbf; k++)
+			;
+		if (k <= n) {
+			*p++ = '?';
+			continue;
+		}
+		p += n + 1;
+	}
 }
 
 /* The policy domains with reports in the last days days, from the

@@ -21,6 +21,8 @@
 #   badid.example      id=2026-01-01 (a '-' is not a letter or digit)
 #   hostile.example    id=<script>alert(1)</script>: markup in a finding,
 #                   for the dashboard's stored check (test_live.c)
+#   latin.example      id=caf\233 (the byte 0xe9, Latin-1 for e-acute, not
+#                   UTF-8): a finding that is not UTF-8, stored all the same
 #   p404.example       the policy URL answers 404
 #   redir.example      the policy URL answers 301 to another URL
 #   ctype.example      the policy is served as text/html
@@ -90,7 +92,7 @@ EOF
 certtool --generate-self-signed --load-privkey ca.key --template ca.tmpl \
     --outfile ca.pem 2>/dev/null
 
-DOMAINS="good nosts tworec badid hostile p404 redir ctype big exact wrongcert comma
+DOMAINS="good nosts tworec badid hostile latin p404 redir ctype big exact wrongcert comma
 notfirst uncovered stale deep"
 MXDOMAINS="mxgood mxexpired mxnotls mxname mxsoon mxuntrusted mxday14
 mxday13 mxday2 danematch danemismatch danebogus daneee"
@@ -286,6 +288,7 @@ RUA="mailto:tlsrpt@collector.example"
 			echo "_mta-sts.$d IN TXT \"v=STSv1; id=2\"" ;;
 		badid)	echo "_mta-sts.$d IN TXT \"v=STSv1; id=2026-01-01\"" ;;
 		hostile) echo "_mta-sts.$d IN TXT \"v=STSv1; id=<script>alert(1)</script>\"" ;;
+		latin)	printf '%s\n' "_mta-sts.$d IN TXT \"v=STSv1; id=caf\\233\"" ;;
 		*)	echo "_mta-sts.$d IN TXT \"v=STSv1; \" \"id=20260101T01\"" ;;
 		esac
 		case $d in
