@@ -138,6 +138,7 @@ STORE	+= store/store_series.c
 STORE	+= store/store_copy.c
 STORE	+= store/store_rows.c
 STORE	+= store/store_reject.c
+STORE	+= store/store_check.c
 SCHEMA	= $(sort $(wildcard schema/[0-9][0-9][0-9]_*.sql))
 SCHEMA_C = $(B)/store/schema_sql.c
 # dkim/: DKIM verification with libopendkim (DNS I/O, so not in ingest/),
@@ -175,6 +176,7 @@ WEB	= web/web_main.c web/web_conf.c web/web_auth.c web/web_html.c \
 	  web/web_req.c web/web_page_overview.c web/web_page_domain.c \
 	  web/web_page_report.c web/web_page_rejections.c
 WEB	+= web/web_page_failures.c
+WEB	+= web/web_page_check.c
 # report-cli/: the tlsrpt command
 CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
 	  report-cli/cmd_import.c report-cli/cmd_summary.c \

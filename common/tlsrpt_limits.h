@@ -120,4 +120,12 @@
  * records past this many are not among them */
 #define LIM_LIVE_TLSA_EE_MAX		64	/* DANE-EE records matched */
 
+/*
+ * tlsrpt check --store (schema/010_live_check.sql, store/store_check.c):
+ * the newest checks kept per domain; storing one more deletes the
+ * oldest.  A month of daily checks; `tlsrpt prune --older-than` also
+ * removes those made before its cutoff.
+ */
+#define LIM_LIVE_CHECKS_KEPT		30	/* stored checks per domain */
+
 #endif

@@ -256,7 +256,7 @@ readiness_live(struct store *st, const struct live_opts *o,
 		out = EXIT_CRIT;
 	if (json) {
 		fputs(", \"live\": ", stdout);
-		check_print_json(&r, 0);
+		check_print_json(stdout, &r, 0);
 		printf(", \"verdict\": \"%s\"", out == EXIT_OK ? "READY" :
 		    out == EXIT_WARN ? "INSUFFICIENT DATA" : "NOT READY");
 		fputs(", \"live_blocks\": ", stdout);

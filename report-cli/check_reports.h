@@ -8,6 +8,7 @@
 #define TLSRPT_CHECK_REPORTS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "live.h"
 #include "store.h"
@@ -24,10 +25,11 @@
 int	check_reports(struct store *st, int64_t days, int64_t now,
 	    struct live_result *r);
 
-/* A check result as text, or as one JSON object (after a ",\n" when
- * idx > 0), on stdout (cmd_check.c). */
+/* A check result as text on stdout, or as one JSON object (after a ","
+ * when idx > 0) on fp: the object `check --format json` prints for a
+ * domain, and the one --store stores (cmd_check.c). */
 void	check_print_text(const struct live_result *);
-void	check_print_json(const struct live_result *, size_t idx);
+void	check_print_json(FILE *, const struct live_result *, size_t idx);
 
 /*
  * tlsrpt readiness --live: check domain now (o), held against the

@@ -17,6 +17,7 @@
 #include "check_reports.h"
 #include "cli.h"
 #include "live.h"
+#include "store_check.h"
 #include "tlsrpt_limits.h"
 #include "util.h"
 
@@ -31,6 +32,7 @@ enum {
 	OPT_TRUST_ANCHOR,
 	OPT_RUA,
 	OPT_NO_SMTP,
+	OPT_STORE,
 };
 
 static const char usage_text[] =
@@ -38,7 +40,7 @@ static const char usage_text[] =
 "                    [--format text|json] [--timeout SEC (30)]\n"
 "                    [--resolver ADDR[@PORT]] [--ca-file PEM]\n"
 "                    [--trust-anchor FILE|none] [--rua URI] [--no-smtp]\n"
-"                    [--db C]\n"
+"                    [--db C] [--store]\n"
 "\n"
 "Looks up the live setup of each domain and says what is wrong, each\n"
 "finding with its severity, the RFC section it rests on and a next step:\n"
@@ -80,20 +82,30 @@ static const char usage_text[] =
 "                          MX hosts in failure details that are not live\n"
 "                          MX hosts, reporters quiet for two days\n"
 "                          (default: $TLSRPT_DB; neither: not compared)\n"
+"     --store              also store each domain's result in the\n"
+"                          database (needs --db or $TLSRPT_DB), for the\n"
+"                          dashboard's domain page; the newest 30 checks\n"
+"                          of each domain are kept\n"
 "\n"
 "Exit status: 0 nothing found, 1 warnings, 2 critical findings, 3 could\n"
-"not run.\n";
+"not run (with --store: also when a result could not be stored; the\n"
+"results are printed all the same).\n";
 
 /* What check_each() is told and adds up, on the main thread. */
 struct check_run {
 	struct store	*st;		/* NULL: not held against reports */
 	int64_t		 days, now;
 	int		 json;
+	int		 store;		/* --store */
+	int		 store_failed;	/* the database failed: store no more */
+	size_t		 stored, not_stored;
 	int		 ran, worst;
 };
 
 static int	check_all(const char *, int64_t, char ***, size_t *, size_t);
 static int	check_each(void *, size_t, struct live_result *);
+static void	check_store(struct check_run *, const struct live_result *);
+static void	check_utf8(char *, size_t);
 
 
 int
@@ -111,6 +123,7 @@ cmd_check(int argc, char **argv)
 		{ "rua", required_argument, NULL, OPT_RUA },
 		{ "no-smtp", no_argument, NULL, OPT_NO_SMTP },
 		{ "db", required_argument, NULL, 'D' },
+		{ "store", no_argument, NULL, OPT_STORE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -124,7 +137,7 @@ cmd_check(int argc, char **argv)
 	size_t			 nd = 0, i;
 	int64_t			 v, days = CHECK_DEFAULT_DAYS;
 	int			 ch, all = 0, json = 0, rc = EXIT_NORUN, worst = 0;
-	int			 ran = 0;
+	int			 ran = 0, store = 0;
 
 	memset(&o, 0, sizeof(o));
 	memset(&c, 0, sizeof(c));
@@ -193,6 +206,9 @@ cmd_check(int argc, char **argv)
 		case 'D':
 			db = optarg;
 			break;
+		case OPT_STORE:
+			store = 1;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			rc = EXIT_OK;
@@ -212,6 +228,12 @@ cmd_check(int argc, char **argv)
 	}
 	if (!all && nd == 0) {
 		cli_fail("check needs --domain D or --all");
+		goto out;
+	}
+	if (store && db == NULL && (getenv("TLSRPT_DB") == NULL ||
+	    *getenv("TLSRPT_DB") == '\0')) {
+		cli_fail("--store needs a database: --db CONNINFO or "
+		    "$TLSRPT_DB");
 		goto out;
 	}
 	if (o.ca_file != NULL && access(o.ca_file, R_OK) == -1) {
@@ -245,6 +267,7 @@ cmd_check(int argc, char **argv)
 	c.days = days;
 	c.now = now;
 	c.json = json;
+	c.store = store;
 	if (live_check_many(&o, doms, nd, check_each, &c, err,
 	    sizeof(err)) == -1) {
 		if (json)
@@ -259,12 +282,18 @@ cmd_check(int argc, char **argv)
 		fputs("]}\n", stdout);
 	rc = worst == LIVE_CRIT ? EXIT_CRIT : worst == LIVE_WARN ? EXIT_WARN :
 	    EXIT_OK;
+	if (c.store_failed || c.not_stored > 0)
+		rc = EXIT_NORUN;	/* said why, after the domain's answer */
 	if (all && ran == 0 && !json)
 		printf("no policy domain has reports in the last %" PRId64
 		    " days\n", days);
 	if (!json && st == NULL)
 		printf("(no --db and no $TLSRPT_DB: not held against the "
 		    "stored reports)\n");
+	if (!json && store)
+		printf("(%zu of %d check%s stored; the newest %d of each domain "
+		    "are kept)\n", c.stored, ran, ran == 1 ? "" : "s",
+		    LIM_LIVE_CHECKS_KEPT);
 out:
 	store_close(st);
 	if (fflush(stdout) == EOF && rc != EXIT_NORUN)
@@ -289,10 +318,133 @@ check_each(void *arg, size_t i, struct live_result *r)
 	if ((int)live_worst(r) > c->worst)
 		c->worst = (int)live_worst(r);
 	if (c->json)
-		check_print_json(r, i);
+		check_print_json(stdout, r, i);
 	else
 		check_print_text(r);
+	if (c->store && !c->store_failed)
+		check_store(c, r);
 	return 0;
+}
+
+/*
+ * --store: r into the database, as the JSON object check_print_json()
+ * printed for it (schema/010_live_check.sql).  A failure is said in one
+ * line after the domain's answer, and the exit status becomes 3.  When
+ * the database is at fault (unreachable, read only, not migrated: any
+ * error but a data error), no later domain is stored, the database
+ * would refuse them too; they are all checked and printed.
+ */
+static void
+check_store(struct check_run *c, const struct live_result *r)
+{
+	struct store_check_in	 in;
+	FILE			*fp = NULL;
+	char			*buf = NULL;
+	const char		*why = NULL;
+	size_t			 len = 0, i;
+	int64_t			 now;
+	int			 db = 0;
+
+	memset(&in, 0, sizeof(in));
+	in.domain = r->domain;
+	in.result = live_sev_name(live_worst(r));
+	for (i = 0; i < r->nf; i++)
+		if (r->f[i].sev == LIVE_CRIT)
+			in.critical++;
+		else if (r->f[i].sev == LIVE_WARN)
+			in.warnings++;
+	/* held against the reports: with --store there is a database */
+	in.report_days = (int)c->days;
+	/* the answer first, then what went wrong with it */
+	(void)fflush(stdout);
+	if (cli_now(&now) == -1) {
+		c->not_stored++;
+		c->store_failed = 1;
+		return;
+	}
+	in.checked_at = now;
+	if ((fp = open_memstream(&buf, &len)) == NULL) {
+		why = "cannot store the check: out of memory";
+		goto out;
+	}
+	check_print_json(fp, r, 0);
+	if (ferror(fp)) {
+		(void)fclose(fp);
+		why = "cannot store the check: out of memory";
+		goto out;
+	}
+	if (fclose(fp) == EOF) {
+		why = "cannot store the check: out of memory";
+		goto out;
+	}
+	check_utf8(buf, len);
+	in.json = buf;
+	if (store_check_put(c->st, &in, LIM_LIVE_CHECKS_KEPT, NULL) == -1) {
+		why = store_errstr(c->st);
+		db = store_err_class(c->st) != STORE_EC_REPORT;
+	} else
+		c->stored++;
+ out:
+	if (why != NULL) {
+		cli_fail("check --store: %s: %s%s", r->domain, why, db ?
+		    "; the domains after it are not stored either" : "");
+		c->not_stored++;
+		c->store_failed |= db;
+	}
+	free(buf);
+}
+
+/*
+ * What a name server or a policy server sent is passed on byte for byte,
+ * but jsonb takes UTF-8 only: each byte of s that does not belong to a
+ * well-formed UTF-8 sequence (RFC 3629 §4: no overlong forms, no
+ * surrogates, nothing above U+10FFFF) becomes '?'.  JSON's own syntax is
+ * ASCII, so the text stays JSON.
+ */
+static void
+check_utf8(char *s, size_t len)
+{
+	unsigned char	*p = (unsigned char *)s, *end = p + len;
+	unsigned char	 lo, hi;
+	size_t		 n, k;
+
+	while (p < end) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+		if (*p >= 0xc2 && *p <= 0xdf)
+			n = 1;
+		else if (*p >= 0xe0 && *p <= 0xef) {
+			n = 2;
+			if (*p == 0xe0)
+				lo = 0xa0;
+			else if (*p == 0xed)
+				hi = 0x9f;
+		} else if (*p >= 0xf0 && *p <= 0xf4) {
+			n = 3;
+			if (*p == 0xf0)
+				lo = 0x90;
+			else if (*p == 0xf4)
+				hi = 0x8f;
+		} else {
+			*p++ = '?';
+			continue;
+		}
+		if ((size_t)(end - p) <= n || p[1] < lo || p[1] > hi) {
+			*p++ = '?';
+			continue;
+		}
+		for (k = 2; k <= n && p[k] >= 0x80 && p[k] <= 0xbf; k++)
+			;
+		if (k <= n) {
+			*p++ = '?';
+			continue;
+		}
+		p += n + 1;
+	}
 }
 
 /* The policy domains with reports in the last days days, from the
@@ -386,76 +538,77 @@ check_print_text(const struct live_result *r)
 }
 
 void
-check_print_json(const struct live_result *r, size_t idx)
+check_print_json(FILE *fp, const struct live_result *r, size_t idx)
 {
 	const struct live_finding	*f;
 	const struct live_mx		*m;
 	size_t				 i;
 
-	printf("%s\n {\"domain\": ", idx > 0 ? "," : "");
-	out_json_str(stdout, r->domain);
-	printf(", \"result\": \"%s\", \"sts_id\": ",
+	fprintf(fp, "%s\n {\"domain\": ", idx > 0 ? "," : "");
+	out_json_str(fp, r->domain);
+	fprintf(fp, ", \"result\": \"%s\", \"sts_id\": ",
 	    live_sev_name(live_worst(r)));
 	if (r->sts_id != NULL)
-		out_json_str(stdout, r->sts_id);
+		out_json_str(fp, r->sts_id);
 	else
-		fputs("null", stdout);
-	fputs(", \"policy\": ", stdout);
+		fputs("null", fp);
+	fputs(", \"policy\": ", fp);
 	if (r->policy_ok) {
-		printf("{\"mode\": \"%s\", \"max_age\": %" PRId64 ", \"mx\": [",
+		fprintf(fp, "{\"mode\": \"%s\", \"max_age\": %" PRId64
+		    ", \"mx\": [",
 		    r->policy.mode == STS_MODE_ENFORCE ? "enforce" :
 		    r->policy.mode == STS_MODE_TESTING ? "testing" : "none",
 		    r->policy.max_age);
 		for (i = 0; i < r->policy.nmx; i++) {
-			fputs(i > 0 ? ", " : "", stdout);
-			out_json_str(stdout, r->policy.mx[i]);
+			fputs(i > 0 ? ", " : "", fp);
+			out_json_str(fp, r->policy.mx[i]);
 		}
-		fputs("]}", stdout);
+		fputs("]}", fp);
 	} else
-		fputs("null", stdout);
-	fputs(", \"rua\": [", stdout);
+		fputs("null", fp);
+	fputs(", \"rua\": [", fp);
 	for (i = 0; i < r->nrua; i++) {
-		fputs(i > 0 ? ", " : "", stdout);
-		out_json_str(stdout, r->rua[i]);
+		fputs(i > 0 ? ", " : "", fp);
+		out_json_str(fp, r->rua[i]);
 	}
-	fputs("], \"mx\": [", stdout);
+	fputs("], \"mx\": [", fp);
 	for (i = 0; i < r->nmx; i++) {
 		m = &r->mx[i];
-		printf("%s{\"host\": ", i > 0 ? ", " : "");
-		out_json_str(stdout, m->host);
-		printf(", \"preference\": %d, \"covered\": %s", m->pref,
+		fprintf(fp, "%s{\"host\": ", i > 0 ? ", " : "");
+		out_json_str(fp, m->host);
+		fprintf(fp, ", \"preference\": %d, \"covered\": %s", m->pref,
 		    m->covered ? "true" : "false");
 		if (m->probed) {
-			printf(", \"starttls\": %s", m->starttls ? "true" :
+			fprintf(fp, ", \"starttls\": %s", m->starttls ? "true" :
 			    "false");
 			if (m->starttls)
-				printf(", \"tls_version\": \"1.%d\", "
+				fprintf(fp, ", \"tls_version\": \"1.%d\", "
 				    "\"certificate_valid\": %s",
 				    m->tls_version - 10, m->cert_ok ? "true" :
 				    "false");
 			if (m->starttls && m->cert_days != INT64_MIN)
-				printf(", \"certificate_days\": %" PRId64,
+				fprintf(fp, ", \"certificate_days\": %" PRId64,
 				    m->cert_days);
 			if (m->dane != 0)
-				printf(", \"dane\": \"%s\"", m->dane == 1 ?
+				fprintf(fp, ", \"dane\": \"%s\"", m->dane == 1 ?
 				    "match" : "mismatch");
 			if (m->dane_ee)
-				fputs(", \"dane_ee\": true", stdout);
+				fputs(", \"dane_ee\": true", fp);
 		}
-		putchar('}');
+		fputc('}', fp);
 	}
-	fputs("], \"findings\": [", stdout);
+	fputs("], \"findings\": [", fp);
 	for (i = 0; i < r->nf; i++) {
 		f = &r->f[i];
-		printf("%s\n  {\"severity\": \"%s\", \"code\": \"%s\", "
+		fprintf(fp, "%s\n  {\"severity\": \"%s\", \"code\": \"%s\", "
 		    "\"what\": ", i > 0 ? "," : "", live_sev_name(f->sev),
 		    f->code);
-		out_json_str(stdout, f->what);
-		fputs(", \"rfc\": ", stdout);
-		out_json_str(stdout, f->rfc);
-		fputs(", \"next\": ", stdout);
-		out_json_str(stdout, f->next);
-		putchar('}');
+		out_json_str(fp, f->what);
+		fputs(", \"rfc\": ", fp);
+		out_json_str(fp, f->rfc);
+		fputs(", \"next\": ", fp);
+		out_json_str(fp, f->next);
+		fputc('}', fp);
 	}
-	fputs("]}", stdout);
+	fputs("]}", fp);
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "store_check.h"
 #include "util.h"
 
 #define PRUNE_DAY_SECONDS	86400
@@ -31,7 +32,8 @@ static const char usage_text[] =
 "UTC minus DAYS days): the reports whose date range ended by the cutoff,\n"
 "with their policies, failure details, raw bodies and content variants,\n"
 "and arrivals; the rollup rows of periods starting before it; the\n"
-"rejections received before it, and their arrivals.  The days kept are\n"
+"rejections received before it, and their arrivals; the live checks\n"
+"(tlsrpt check --store) made before it.  The days kept are\n"
 "untouched.  Deletes in short transactions, so that ingest goes on\n"
 "meanwhile; run again, it finishes what an interrupted run left.\n"
 "Prints the cutoff and the rows removed per table.\n"
@@ -39,7 +41,8 @@ static const char usage_text[] =
 "     --older-than DAYS  keep the last DAYS days and today (at least 1)\n"
 "     --dry-run          print what would be removed; remove nothing\n"
 "     --batch N          reports per transaction (default 1000; rollup,\n"
-"                        rejection and arrival rows: ten times as many)\n"
+"                        rejection, arrival and live check rows: ten\n"
+"                        times as many)\n"
 "     --db CONNINFO      libpq connection string or URI (default:\n"
 "                        $TLSRPT_DB, then libpq's PGHOST, PGDATABASE, ...)\n"
 "\n"
@@ -65,6 +68,7 @@ cmd_prune(int argc, char **argv)
 	const char	*db = NULL;
 	char		 cut[UTIL_TIME_BUFSZ];
 	int64_t		 days = -1, batch = STORE_PRUNE_BATCH, now, cutoff;
+	int64_t		 nchecks = 0;
 	int		 ch, dry = 0, rc = EXIT_NORUN;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -110,7 +114,8 @@ cmd_prune(int argc, char **argv)
 	printf("cutoff %s (older than %" PRId64 " day%s)\n", cut, days,
 	    days == 1 ? "" : "s");
 	if (dry) {
-		if (store_prune_count(st, cutoff, &c) == -1) {
+		if (store_prune_count(st, cutoff, &c) == -1 ||
+		    store_check_prune_count(st, cutoff, &nchecks) == -1) {
 			cli_fail("%s", store_errstr(st));
 			goto out;
 		}
@@ -119,8 +124,16 @@ cmd_prune(int argc, char **argv)
 		print_counts("removed before the failure", &c);
 		cli_fail("%s; run it again to finish", store_errstr(st));
 		goto out;
+	} else if (store_check_prune(st, cutoff, (size_t)batch *
+	    STORE_PRUNE_ROWS_PER_REPORT, &nchecks) == -1) {
+		print_counts("removed", &c);
+		printf("  %-18s %12" PRId64 "\n", "live checks", nchecks);
+		cli_fail("%s; run it again to finish", store_errstr(st));
+		goto out;
 	} else
 		print_counts("removed", &c);
+	/* schema/010_live_check.sql: the stored tlsrpt check results */
+	printf("  %-18s %12" PRId64 "\n", "live checks", nchecks);
 	rc = EXIT_OK;
  out:
 	store_close(st);

@@ -182,3 +182,28 @@ h_end(struct page *p)
 {
 	h_raw(p, "</main></body></html>\n");
 }
+
+void
+j_json(struct page *p, const char *s)
+{
+	const char	*run = s;
+
+	if (s == NULL) {
+		h_raw(p, "null");
+		return;
+	}
+	for (; *s != '\0'; s++) {
+		const char *e;
+
+		switch (*s) {
+		case '<':	e = "\\u003c"; break;
+		case '>':	e = "\\u003e"; break;
+		case '&':	e = "\\u0026"; break;
+		default:	continue;
+		}
+		put(p, run, (size_t)(s - run));
+		h_raw(p, e);
+		run = s + 1;
+	}
+	put(p, run, (size_t)(s - run));
+}

@@ -45,6 +45,10 @@ void	h_pct(struct page *, double);
 
 /* A JSON string value (with its quotes); NULL as null. */
 void	j_str(struct page *, const char *);
+/* A JSON text from the store (valid JSON: PostgreSQL's jsonb output) as
+ * a value, with < > & inside its strings written as \u escapes as j_str()
+ * writes them (outside strings valid JSON has none); NULL as null. */
+void	j_json(struct page *, const char *);
 
 /* <!doctype html> ... <main>: title is outside text; user may be NULL. */
 void	h_begin(struct page *, const char *title, const char *user);

@@ -3,8 +3,9 @@
  * the window: daily successful vs failed sessions and failure rate,
  * failed sessions by result type per day, the MX rows, the reporters x
  * days coverage grid, the policies reporters applied, the readiness
- * verdict with its reasons, and the reports.  Figures from the digest
- * model (digest.h), the series model (series.h) and store_readiness().
+ * verdict with its reasons, the last stored live check
+ * (web_page_check.c), and the reports.  Figures from the digest model
+ * (digest.h), the series model (series.h) and store_readiness().
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
@@ -19,6 +20,7 @@
 #include "store_series.h"
 #include "tlsrpt_limits.h"
 #include "web.h"
+#include "web_check.h"
 
 #define CH_W	720		/* chart width, px */
 #define CH_H	160
@@ -141,7 +143,8 @@ static void
 html(struct web_req *r, struct page *p, const char *name,
     const struct digest *dg, const struct digest_domain *d,
     const struct series *s, const struct store_series *ss,
-    const struct store_readiness *rd, const struct store_report_list *rl)
+    const struct store_readiness *rd, const struct store_report_list *rl,
+    const struct store_check *chk)
 {
 	size_t	i, j, k;
 
@@ -276,6 +279,7 @@ html(struct web_req *r, struct page *p, const char *name,
 		h_printf(p, "<p id=\"verdict\">No reporter applied an MTA-STS "
 		    "policy in mode testing in the last %d days.</p>\n",
 		    DIGEST_READY_DAYS);
+	web_check_html(r, p, name, chk);
 
 	h_raw(p, "<h2 id=\"reports-of\">Reports");
 	if (r->arg(r, "rt") != NULL || r->arg(r, "mx") != NULL) {
@@ -313,7 +317,8 @@ html(struct web_req *r, struct page *p, const char *name,
 static void
 json(struct web_req *r, struct page *p, const char *name,
     const struct digest_domain *d, const struct series *s,
-    const struct store_series *ss, const struct store_report_list *rl)
+    const struct store_series *ss, const struct store_report_list *rl,
+    const struct store_check *chk)
 {
 	size_t	i, j;
 
@@ -393,6 +398,7 @@ json(struct web_req *r, struct page *p, const char *name,
 		h_raw(p, "]}");
 	} else
 		h_raw(p, "null");
+	web_check_json(r, p, chk);
 	h_raw(p, ",\n \"reports\": [");
 	for (i = 0; i < rl->n; i++) {
 		h_printf(p, "%s{\"key\": \"%s\", \"organization\": ",
@@ -414,13 +420,16 @@ page_domain(struct web_req *r, struct page *p)
 	struct store_readiness	*rd = NULL;
 	struct digest		 dg;
 	struct series		 s;
+	struct store_check	 chk;
 	const char		*name = r->rest, *dom[1];
 	size_t			 nrd = 0;
+	int			 crc = 1;
 
 	memset(&ss, 0, sizeof(ss));
 	memset(&rl, 0, sizeof(rl));
 	memset(&dg, 0, sizeof(dg));
 	memset(&s, 0, sizeof(s));
+	memset(&chk, 0, sizeof(chk));
 	/* the tenancy filter: a domain not the user's does not exist */
 	if (!web_allowed(r->u, name) || strchr(name, '/') != NULL) {
 		web_notfound(r, p);
@@ -439,7 +448,8 @@ page_domain(struct web_req *r, struct page *p)
 	    STORE_SERIES_MX | STORE_SERIES_COVER, &ss) == -1 ||
 	    store_readiness(r->st, &w, &rd, &nrd) == -1 ||
 	    store_report_list(r->st, &w, LIM_WEB_REPORTS_LISTED,
-	    r->arg(r, "rt"), r->arg(r, "mx"), &rl) == -1) {
+	    r->arg(r, "rt"), r->arg(r, "mx"), &rl) == -1 ||
+	    (crc = web_check_load(r, name, &chk)) == -1) {
 		web_fail(r, p, store_errstr(r->st));
 		goto out;
 	}
@@ -448,11 +458,13 @@ page_domain(struct web_req *r, struct page *p)
 		goto out;
 	}
 	if (r->json)
-		json(r, p, name, find(&dg, name), &s, &ss, &rl);
+		json(r, p, name, find(&dg, name), &s, &ss, &rl,
+		    crc == 0 ? &chk : NULL);
 	else
 		html(r, p, name, &dg, find(&dg, name), &s, &ss,
-		    nrd > 0 ? &rd[0] : NULL, &rl);
+		    nrd > 0 ? &rd[0] : NULL, &rl, crc == 0 ? &chk : NULL);
  out:
+	arena_free(&chk.a);
 	series_free(&s);
 	store_readiness_free(rd, nrd);
 	store_series_free(&ss.a);

@@ -45,6 +45,7 @@
 static char	lv_dir[64];
 static char	lv_ip[32];
 static pid_t	lv_nsd = -1, lv_nginx = -1;
+static pid_t	lv_web = -1;		/* tlsrpt-web, when a test starts it */
 
 static int
 lv_tcp_ready(void *arg)
@@ -102,6 +103,8 @@ lv_teardown(void)
 {
 	int	st;
 
+	if (lv_web > 0)
+		(void)dtu_stop(lv_web, SIGTERM, 40, &st);
 	if (lv_nginx > 0)
 		(void)dtu_stop(lv_nginx, SIGTERM, 40, &st);
 	if (lv_nsd > 0)
@@ -1156,4 +1159,186 @@ Test(live_smtp, dane_ee_waiver_needs_dnssec)
 	cr_expect_not_null(strstr(out, "  ok       mx-dane-ee-waived: MX "
 	    "mx1.daneee.example: the certificate does not name "), "%s", out);
 	free(out);
+}
+
+/*
+ * tlsrpt check --store (issue 11 item 4): the results go into the
+ * database (schema/010_live_check.sql) and the real tlsrpt-web shows the
+ * last one on the domain page and in its JSON, escaped.  The figures
+ * come from servers.sh: stale.example has the one warning
+ * mx-pattern-stale (see exit_codes_and_text), hostile.example the one
+ * warning sts-record-invalid whose text quotes the id
+ * <script>alert(1)</script>, good.example none; latin.example's one
+ * warning quotes the byte 0xe9, not UTF-8, which jsonb would refuse: it
+ * is stored as '?'.  The database holds no report, so nothing is added
+ * by the comparison with the reports.
+ */
+static int	lv_web_port;
+
+static int
+lv_web_ready(void *arg)
+{
+	char	*out;
+	int	 ok;
+
+	(void)arg;
+	out = dtu_run("curl -s --max-time 5 -o /dev/null -w '%%{http_code}' "
+	    "http://127.0.0.1:%d/style.css", lv_web_port);
+	ok = strcmp(out, "200") == 0;
+	free(out);
+	return ok;
+}
+
+/* GET path from the dashboard: the body (malloc'd), *code. */
+static char *
+lv_web_get(const char *path, int *code)
+{
+	char	*out, *nl;
+
+	out = dtu_run("curl -s --max-time 20 -w '\\n%%{http_code}' "
+	    "'http://127.0.0.1:%d%s'", lv_web_port, path);
+	nl = strrchr(out, '\n');
+	cr_assert_not_null(nl, "%s", out);
+	*code = atoi(nl + 1);
+	*nl = '\0';
+	return out;
+}
+
+Test(live, stored_check_on_the_dashboard)
+{
+	static const char stale_row[] = "<tr><td class=\"WARNING\">warning"
+	    "</td><td>mx-pattern-stale</td><td>policy line &quot;mx: "
+	    "old.stale.example&quot; matches no MX of stale.example</td><td>"
+	    "RFC 8461 §4.1</td><td>remove the mx: line from the policy or "
+	    "publish the MX it was for, then change the id of "
+	    "_mta-sts.stale.example</td></tr>";
+	static const char hostile_what[] = "_mta-sts.hostile.example: id "
+	    "\"<script>alert(1)</script>\" is not 1 to 32 letters and digits";
+	struct stu_db	 db;
+	json_object	*root, *lc, *v, *f;
+	char		*out, *body, *err;
+	int		 have = 0, rc, code;
+
+	dtu_make_db(&db, &have, "live_store");
+	out = lv_check(&rc, dtu_S("--no-smtp --store --db '%s' --domain "
+	    "stale.example --domain hostile.example --domain good.example "
+	    "--domain latin.example", db.conninfo));
+	cr_expect_eq(rc, 1, "exit %d (warnings): %s", rc, out);
+	cr_expect_not_null(strstr(out, "stale.example: warning (0 critical, "
+	    "1 warning)\n"), "%s", out);
+	cr_expect_not_null(strstr(out, "\n(4 of 4 checks stored; the newest "
+	    "30 of each domain are kept)\n"), "%s", out);
+	cr_expect_not_null(strstr(out, "id \"caf\xe9\" is not"), "%s", out);
+	free(out);
+	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.live_check"),
+	    4);
+	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.live_check "
+	    "WHERE domain = 'latin.example' AND check_json->'findings'->0->>"
+	    "'what' = '_mta-sts.latin.example: id \"caf?\" is not 1 to 32 "
+	    "letters and digits'"), 1);
+	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.live_check "
+	    "WHERE checked_at = '" NOW "' AND report_days = 14 AND ((domain = "
+	    "'stale.example' AND result = 'warning' AND warnings = 1) OR "
+	    "(domain = 'hostile.example' AND result = 'warning' AND warnings "
+	    "= 1) OR (domain = 'good.example' AND result = 'ok' AND warnings "
+	    "= 0)) AND critical = 0"), 3);
+
+	lv_web_port = dtu_free_port();
+	lv_web = dtu_spawn(dtu_S("exec %s --listen 127.0.0.1:%d --db '%s' "
+	    ">%s/web.log 2>&1", dtu_bin("TLSRPT_WEB_BIN", "bin/tlsrpt-web"),
+	    lv_web_port, db.conninfo, lv_dir));
+	cr_assert(dtu_wait_ready(lv_web, lv_web_ready, NULL, "tlsrpt-web",
+	    dtu_S("%s/web.log", lv_dir)));
+
+	/* when, the verdict, the MX as found, the finding */
+	body = lv_web_get("/domain/stale.example", &code);
+	cr_expect_eq(code, 200);
+	cr_expect_not_null(strstr(body, "<p id=\"live-check\">Checked <time>"
+	    NOW "</time>"), "%s", body);
+	cr_expect_not_null(strstr(body, ": <b class=\"WARNING\" id=\""
+	    "live-result\">warning</b>, 0 critical, 1 warning; held against "
+	    "the reports of the 14 days before it. _mta-sts id 20260101T01. "
+	    "Policy mode testing. 1 check of this domain stored.</p>"), "%s",
+	    body);
+	cr_expect_not_null(strstr(body, "<tr><td>mx1.stale.example</td><td "
+	    "class=\"n\">10</td><td>yes</td><td>not tried</td>"), "%s", body);
+	cr_expect_not_null(strstr(body, stale_row), "%s", body);
+	free(body);
+
+	/* markup in a finding is text, in the page and in the JSON */
+	body = lv_web_get("/domain/hostile.example", &code);
+	cr_expect_eq(code, 200);
+	cr_expect_not_null(strstr(body, "<td>_mta-sts.hostile.example: id "
+	    "&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot; is not 1 to 32 "
+	    "letters and digits</td>"), "%s", body);
+	cr_expect_null(strstr(body, "<script"), "%s", body);
+	free(body);
+	body = lv_web_get("/api/domain/hostile.example", &code);
+	cr_expect_eq(code, 200);
+	cr_expect_null(strchr(body, '<'), "%s", body);
+	root = json_tokener_parse(body);
+	cr_assert_not_null(root, "not JSON: %s", body);
+	cr_assert(json_object_object_get_ex(root, "live_check", &lc), "%s",
+	    body);
+	cr_assert(json_object_object_get_ex(lc, "checked_at", &v));
+	cr_expect_str_eq(json_object_get_string(v), NOW);
+	cr_assert(json_object_object_get_ex(lc, "result", &v));
+	cr_expect_str_eq(json_object_get_string(v), "warning");
+	cr_assert(json_object_object_get_ex(lc, "check", &v));
+	cr_expect_str_eq(lv_findings(v, hostile_what),
+	    "warning:sts-record-invalid");
+	cr_assert(json_object_object_get_ex(v, "findings", &f));
+	cr_assert(json_object_object_get_ex(json_object_array_get_idx(f, 0),
+	    "what", &v));
+	cr_expect_str_eq(json_object_get_string(v), hostile_what);
+	json_object_put(root);
+	free(body);
+
+	/* no findings; and a domain never checked says how to store one */
+	body = lv_web_get("/domain/good.example", &code);
+	cr_expect_eq(code, 200);
+	cr_expect_not_null(strstr(body, "<b class=\"OK\" id=\"live-result\">"
+	    "ok</b>, 0 critical, 0 warnings;"), "%s", body);
+	cr_expect_not_null(strstr(body, "<p id=\"live-findings\">No findings."
+	    "</p>"), "%s", body);
+	free(body);
+	body = lv_web_get("/domain/nosts.example", &code);
+	cr_expect_eq(code, 200);
+	cr_expect_not_null(strstr(body, "No live check stored; run <code>"
+	    "tlsrpt check --store --domain nosts.example</code>"), "%s", body);
+	free(body);
+	body = lv_web_get("/api/domain/nosts.example", &code);
+	cr_expect_eq(code, 200);
+	cr_expect_not_null(strstr(body, "\"live_check\": null"), "%s", body);
+	free(body);
+
+	/*
+	 * A database that refuses the write (read-only): the check is
+	 * printed as ever, one line says what was not stored, exit 3.
+	 */
+	out = lv_check(&rc, dtu_S("--no-smtp --store --db \"%s options="
+	    "'-c default_transaction_read_only=on'\" --domain good.example",
+	    db.conninfo));
+	cr_expect_eq(rc, 3, "exit %d: %s", rc, out);
+	cr_expect_not_null(strstr(out, "good.example: ok\n"), "%s", out);
+	cr_expect_not_null(strstr(out, "(0 of 1 check stored;"), "%s", out);
+	free(out);
+	err = dtu_run("cat %s/err", lv_dir);
+	cr_expect_str_eq(err, "tlsrpt: check --store: good.example: cannot "
+	    "store the check: cannot execute INSERT in a read-only transaction "
+	    "(SQLSTATE 25006); the domains after it are not stored either\n",
+	    "%s", err);
+	free(err);
+	cr_expect_eq(stu_int(&db, "SELECT count(*) FROM tlsrpt.live_check"),
+	    4);
+	/* --store without a database: could not run, nothing checked */
+	out = lv_check(&rc, "--no-smtp --store --domain good.example");
+	cr_expect_eq(rc, 3, "exit %d: %s", rc, out);
+	cr_expect_str_empty(out, "%s", out);
+	free(out);
+	err = dtu_run("cat %s/err", lv_dir);
+	cr_expect_str_eq(err, "tlsrpt: --store needs a database: --db "
+	    "CONNINFO or $TLSRPT_DB\n", "%s", err);
+	free(err);
+	stu_db_drop(&db);
 }

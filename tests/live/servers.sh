@@ -19,6 +19,10 @@
 #   nosts.example      no _mta-sts record
 #   tworec.example     two v=STSv1 records
 #   badid.example      id=2026-01-01 (a '-' is not a letter or digit)
+#   hostile.example    id=<script>alert(1)</script>: markup in a finding,
+#                   for the dashboard's stored check (test_live.c)
+#   latin.example      id=caf\233 (the byte 0xe9, Latin-1 for e-acute, not
+#                   UTF-8): a finding that is not UTF-8, stored all the same
 #   p404.example       the policy URL answers 404
 #   redir.example      the policy URL answers 301 to another URL
 #   ctype.example      the policy is served as text/html
@@ -92,7 +96,7 @@ EOF
 certtool --generate-self-signed --load-privkey ca.key --template ca.tmpl \
     --outfile ca.pem 2>/dev/null
 
-DOMAINS="good nosts tworec badid p404 redir ctype big exact wrongcert comma
+DOMAINS="good nosts tworec badid hostile latin p404 redir ctype big exact wrongcert comma
 notfirst uncovered stale deep nulsts nulrpt"
 MXDOMAINS="mxgood mxexpired mxnotls mxname mxsoon mxuntrusted mxday14
 mxday13 mxday2 danematch danemismatch danebogus daneee mxexpself"
@@ -291,6 +295,8 @@ RUA="mailto:tlsrpt@collector.example"
 			echo "_mta-sts.$d IN TXT \"v=STSv1; id=2\"" ;;
 		badid)	echo "_mta-sts.$d IN TXT \"v=STSv1; id=2026-01-01\"" ;;
 		nulsts)	printf '%s\n' "_mta-sts.$d IN TXT \"v=STSv1; id=1\\000x\"" ;;
+		hostile) echo "_mta-sts.$d IN TXT \"v=STSv1; id=<script>alert(1)</script>\"" ;;
+		latin)	printf '%s\n' "_mta-sts.$d IN TXT \"v=STSv1; id=caf\\233\"" ;;
 		*)	echo "_mta-sts.$d IN TXT \"v=STSv1; \" \"id=20260101T01\"" ;;
 		esac
 		case $d in

@@ -15,7 +15,8 @@
 # <title>s and compares them with the fixture's, worked out here; asserts
 # that no request leaves the server, that the console stays clean, and
 # that a hostile organization-name and policy string render as text (no
-# alert, the text visible, no element made of them).
+# alert, the text visible, no element made of them), as does a stored
+# live check (tlsrpt check --store) with markup in its finding.
 import json
 import os
 import shutil
@@ -101,6 +102,27 @@ def make_db(name, tmp):
     return conninfo
 
 
+LIVE_AT = "2026-01-07T06:00:00Z"
+LIVE_WHAT = ("MX <img src=x onerror=alert(1)>.a.example: the certificate "
+             "names other.example")
+
+
+def store_live_check(conninfo):
+    """A check of a.example as `tlsrpt check --store` stores one
+    (schema/010_live_check.sql), with markup in a finding."""
+    obj = {"domain": "a.example", "result": "critical", "sts_id": None,
+           "policy": None, "rua": [], "mx": [],
+           "findings": [{"severity": "critical",
+                         "code": "mx-certificate-name", "what": LIVE_WHAT,
+                         "rfc": "RFC 6125", "next": HOSTILE_ORG}]}
+    lit = json.dumps(obj).replace("'", "''")
+    subprocess.run(["psql", "-qX", conninfo, "-v", "ON_ERROR_STOP=1", "-c",
+                    "INSERT INTO tlsrpt.live_check (domain, checked_at, "
+                    "result, critical, warnings, report_days, check_json) "
+                    "VALUES ('a.example', '%s', 'critical', 1, 0, 14, '%s')"
+                    % (LIVE_AT, lit)], check=True, stdout=subprocess.DEVNULL)
+
+
 def start_web(conninfo, log):
     port = free_port()
     p = subprocess.Popen([WEB, "--listen", "127.0.0.1:%d" % port, "--db",
@@ -159,6 +181,7 @@ def test(tmp, shots):
                    [os.path.join(tmp, "r%d.json" % i)
                     for i in range(len(FIXTURE))], check=True,
                    stdout=subprocess.DEVNULL)
+    store_live_check(conninfo)
     log = open(os.path.join(tmp, "web.log"), "w")
     p, base = start_web(conninfo, log)
     d = None
@@ -195,6 +218,21 @@ def test(tmp, shots):
               "2026-01-07 certificate-expired: 30" in rts and
               "2026-01-06 starttls-not-supported: 10" in rts,
               "result type titles %r" % rts)
+        # the stored live check: its markup is text, nothing runs
+        live = d.find_element(By.ID, "live-check").text
+        check(live.startswith("Checked " + LIVE_AT) and
+              ": critical, 1 critical, 0 warnings;" in live,
+              "live check time and verdict %r" % live)
+        cells = [c.text for c in d.find_elements(
+            By.CSS_SELECTOR, "#live-findings td")]
+        check(cells == ["critical", "mx-certificate-name", LIVE_WHAT,
+                        "RFC 6125", HOSTILE_ORG],
+              "live check finding cells %r" % cells)
+        check(d.find_elements(By.CSS_SELECTOR, "#live-findings img, "
+                              "#live-findings script") == [] and
+              d.execute_script("return document.scripts.length") == 0,
+              "markup from the live check became elements")
+        no_alert(d, "domain with its live check")
         d.save_screenshot(os.path.join(shots, "domain.png"))
 
         # another window: the last two days only
