@@ -17,6 +17,11 @@
 
 #define TLSRPT_VERSION	"0.1.0"
 
+/* The --help line of --db, for a command whose options align at 20. */
+#define CLI_HELP_DB							\
+"     --db CONNINFO  libpq connection string or URI (default: $TLSRPT_DB,\n"\
+"                    then libpq's PGHOST, PGDATABASE, ...)\n"
+
 /* Exit codes (DESIGN.md, Nagios convention). */
 #define EXIT_OK		0
 #define EXIT_WARN	1	/* import: something was rejected */

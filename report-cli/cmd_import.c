@@ -58,8 +58,7 @@ static const char usage_text[] =
 "                    use): lines \"SEL._domainkey.DOMAIN v=DKIM1;k=rsa;\n"
 "                    p=...\"\n"
 " -v, --verbose      also print each tolerated deviation (warning)\n"
-"     --db CONNINFO  libpq connection string or URI (default: $TLSRPT_DB,\n"
-"                    then libpq's PGHOST, PGDATABASE, ...)\n"
+CLI_HELP_DB
 "\n"
 "Limits: a file or message may hold at most 25 MiB, a gzip report\n"
 "10 MiB compressed and 20 MiB of JSON (see README, Limits).\n"

@@ -16,8 +16,7 @@ static const char usage_text[] =
 "lacks, each in its own transaction.  Safe to run twice, and at the same\n"
 "time from several hosts.  Prints how many migrations were applied.\n"
 "\n"
-"     --db CONNINFO  libpq connection string or URI (default: $TLSRPT_DB,\n"
-"                    then libpq's PGHOST, PGDATABASE, ...)\n"
+CLI_HELP_DB
 "\n"
 "Exit status: 0 done, 3 could not run.\n";
 

@@ -24,8 +24,7 @@ static const char usage_text[] =
 "content variant per SHA256 of its bytes; with several, name one: the\n"
 "error lists them.\n"
 "\n"
-"     --db CONNINFO  libpq connection string or URI (default: $TLSRPT_DB,\n"
-"                    then libpq's PGHOST, PGDATABASE, ...)\n"
+CLI_HELP_DB
 "\n"
 "Exit status: 0 written, 1 no such report or variant, 3 could not run.\n";
 
