@@ -164,6 +164,7 @@ MODEL	= model/model.c model/summary.c model/failures.c
 MODEL	+= model/readiness.c
 MODEL	+= model/digest.c
 MODEL	+= model/series.c
+MODEL	+= model/overview.c
 # live/: tlsrpt check's network side (libunbound, GnuTLS)
 LIVE	= live/live_check.c live/live_dns.c live/live_tls.c \
 	  live/live_https.c live/live_smtp.c
@@ -175,6 +176,7 @@ WEB	= web/web_main.c web/web_conf.c web/web_auth.c web/web_html.c \
 	  web/web_req.c web/web_page_overview.c web/web_page_domain.c \
 	  web/web_page_report.c web/web_page_rejections.c
 WEB	+= web/web_page_failures.c
+WEB	+= web/web_cache.c
 # report-cli/: the tlsrpt command
 CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
 	  report-cli/cmd_import.c report-cli/cmd_summary.c \

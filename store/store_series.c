@@ -621,3 +621,81 @@ store_rejections(struct store *st, size_t max, struct store_reject_list *out)
 	PQclear(r);
 	return rc;
 }
+
+/* --- the web's cache stamp and the overview's MTA-STS modes ---------- */
+
+/* Both from an index: arrival's primary key, rollup_totals_idx. */
+#define SQL_STAMP							\
+	"SELECT COALESCE((SELECT pg_catalog.max(arrival_id)"		\
+	" FROM tlsrpt.arrival), 0), (SELECT EXTRACT(epoch FROM"	\
+	" pg_catalog.min(period_start))::bigint FROM tlsrpt.rollup"	\
+	" WHERE result_type = '')"
+
+/* The page's domains through policy_domain_key_idx, their reports'
+ * dates through the report's primary key. */
+#define SQL_MODES							\
+	"SELECT p.policy_domain, COALESCE(p.sts_mode, '') AS m,"	\
+	" pg_catalog.count(DISTINCT r.report_key) AS n,"		\
+	" pg_catalog.count(DISTINCT r.reporter)"			\
+	" FROM tlsrpt.policy p JOIN tlsrpt.report r"			\
+	"  ON r.report_key = p.report_key"				\
+	" WHERE p.policy_type = 'sts'"					\
+	" AND r.date_start >= $1::timestamptz"				\
+	" AND r.date_start < $2::timestamptz"				\
+	" AND p.policy_domain = ANY ($3::text[])"			\
+	" GROUP BY 1, 2 ORDER BY p.policy_domain COLLATE \"C\", n DESC,"	\
+	" COALESCE(p.sts_mode, '') COLLATE \"C\""
+
+int
+store_data_stamp(struct store *st, struct store_stamp *out)
+{
+	PGresult	*r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = store_exec(st, "stamp", SQL_STAMP, 0, NULL,
+	    PGRES_TUPLES_OK)) == NULL)
+		return -1;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		store_seterrx(st, "stamp: no answer");
+		return -1;
+	}
+	out->last_arrival = gi(r, 0, 0);
+	out->first_day = PQgetisnull(r, 0, 1) ? INT64_MIN : gi(r, 0, 1);
+	PQclear(r);
+	return 0;
+}
+
+int
+store_sts_modes(struct store *st, const struct store_window *w,
+    struct store_sts_modes *out)
+{
+	struct wparams	 p;
+	PGresult	*r = NULL;
+	int		 i, rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (wparams(st, w, &p) == -1)
+		goto out;
+	if ((r = store_exec(st, "modes", SQL_MODES, 3, p.pv,
+	    PGRES_TUPLES_OK)) == NULL)
+		goto out;
+	OOM(out->v = rows(&out->a, r, sizeof(*out->v)));
+	for (i = 0; i < PQntuples(r); i++) {
+		struct store_sts_mode *m = &out->v[i];
+
+		OOM(m->domain = gs(&out->a, r, i, 0));
+		OOM(m->mode = gs(&out->a, r, i, 1));
+		m->reports = gi(r, i, 2);
+		m->reporters = gi(r, i, 3);
+	}
+	out->n = (size_t)PQntuples(r);
+	rc = 0;
+	goto out;
+ nomem:
+	store_seterrx(st, "modes: out of memory");
+ out:
+	PQclear(r);
+	store_sarray_free(&p.doms);
+	return rc;
+}

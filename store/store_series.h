@@ -172,4 +172,33 @@ struct store_reject_list {
 int	store_rejections(struct store *, size_t max,
 	    struct store_reject_list *out);
 
+/*
+ * What changes whenever the reports change: the last arrival (every
+ * import, replacement and duplicate adds one) and the first day of the
+ * rollup (a prune removes the oldest days).  Two equal stamps, read at
+ * different times, mean the figures in between did not change, but for
+ * a hand edit of the tables (the web's cache also ages out).  0, -1.
+ */
+struct store_stamp {
+	int64_t	last_arrival;	/* 0: none */
+	int64_t	first_day;	/* INT64_MIN: no rollup */
+};
+int	store_data_stamp(struct store *, struct store_stamp *out);
+
+/* Per domain: the MTA-STS modes of the sts policies its reports
+ * applied over the window, most reports first. */
+struct store_sts_mode {
+	const char	*domain;
+	const char	*mode;		/* "" when the policy had none */
+	int64_t		 reports;
+	int64_t		 reporters;
+};
+struct store_sts_modes {
+	struct arena		 a;
+	struct store_sts_mode	*v;	/* by domain, most reports first */
+	size_t			 n;
+};
+int	store_sts_modes(struct store *, const struct store_window *w,
+	    struct store_sts_modes *out);
+
 #endif

@@ -41,6 +41,7 @@
 #include "log.h"
 #include "store.h"
 #include "store_series.h"
+#include "web_cache.h"
 #include "tlsrpt_limits.h"
 #include "util.h"
 #include "web.h"
@@ -400,6 +401,7 @@ main(int argc, char *argv[])
 	close(fd);
 	for (i = 0; i < npool; i++)
 		store_close(pool[i]);
+	web_cache_clear();
 	web_users_free(users);
 	web_conf_free(conf);
 	log_info("stopped");

@@ -1,0 +1,40 @@
+/*
+ * web_cache.h -- the overview of a window kept between requests: the
+ * digest model over every domain is the dashboard's one expensive
+ * answer, and it depends only on the window and the data.
+ *
+ * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
+ */
+
+#ifndef TLSRPT_WEB_CACHE_H
+#define TLSRPT_WEB_CACHE_H
+
+#include <stdint.h>
+
+#include "overview.h"
+#include "store.h"
+
+struct web_cache_ref;
+
+/*
+ * The overview of every domain over [since, until), computed from st
+ * (overview_compute()) or a kept copy that is still good: made from the
+ * same data (store_data_stamp() unchanged) less than
+ * LIM_WEB_CACHE_MAX_AGE_SEC ago.  At most LIM_WEB_CACHE_WINDOWS windows
+ * and LIM_WEB_CACHE_BYTES are kept, the least recently used dropped
+ * first.  The answer is shared and read only; the caller gives it back
+ * with web_cache_put(*ref) (a copy dropped meanwhile lives until then).
+ * Returns 0 with *ov set, -1 with store_errstr(st) saying why, or -2
+ * when out of memory.  Thread safe.
+ */
+int	web_cache_overview(struct store *st, int64_t since, int64_t until,
+	    const struct overview **ov, struct web_cache_ref **ref);
+void	web_cache_put(struct web_cache_ref *);
+
+/* Drop every kept copy (at exit, for the leak checker). */
+void	web_cache_clear(void);
+
+/* For tests and /metrics: overviews computed, and answered kept. */
+void	web_cache_counts(uint64_t *computed, uint64_t *hits);
+
+#endif
