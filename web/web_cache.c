@@ -20,6 +20,7 @@
 #include "store_series.h"
 #include "tlsrpt_limits.h"
 #include "web_cache.h"
+#include "web_html.h"
 
 struct web_cache_ref {
 	struct web_cache_ref	*next;
@@ -32,10 +33,14 @@ struct web_cache_ref {
 	struct overview		 ov;
 };
 
+struct body;
+
 static pthread_mutex_t		 cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct web_cache_ref	*head;
 static size_t			 nentries, nbytes;
 static uint64_t			 ncomputed, nhits;
+static struct body		*bhead;
+static void			 body_unlist(struct body **);
 
 static int64_t
 mono(void)
@@ -188,6 +193,8 @@ web_cache_clear(void)
 	pthread_mutex_lock(&cache_lock);
 	while (head != NULL)
 		unlist(&head);
+	while (bhead != NULL)
+		body_unlist(&bhead);
 	pthread_mutex_unlock(&cache_lock);
 }
 
@@ -197,5 +204,124 @@ web_cache_counts(uint64_t *computed, uint64_t *hits)
 	pthread_mutex_lock(&cache_lock);
 	*computed = ncomputed;
 	*hits = nhits;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+/* --- answers kept whole ----------------------------------------------- */
+
+struct body {
+	struct body		*next;
+	char			*key;
+	struct store_stamp	 stamp;
+	int64_t			 made;
+	const char		*ctype;		/* a literal */
+	unsigned char		*data;
+	size_t			 len;
+};
+
+static size_t		 nbodies, nbbytes;
+
+static size_t
+body_bytes(const struct body *b)
+{
+	return sizeof(*b) + strlen(b->key) + 1 + b->len;
+}
+
+/* Under the lock. */
+static void
+body_unlist(struct body **pp)
+{
+	struct body	*b = *pp;
+
+	*pp = b->next;
+	nbodies--;
+	nbbytes -= body_bytes(b);
+	free(b->key);
+	free(b->data);
+	free(b);
+}
+
+int
+web_cache_page_get(const char *key, const struct store_stamp *stamp,
+    struct page *p)
+{
+	struct body	**pp, *b;
+	int64_t		 now = mono();
+	int		 rc = 0;
+
+	pthread_mutex_lock(&cache_lock);
+	for (pp = &bhead; *pp != NULL; pp = &(*pp)->next) {
+		b = *pp;
+		if (strcmp(b->key, key) != 0)
+			continue;
+		if (!same_stamp(&b->stamp, stamp) ||
+		    now - b->made >= LIM_WEB_CACHE_MAX_AGE_SEC) {
+			body_unlist(pp);
+			break;
+		}
+		*pp = b->next;
+		b->next = bhead;
+		bhead = b;
+		p->ctype = b->ctype;
+		h_raw_n(p, (const char *)b->data, b->len);
+		nhits++;
+		rc = 1;
+		break;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return rc;
+}
+
+void
+web_cache_page_put(const char *key, const struct store_stamp *stamp,
+    const struct page *p)
+{
+	struct body	*b, **pp, **last;
+
+	if (p->err || p->status != 200 || p->b.len > LIM_WEB_CACHE_PAGE_BYTES)
+		return;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return;
+	if ((b->key = strdup(key)) == NULL || (p->b.len > 0 &&
+	    (b->data = malloc(p->b.len)) == NULL)) {
+		free(b->key);
+		free(b);
+		return;
+	}
+	if (p->b.len > 0)
+		memcpy(b->data, p->b.data, p->b.len);
+	b->len = p->b.len;
+	b->stamp = *stamp;
+	b->made = mono();
+	b->ctype = p->ctype;
+	pthread_mutex_lock(&cache_lock);
+	ncomputed++;
+	for (pp = &bhead; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->key, key) == 0) {
+			body_unlist(pp);
+			break;
+		}
+	b->next = bhead;
+	bhead = b;
+	nbodies++;
+	nbbytes += body_bytes(b);
+	while (nbodies > LIM_WEB_CACHE_PAGES ||
+	    nbbytes > LIM_WEB_CACHE_PAGE_BYTES) {
+		last = NULL;
+		for (pp = &bhead; *pp != NULL; pp = &(*pp)->next)
+			last = pp;
+		if (last == NULL)
+			break;
+		body_unlist(last);
+	}
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void
+web_cache_pages_clear(void)
+{
+	pthread_mutex_lock(&cache_lock);
+	while (bhead != NULL)
+		body_unlist(&bhead);
 	pthread_mutex_unlock(&cache_lock);
 }

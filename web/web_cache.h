@@ -13,6 +13,8 @@
 
 #include "overview.h"
 #include "store.h"
+#include "store_series.h"
+#include "web_html.h"
 
 struct web_cache_ref;
 
@@ -30,6 +32,22 @@ struct web_cache_ref;
 int	web_cache_overview(struct store *st, int64_t since, int64_t until,
 	    const struct overview **ov, struct web_cache_ref **ref);
 void	web_cache_put(struct web_cache_ref *);
+
+/*
+ * Whole answers kept under key (which names the user, the page and its
+ * every parameter): web_cache_page_get() appends the body of the answer
+ * kept for key and made from data of the same stamp, less than
+ * LIM_WEB_CACHE_MAX_AGE_SEC ago, to p (and sets its type) and returns 1,
+ * or returns 0; web_cache_page_put() keeps a copy of p when it is a
+ * whole 200 answer.  At most LIM_WEB_CACHE_PAGES answers and
+ * LIM_WEB_CACHE_PAGE_BYTES, the least recently used dropped first.
+ * web_cache_pages_clear() drops them all: the users changed (SIGHUP).
+ */
+int	web_cache_page_get(const char *key, const struct store_stamp *stamp,
+	    struct page *p);
+void	web_cache_page_put(const char *key, const struct store_stamp *stamp,
+	    const struct page *p);
+void	web_cache_pages_clear(void);
 
 /* Drop every kept copy (at exit, for the leak checker). */
 void	web_cache_clear(void);

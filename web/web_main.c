@@ -316,6 +316,8 @@ load_users(int startup)
 	pthread_rwlock_wrlock(&users_lock);
 	old = users;
 	users = nu;
+	/* no request is in flight: none keeps an answer of the old users */
+	web_cache_pages_clear();
 	pthread_rwlock_unlock(&users_lock);
 	web_users_free(old);
 	log_info("%zu users from %s", nu->n, conf->users);
