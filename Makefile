@@ -102,6 +102,7 @@ $(B)/web/%:	  LAYER = -Icommon -Iingest -Istore -Imodel -Icollector -Iweb \
 	  $(CF_MHD)
 $(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Imodel -Ireport-cli \
 	  -Icollector -Itests/lib -Itests/integration $(CF_TESTS)
+$(B)/tests/integration/test_web_pages.o: LAYER += -Iweb
 $(B)/tests/unit/% $(B)/tests/lib/%: LAYER = -Icommon -Iingest -Idkim \
 	  -Icollector -Itests/lib $(CF_INGEST) $(CF_CRIT)
 $(B)/tests/unit/test_dkim.o $(B)/tests/lib/dkim_testutil.o: \
@@ -320,7 +321,10 @@ db-stop:
 # the COPY encoder of store/ has no libpq in it: its unit test links it
 UNIT_LIBS = $(B)/store/store_copy.o $(LIBMILT) $(LIBCOLLECT) $(LIBDKIMV) \
 	  $(LIBINGEST) $(LIBCOMMON)
-INTEG_LIBS = $(LIBMILT) $(LIBCOLLECT) $(LIBMODEL) $(LIBDKIMV) $(ALIBS)
+# web_auth.o: the log-in check of tlsrpt-web, called directly
+# (tests/integration/test_web_pages.c)
+INTEG_LIBS = $(B)/web/web_auth.o $(LIBMILT) $(LIBCOLLECT) $(LIBMODEL) \
+	  $(LIBDKIMV) $(ALIBS)
 TEST_BINS = $(B)/tests/unit-tests $(B)/tests/integration-tests
 # the integration tests start the programs built beside them
 TEST_ENV = TLSRPT_BIN=$(B)/bin/tlsrpt \
@@ -346,7 +350,7 @@ $(B)/tests/integration-tests: $(call obj,$(INTEG) $(TESTLIB)) $(INTEG_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ \
 	    $(call obj,$(INTEG) $(TESTLIB)) $(INTEG_LIBS) $(DKIM_LIBS) \
-	    $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
+	    $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS) -lcrypt
 
 check: check-layering $(TEST_BINS) $(TEST_PROGS) | deps-test
 	$(B)/tests/unit-tests

@@ -530,15 +530,14 @@ store_report_raw(struct store *st, const char *keyhex, const char *shahex,
 	PGresult		*r;
 	const char		*pv[2];
 	const unsigned char	*v;
-	char			*b;
 	size_t			 n;
-	struct bbuf		 bb;
 	struct ingest_limits	 lim;
 	struct ingest_err	 ie;
 	int			 rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	bbuf_init(&bb, 0);
+	ingest_limits_default(&lim);
+	bbuf_init(&out->buf, lim.json_max);
 	if (!is_key(keyhex) || !is_key(shahex))
 		return 1;
 	pv[0] = keyhex;
@@ -557,34 +556,39 @@ store_report_raw(struct store *st, const char *keyhex, const char *shahex,
 	v = (const unsigned char *)PQgetvalue(r, 0, 0);
 	/* schema 008 keeps the gzip of the JSON (store_put.c raw_body()),
 	 * bodies stored before it the JSON: the JSON either way, as big as
-	 * ingest lets a report be; the ratio is ours, not a sender's */
+	 * ingest lets a report be; the ratio is ours, not a sender's.  One
+	 * copy, in out->buf, which the caller may take over. */
 	if (ingest_is_gzip(v, n)) {
-		ingest_limits_default(&lim);
 		lim.compressed_max = SIZE_MAX;
 		lim.ratio_max = UINT_MAX;
-		bbuf_init(&bb, lim.json_max);
-		if (ingest_gunzip(v, n, &lim, &bb, NULL, &ie) != INGEST_OK) {
+		if (ingest_gunzip(v, n, &lim, &out->buf, NULL, &ie) !=
+		    INGEST_OK) {
 			store_seterrx(st, "raw: a stored body does not "
 			    "inflate: %s", ie.msg);
 			goto out;
 		}
-		v = bb.data;
-		n = bb.len;
-	}
-	if ((b = arena_alloc(&out->a, n + 1)) == NULL) {
-		store_seterrx(st, "raw: out of memory");
+	} else if (n > 0 && bbuf_append(&out->buf, v, n) == -1) {
+		store_seterrx(st, "raw: a stored body of %zu bytes: out of "
+		    "memory or over %zu", n, lim.json_max);
 		goto out;
 	}
-	if (n > 0)
-		memcpy(b, v, n);
-	b[n] = '\0';
-	out->body = b;
-	out->len = n;
+	out->body = (const char *)out->buf.data;
+	out->len = out->buf.len;
 	rc = 0;
  out:
-	bbuf_reset(&bb);
+	if (rc != 0)
+		store_raw_free(out);
 	PQclear(r);
 	return rc;
+}
+
+void
+store_raw_free(struct store_raw *raw)
+{
+	bbuf_reset(&raw->buf);
+	arena_free(&raw->a);
+	raw->body = NULL;
+	raw->len = 0;
 }
 
 int

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "bbuf.h"
 #include "store.h"
 
 /* Make every later transaction of this connection read-only. */
@@ -150,14 +151,21 @@ struct store_report_info {
 /* 0 found, 1 no such report, -1 error. */
 int	store_report_get(struct store *, const char *keyhex,
 	    struct store_report_info *out);
-/* The raw body of variant sha (hex) of report key: 0, 1 none, -1. */
+/*
+ * The raw body of variant sha (hex) of report key: 0, 1 none, -1.  The
+ * body (the JSON, inflated, up to the ingest limit) is out->buf's, which
+ * the caller may take over (then zero it); release with
+ * store_raw_free(), also after a failure.
+ */
 struct store_raw {
 	struct arena	 a;
+	struct bbuf	 buf;
 	const char	*body;
 	size_t		 len;
 };
 int	store_report_raw(struct store *, const char *keyhex,
 	    const char *shahex, struct store_raw *out);
+void	store_raw_free(struct store_raw *);
 
 /* The latest rejections, newest first, at most max. */
 struct store_reject_row {

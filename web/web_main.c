@@ -126,8 +126,18 @@ send_page(struct MHD_Connection *c, struct page *p, int auth_fail)
 		h_raw(p, "answer too large\n");
 		p->status = 500;
 	}
-	resp = MHD_create_response_from_buffer(p->b.len, p->b.data ?
-	    (void *)p->b.data : (void *)"", MHD_RESPMEM_MUST_COPY);
+	/* the buffer is handed over (MHD frees it): a raw download is up
+	 * to LIM_JSON_MAX_BYTES, and no copy of it is made */
+	if (p->b.data != NULL) {
+		resp = MHD_create_response_from_buffer(p->b.len, p->b.data,
+		    MHD_RESPMEM_MUST_FREE);
+		if (resp != NULL) {
+			p->b.data = NULL;
+			p->b.len = p->b.cap = 0;
+		}
+	} else
+		resp = MHD_create_response_from_buffer(0, (void *)"",
+		    MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL)
 		return MHD_NO;
 	(void)MHD_add_response_header(resp, "Content-Type", p->ctype);
