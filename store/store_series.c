@@ -635,17 +635,19 @@ store_rejections(struct store *st, size_t max, struct store_reject_list *out)
 	" pg_catalog.min(period_start))::bigint FROM tlsrpt.rollup"	\
 	" WHERE result_type = '')"
 
-/* The page's domains through policy_domain_key_idx, their reports'
- * dates through the report's primary key. */
+/* The page's domains' policies through policy_domain_key_idx, each
+ * one's report by its primary key (OFFSET 0 keeps the planner from
+ * hashing every report of the window instead: it cannot know how few
+ * policies the domains have). */
 #define SQL_MODES							\
 	"SELECT p.policy_domain, COALESCE(p.sts_mode, '') AS m,"	\
-	" pg_catalog.count(DISTINCT r.report_key) AS n,"		\
+	" pg_catalog.count(DISTINCT p.report_key) AS n,"		\
 	" pg_catalog.count(DISTINCT r.reporter)"			\
-	" FROM tlsrpt.policy p JOIN tlsrpt.report r"			\
-	"  ON r.report_key = p.report_key"				\
+	" FROM tlsrpt.policy p CROSS JOIN LATERAL (SELECT r.reporter"	\
+	"  FROM tlsrpt.report r WHERE r.report_key = p.report_key"	\
+	"  AND r.date_start >= $1::timestamptz"				\
+	"  AND r.date_start < $2::timestamptz OFFSET 0) AS r"		\
 	" WHERE p.policy_type = 'sts'"					\
-	" AND r.date_start >= $1::timestamptz"				\
-	" AND r.date_start < $2::timestamptz"				\
 	" AND p.policy_domain = ANY ($3::text[])"			\
 	" GROUP BY 1, 2 ORDER BY p.policy_domain COLLATE \"C\", n DESC,"	\
 	" COALESCE(p.sts_mode, '') COLLATE \"C\""
