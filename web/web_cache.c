@@ -31,6 +31,11 @@ struct web_cache_ref {
 	unsigned		 refs;		/* requests, and the list */
 	int			 listed;
 	struct overview		 ov;
+	/* the MTA-STS modes of the rows asked for so far (a page's), by
+	 * row, under mlock: a row's, once known, never changes */
+	pthread_mutex_t		 mlock;
+	struct arena		 ma;
+	struct web_row_modes	*rm;		/* ov.n */
 };
 
 struct body;
@@ -59,6 +64,9 @@ unref(struct web_cache_ref *e)
 	if (--e->refs > 0)
 		return;
 	overview_free(&e->ov);
+	arena_free(&e->ma);
+	free(e->rm);
+	pthread_mutex_destroy(&e->mlock);
 	free(e);
 }
 
@@ -142,16 +150,20 @@ web_cache_overview(struct store *st, int64_t since, int64_t until,
 	memset(&w, 0, sizeof(w));
 	w.since = since;
 	w.until = until;
-	if ((rc = overview_compute(&e->ov, st, &w)) != 0) {
+	if ((rc = overview_compute(&e->ov, st, &w)) != 0 ||
+	    (e->rm = calloc(e->ov.n + 1, sizeof(*e->rm))) == NULL) {
 		overview_free(&e->ov);
 		free(e);
-		return rc;
+		return rc != 0 ? rc : -2;
 	}
+	pthread_mutex_init(&e->mlock, NULL);
 	e->since = since;
 	e->until = until;
 	e->stamp = stamp;
 	e->made = now;
-	e->bytes = overview_bytes(&e->ov) + sizeof(*e);
+	/* and the modes, when every row's is known: a few per domain */
+	e->bytes = overview_bytes(&e->ov) + sizeof(*e) + (e->ov.n + 1) *
+	    (sizeof(*e->rm) + WEB_CACHE_MODE_BYTES);
 	e->refs = 1;			/* the caller's */
 
 	pthread_mutex_lock(&cache_lock);
@@ -175,6 +187,73 @@ web_cache_overview(struct store *st, int64_t since, int64_t until,
 	*ref = e;
 	*ov = &e->ov;
 	return 0;
+}
+
+int
+web_cache_modes(struct web_cache_ref *e, struct store *st,
+    const struct overview_row *const *rows, size_t n,
+    struct web_row_modes *out)
+{
+	struct store_sts_modes	 sm;
+	struct store_window	 w;
+	struct store_sts_mode	*v;
+	const struct store_sts_mode *m;
+	const char		**names = NULL;
+	size_t			 i, k, nn = 0, idx, nm;
+	int			 rc = -1;
+
+	memset(&sm, 0, sizeof(sm));
+	if ((names = calloc(n + 1, sizeof(*names))) == NULL)
+		return -2;
+	pthread_mutex_lock(&e->mlock);
+	for (i = 0; i < n; i++)
+		if (!e->rm[rows[i] - e->ov.rows].known)
+			names[nn++] = rows[i]->name;
+	pthread_mutex_unlock(&e->mlock);
+	if (nn > 0) {
+		memset(&w, 0, sizeof(w));
+		w.since = e->since;
+		w.until = e->until;
+		w.domains = names;
+		w.ndomains = nn;
+		if (store_sts_modes(st, &w, &sm) == -1)
+			goto out;
+	}
+	rc = -2;
+	pthread_mutex_lock(&e->mlock);
+	for (i = 0; i < n; i++) {
+		idx = (size_t)(rows[i] - e->ov.rows);
+		if (!e->rm[idx].known) {
+			/* asked for above (or by another request meanwhile,
+			 * which found the same) */
+			m = overview_modes(&sm, rows[i]->name, &nm);
+			v = NULL;
+			if (nm > 0 && (v = arena_alloc(&e->ma, nm *
+			    sizeof(*v))) == NULL) {
+				pthread_mutex_unlock(&e->mlock);
+				goto out;
+			}
+			for (k = 0; k < nm; k++) {
+				v[k] = m[k];
+				v[k].domain = rows[i]->name;
+				if ((v[k].mode = arena_strndup(&e->ma,
+				    m[k].mode, strlen(m[k].mode))) == NULL) {
+					pthread_mutex_unlock(&e->mlock);
+					goto out;
+				}
+			}
+			e->rm[idx].v = v;
+			e->rm[idx].n = nm;
+			e->rm[idx].known = 1;
+		}
+		out[i] = e->rm[idx];
+	}
+	pthread_mutex_unlock(&e->mlock);
+	rc = 0;
+ out:
+	store_series_free(&sm.a);
+	free(names);
+	return rc;
 }
 
 void

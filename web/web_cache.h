@@ -18,6 +18,15 @@
 
 struct web_cache_ref;
 
+/* The MTA-STS modes of one overview row (overview_modes()). */
+struct web_row_modes {
+	const struct store_sts_mode	*v;	/* most reports first */
+	size_t				 n;
+	int				 known;
+};
+/* The bytes the modes of a domain take, for the bound: about two. */
+#define WEB_CACHE_MODE_BYTES	(2 * (sizeof(struct store_sts_mode) + 8))
+
 /*
  * The overview of every domain over [since, until), computed from st
  * (overview_compute()) or a kept copy that is still good: made from the
@@ -32,6 +41,17 @@ struct web_cache_ref;
 int	web_cache_overview(struct store *st, int64_t since, int64_t until,
 	    const struct overview **ov, struct web_cache_ref **ref);
 void	web_cache_put(struct web_cache_ref *);
+
+/*
+ * The MTA-STS modes of rows[0..n) (rows of the overview ref holds) into
+ * out[0..n): those not asked for before are read from st
+ * (store_sts_modes() over the overview's window, for just those
+ * domains) and kept with the overview.  out points into ref, valid until
+ * web_cache_put(ref).  0, -1 (store_errstr(st)), -2 out of memory.
+ */
+int	web_cache_modes(struct web_cache_ref *ref, struct store *st,
+	    const struct overview_row *const *rows, size_t n,
+	    struct web_row_modes *out);
 
 /*
  * Whole answers kept under key (which names the user, the page and its

@@ -155,22 +155,20 @@ page_overview(struct web_req *r, struct page *p)
 {
 	struct store_window		 w;
 	struct store_series		 ss;
-	struct store_sts_modes		 sm;
+	struct web_row_modes		 rm[LIM_WEB_ROWS_PER_PAGE];
 	struct series			 sr;
 	struct web_cache_ref		*ref = NULL;
 	const struct overview		*ov;
 	const struct overview_row	**rows = NULL;
-	const struct store_sts_mode	*md;
 	const char			**names = NULL;
 	const char			*q = r->arg(r, "q");
 	const char			*sort = r->arg(r, "sort");
 	const char			*pg = r->arg(r, "page");
 	int64_t				 pageno = 1;
-	size_t				 i, n = 0, first, last, k, nmd;
+	size_t				 i, n = 0, first, last, k;
 	int				 rc;
 
 	memset(&ss, 0, sizeof(ss));
-	memset(&sm, 0, sizeof(sm));
 	if (web_window(r, p) == -1)
 		return;
 	sort_key = S_STATUS;
@@ -210,8 +208,13 @@ page_overview(struct web_req *r, struct page *p)
 		w.domains = names;
 		w.ndomains = last - first;
 		if (store_series(r->st, &w, STORE_SERIES_DAYS, &ss) == -1 ||
-		    store_sts_modes(r->st, &w, &sm) == -1)
+		    (rc = web_cache_modes(ref, r->st, rows + first, last -
+		    first, rm)) == -1)
 			goto fail;
+		if (rc == -2) {
+			web_fail(r, p, "out of memory");
+			goto out;
+		}
 	}
 
 	if (r->json) {
@@ -255,7 +258,6 @@ page_overview(struct web_req *r, struct page *p)
 			series_free(&sr);
 			goto fail;
 		}
-		md = overview_modes(&sm, d->name, &nmd);
 		if (r->json) {
 			h_raw(p, i > first ? ",\n {\"domain\": " :
 			    "\n {\"domain\": ");
@@ -267,7 +269,7 @@ page_overview(struct web_req *r, struct page *p)
 			    (long long)d->reports, (long long)d->reporters,
 			    (long long)d->sessions, (long long)d->failed,
 			    d->frate);
-			modes_json(p, md, nmd);
+			modes_json(p, rm[i - first].v, rm[i - first].n);
 			h_raw(p, ", \"readiness\": ");
 			j_str(p, d->verdict >= 0 ? verdict(d) : NULL);
 			h_raw(p, "}");
@@ -289,7 +291,7 @@ page_overview(struct web_req *r, struct page *p)
 			h_raw(p, "</td><td>");
 			sparkline(p, &sr);
 			h_raw(p, "</td><td class=\"mode\">");
-			modes_html(p, md, nmd);
+			modes_html(p, rm[i - first].v, rm[i - first].n);
 			h_raw(p, "</td><td>");
 			h_raw(p, verdict(d));
 			h_raw(p, "</td></tr>\n");
@@ -326,5 +328,4 @@ page_overview(struct web_req *r, struct page *p)
 	free(names);
 	web_cache_put(ref);
 	store_series_free(&ss.a);
-	store_series_free(&sm.a);
 }
