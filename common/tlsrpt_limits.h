@@ -130,6 +130,8 @@
 #define LIM_WEB_CACHE_WINDOWS		8	/* overviews kept */
 #define LIM_WEB_CACHE_BYTES		(16 * 1024 * 1024) /* all of them */
 #define LIM_WEB_CACHE_MAX_AGE_SEC	300	/* one kept at most */
+#define LIM_WEB_CACHE_HOLD_SEC		60	/* --cache-hold: kept after new
+						 * data, at most MAX_AGE */
 #define LIM_WEB_CACHE_PAGES		64	/* /failures answers kept */
 #define LIM_WEB_CACHE_PAGE_BYTES	(8 * 1024 * 1024) /* all of them */
 #define LIM_WEB_FAILURE_ROWS		100	/* rows of one /failures page */

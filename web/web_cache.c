@@ -44,6 +44,7 @@ static pthread_mutex_t		 cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct web_cache_ref	*head;
 static size_t			 nentries, nbytes;
 static uint64_t			 ncomputed, nhits;
+static int64_t			 hold = LIM_WEB_CACHE_HOLD_SEC;
 static struct body		*bhead;
 static void			 body_unlist(struct body **);
 
@@ -127,7 +128,7 @@ web_cache_overview(struct store *st, int64_t since, int64_t until,
 		e = *pp;
 		if (e->since != since || e->until != until)
 			continue;
-		if (!same_stamp(&e->stamp, &stamp) ||
+		if ((!same_stamp(&e->stamp, &stamp) && now - e->made >= hold) ||
 		    now - e->made >= LIM_WEB_CACHE_MAX_AGE_SEC) {
 			unlist(pp);
 			break;
@@ -257,6 +258,14 @@ web_cache_modes(struct web_cache_ref *e, struct store *st,
 }
 
 void
+web_cache_set_hold(unsigned sec)
+{
+	pthread_mutex_lock(&cache_lock);
+	hold = sec;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void
 web_cache_put(struct web_cache_ref *e)
 {
 	if (e == NULL)
@@ -333,7 +342,7 @@ web_cache_page_get(const char *key, const struct store_stamp *stamp,
 		b = *pp;
 		if (strcmp(b->key, key) != 0)
 			continue;
-		if (!same_stamp(&b->stamp, stamp) ||
+		if ((!same_stamp(&b->stamp, stamp) && now - b->made >= hold) ||
 		    now - b->made >= LIM_WEB_CACHE_MAX_AGE_SEC) {
 			body_unlist(pp);
 			break;

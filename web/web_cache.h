@@ -29,9 +29,11 @@ struct web_row_modes {
 
 /*
  * The overview of every domain over [since, until), computed from st
- * (overview_compute()) or a kept copy that is still good: made from the
- * same data (store_data_stamp() unchanged) less than
- * LIM_WEB_CACHE_MAX_AGE_SEC ago.  At most LIM_WEB_CACHE_WINDOWS windows
+ * (overview_compute()) or a kept copy that is still good: made less than
+ * LIM_WEB_CACHE_MAX_AGE_SEC ago, and from the same data
+ * (store_data_stamp() unchanged) or less than the hold ago
+ * (web_cache_set_hold(), --cache-hold: at a steady arrival of reports
+ * the copy is made again at most once per hold).  At most LIM_WEB_CACHE_WINDOWS windows
  * and LIM_WEB_CACHE_BYTES are kept, the least recently used dropped
  * first.  The answer is shared and read only; the caller gives it back
  * with web_cache_put(*ref) (a copy dropped meanwhile lives until then).
@@ -56,8 +58,8 @@ int	web_cache_modes(struct web_cache_ref *ref, struct store *st,
 /*
  * Whole answers kept under key (which names the user, the page and its
  * every parameter): web_cache_page_get() appends the body of the answer
- * kept for key and made from data of the same stamp, less than
- * LIM_WEB_CACHE_MAX_AGE_SEC ago, to p (and sets its type) and returns 1,
+ * kept for key and still good (as above: the stamp, the hold, the age)
+ * to p (and sets its type) and returns 1,
  * or returns 0; web_cache_page_put() keeps a copy of p when it is a
  * whole 200 answer.  At most LIM_WEB_CACHE_PAGES answers and
  * LIM_WEB_CACHE_PAGE_BYTES, the least recently used dropped first.
@@ -68,6 +70,10 @@ int	web_cache_page_get(const char *key, const struct store_stamp *stamp,
 void	web_cache_page_put(const char *key, const struct store_stamp *stamp,
 	    const struct page *p);
 void	web_cache_pages_clear(void);
+
+/* --cache-hold: seconds a kept answer is used after new data landed
+ * (at most LIM_WEB_CACHE_MAX_AGE_SEC; default LIM_WEB_CACHE_HOLD_SEC). */
+void	web_cache_set_hold(unsigned sec);
 
 /* Drop every kept copy (at exit, for the leak checker). */
 void	web_cache_clear(void);

@@ -357,6 +357,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	log_init(!conf->syslog, "tlsrpt-web", LOG_DAEMON, conf->verbose);
+	web_cache_set_hold(conf->cache_hold);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);

@@ -175,19 +175,25 @@ css_ok(void *arg)
 }
 
 static void
-start(void)
+start_with(const char *extra)
 {
 	char	*cmd, log[512];
 
 	dport = dtu_free_port();
 	snprintf(log, sizeof(log), "%s/web.log", tdir);
 	cr_assert_geq(asprintf(&cmd, "exec %s --listen 127.0.0.1:%d "
-	    "--tls-cert %s/w.crt --tls-key %s/w.key --db '%s' >>%s 2>&1",
+	    "--tls-cert %s/w.crt --tls-key %s/w.key --db '%s' %s >>%s 2>&1",
 	    dtu_bin("TLSRPT_WEB_BIN", "bin/tlsrpt-web"), dport, tdir, tdir,
-	    tdb.conninfo, log), 0);
+	    tdb.conninfo, extra, log), 0);
 	dpid = dtu_spawn(cmd);
 	free(cmd);
 	cr_assert(dtu_wait_ready(dpid, css_ok, NULL, "tlsrpt-web", log));
+}
+
+static void
+start(void)
+{
+	start_with("");
 }
 
 /* GET path: the body, *code. */
@@ -267,7 +273,7 @@ Test(web_pages, overview_modes_and_new_data)
 	int		 code;
 
 	fixture();
-	start();
+	start_with("--cache-hold 0");
 	ov = get_json("/api/overview?since=2026-02-01&until=2026-02-03");
 	r = ov_row(ov, "m.example");
 	cr_expect_eq(jint(r, "reports"), 3);
@@ -503,4 +509,49 @@ Test(web_pages, unknown_user_is_hashed_too)
 	cr_expect_null(web_users_check(us, "alicex", "alice-pw"));
 	cr_expect_eq(web_users_hashes(), h0 + 5);
 	web_users_free(us);
+}
+
+/* --- --cache-hold ------------------------------------------------------ */
+
+Test(web_pages, cache_hold)
+{
+	json_object	*ov;
+	char		*out, *d;
+	int		 code;
+
+	fixture();
+	/* over its bound the daemon does not start */
+	out = dtu_run("%s --listen 127.0.0.1:%d --db '%s' --cache-hold %d "
+	    ">%s/hold.log 2>&1; echo $?", dtu_bin("TLSRPT_WEB_BIN",
+	    "bin/tlsrpt-web"), dtu_free_port(), tdb.conninfo,
+	    LIM_WEB_CACHE_MAX_AGE_SEC + 1, tdir);
+	cr_expect_eq(atoi(out), 2, "--cache-hold %d: exit %s",
+	    LIM_WEB_CACHE_MAX_AGE_SEC + 1, out);
+	free(out);
+	/* at it, the kept answers are used for that long after new data:
+	 * the figures of before the import, from the kept copies */
+	start_with(dtu_S("--cache-hold %d", LIM_WEB_CACHE_MAX_AGE_SEC));
+	ov = get_json("/api/overview?since=2026-02-01&until=2026-02-03");
+	cr_expect_eq(jint(ov_row(ov, "m.example"), "reports"), 3);
+	json_object_put(ov);
+	free(get("/api/failures?by=mx&since=2026-02-02&until=2026-02-03",
+	    &code));
+	d = stu_detail("starttls-not-supported", "mxnew.m.example", 7);
+	report("m4.json", "Reporter One", "m4", "2026-02-03", "m.example", 0,
+	    100, 7, d);
+	free(d);
+	import("m4.json", 6);
+	ov = get_json("/api/overview?since=2026-02-01&until=2026-02-03");
+	cr_expect_eq(jint(ov_row(ov, "m.example"), "reports"), 3,
+	    "not the kept overview");
+	json_object_put(ov);
+	out = get("/api/failures?by=mx&since=2026-02-02&until=2026-02-03",
+	    &code);
+	cr_expect_not_null(strstr(out, "\"total\": 101,"), "%.300s", out);
+	free(out);
+	/* another window is computed now, with the new report */
+	ov = get_json("/api/overview?since=2026-02-02&until=2026-02-03");
+	cr_expect_eq(jint(ov_row(ov, "m.example"), "reports"), 3);
+	cr_expect_eq(jint(ov_row(ov, "m.example"), "failed"), 7);
+	json_object_put(ov);
 }
