@@ -15,10 +15,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "overview.h"
 #include "store.h"
 #include "store_series.h"
 #include "tlsrpt_limits.h"
+#include "util.h"
 #include "web_cache.h"
 #include "web_html.h"
 
@@ -41,6 +43,7 @@ struct web_cache_ref {
 struct body;
 
 static pthread_mutex_t		 cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t		 compute_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct web_cache_ref	*head;
 static size_t			 nentries, nbytes;
 static uint64_t			 ncomputed, nhits;
@@ -109,26 +112,20 @@ same_stamp(const struct store_stamp *a, const struct store_stamp *b)
 	    a->first_day == b->first_day;
 }
 
-int
-web_cache_overview(struct store *st, int64_t since, int64_t until,
-    const struct overview **ov, struct web_cache_ref **ref)
+/* The kept overview of the window that is still good, with a reference
+ * for the caller, or NULL (a stale one is dropped). */
+static struct web_cache_ref *
+find_kept(int64_t since, int64_t until, const struct store_stamp *stamp)
 {
 	struct web_cache_ref	**pp, *e;
-	struct store_stamp	 stamp;
-	struct store_window	 w;
 	int64_t			 now = mono();
-	int			 rc;
 
-	*ref = NULL;
-	*ov = NULL;
-	if (store_data_stamp(st, &stamp) == -1)
-		return -1;
 	pthread_mutex_lock(&cache_lock);
 	for (pp = &head; *pp != NULL; pp = &(*pp)->next) {
 		e = *pp;
 		if (e->since != since || e->until != until)
 			continue;
-		if ((!same_stamp(&e->stamp, &stamp) && now - e->made >= hold) ||
+		if ((!same_stamp(&e->stamp, stamp) && now - e->made >= hold) ||
 		    now - e->made >= LIM_WEB_CACHE_MAX_AGE_SEC) {
 			unlist(pp);
 			break;
@@ -140,36 +137,56 @@ web_cache_overview(struct store *st, int64_t since, int64_t until,
 		e->refs++;
 		nhits++;
 		pthread_mutex_unlock(&cache_lock);
-		*ref = e;
-		*ov = &e->ov;
-		return 0;
+		return e;
 	}
 	pthread_mutex_unlock(&cache_lock);
+	return NULL;
+}
 
+/* Under compute_lock: the overview of the window from st, kept when it
+ * fits, with the caller's reference. */
+static int
+compute(struct store *st, int64_t since, int64_t until,
+    const struct store_stamp *stamp, struct web_cache_ref **out)
+{
+	struct web_cache_ref	**pp, *e;
+	struct store_window	 w;
+	struct timespec		 t0, t1;
+	char			 d1[UTIL_TIME_BUFSZ], d2[UTIL_TIME_BUFSZ];
+	int			 rc;
+
+	*out = NULL;
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return -2;
 	memset(&w, 0, sizeof(w));
 	w.since = since;
 	w.until = until;
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((rc = overview_compute(&e->ov, st, &w)) != 0 ||
 	    (e->rm = calloc(e->ov.n + 1, sizeof(*e->rm))) == NULL) {
 		overview_free(&e->ov);
 		free(e);
 		return rc != 0 ? rc : -2;
 	}
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	pthread_mutex_init(&e->mlock, NULL);
 	e->since = since;
 	e->until = until;
-	e->stamp = stamp;
-	e->made = now;
+	e->stamp = *stamp;
+	e->made = mono();
 	/* and the modes, when every row's is known: a few per domain */
 	e->bytes = overview_bytes(&e->ov) + sizeof(*e) + (e->ov.n + 1) *
 	    (sizeof(*e->rm) + WEB_CACHE_MODE_BYTES);
 	e->refs = 1;			/* the caller's */
+	util_format_datetime(since, d1, sizeof(d1));
+	util_format_datetime(until, d2, sizeof(d2));
+	log_info("overview %s to %s: %zu domains computed in %lld ms", d1, d2,
+	    e->ov.n, (long long)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
 
 	pthread_mutex_lock(&cache_lock);
 	ncomputed++;
-	/* another request may have kept this window meanwhile */
+	/* a stale copy of this window may still be listed */
 	for (pp = &head; *pp != NULL; pp = &(*pp)->next)
 		if ((*pp)->since == since && (*pp)->until == until) {
 			unlist(pp);
@@ -185,6 +202,37 @@ web_cache_overview(struct store *st, int64_t since, int64_t until,
 		trim();
 	}
 	pthread_mutex_unlock(&cache_lock);
+	*out = e;
+	return 0;
+}
+
+int
+web_cache_overview(struct store *st, int64_t since, int64_t until,
+    const struct overview **ov, struct web_cache_ref **ref)
+{
+	struct web_cache_ref	*e;
+	struct store_stamp	 stamp;
+	int			 rc;
+
+	*ref = NULL;
+	*ov = NULL;
+	if (store_data_stamp(st, &stamp) == -1)
+		return -1;
+	if ((e = find_kept(since, until, &stamp)) == NULL) {
+		/*
+		 * One overview is computed at a time: the memory of one
+		 * digest over every domain, however many windows are asked
+		 * for at once; and a window many ask for at once is computed
+		 * once (the others find it kept when their turn comes).
+		 */
+		pthread_mutex_lock(&compute_lock);
+		if ((e = find_kept(since, until, &stamp)) == NULL &&
+		    (rc = compute(st, since, until, &stamp, &e)) != 0) {
+			pthread_mutex_unlock(&compute_lock);
+			return rc;
+		}
+		pthread_mutex_unlock(&compute_lock);
+	}
 	*ref = e;
 	*ov = &e->ov;
 	return 0;

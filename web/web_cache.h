@@ -33,7 +33,9 @@ struct web_row_modes {
  * LIM_WEB_CACHE_MAX_AGE_SEC ago, and from the same data
  * (store_data_stamp() unchanged) or less than the hold ago
  * (web_cache_set_hold(), --cache-hold: at a steady arrival of reports
- * the copy is made again at most once per hold).  At most LIM_WEB_CACHE_WINDOWS windows
+ * the copy is made again at most once per hold).  One overview is
+ * computed at a time, each logged with its time; a request that waited
+ * for another's takes the copy it made.  At most LIM_WEB_CACHE_WINDOWS windows
  * and LIM_WEB_CACHE_BYTES are kept, the least recently used dropped
  * first.  The answer is shared and read only; the caller gives it back
  * with web_cache_put(*ref) (a copy dropped meanwhile lives until then).

@@ -511,6 +511,30 @@ Test(web_pages, unknown_user_is_hashed_too)
 	web_users_free(us);
 }
 
+/* Many asking for one window at once: it is computed once. */
+Test(web_pages, one_overview_for_many_at_once)
+{
+	char	*out;
+
+	fixture();
+	start();
+	dtu_sh("for i in 1 2 3 4 5 6 7 8; do curl -sk -o /dev/null "
+	    "'https://127.0.0.1:%d/api/overview?since=2026-02-01&"
+	    "until=2026-02-03' & done; wait", dport);
+	dtu_sh("curl -sk -o /dev/null 'https://127.0.0.1:%d/?since=2026-02-01&"
+	    "until=2026-02-03&page=2&sort=name'", dport);
+	out = dtu_run("grep -c 'overview 2026-02-01T00:00:00Z to "
+	    "2026-02-04T00:00:00Z: 3 domains computed in' %s/web.log", tdir);
+	cr_expect_eq(atoi(out), 1, "computed %s times", out);
+	free(out);
+	/* another window is another */
+	dtu_sh("curl -sk -o /dev/null 'https://127.0.0.1:%d/api/overview?"
+	    "since=2026-02-02&until=2026-02-03'", dport);
+	out = dtu_run("grep -c 'domains computed in' %s/web.log", tdir);
+	cr_expect_eq(atoi(out), 2, "computed %s times", out);
+	free(out);
+}
+
 /* --- --cache-hold ------------------------------------------------------ */
 
 Test(web_pages, cache_hold)
