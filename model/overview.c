@@ -45,6 +45,7 @@ overview_compute(struct overview *ov, struct store *st,
 		o->reports = d->cur != NULL ? d->cur->reports : 0;
 		o->reporters = d->cur != NULL ? d->cur->reporters : 0;
 		o->sessions = model_sessions(d->cur);
+		o->successful = d->cur != NULL ? d->cur->successful : 0;
 		o->failed = d->cur != NULL ? d->cur->failed : 0;
 		o->frate = model_failure_rate(d->cur);
 	}

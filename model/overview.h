@@ -26,6 +26,7 @@ struct overview_row {
 	int64_t		 reports;
 	int64_t		 reporters;
 	int64_t		 sessions;	/* model_sessions() */
+	int64_t		 successful;
 	int64_t		 failed;
 	double		 frate;		/* model_failure_rate() */
 };

@@ -262,13 +262,18 @@ page_overview(struct web_req *r, struct page *p)
 			h_raw(p, i > first ? ",\n {\"domain\": " :
 			    "\n {\"domain\": ");
 			j_str(p, d->name);
+			/* and the figures under the names of `tlsrpt
+			 * summary --format json` */
 			h_printf(p, ", \"status\": \"%s\", \"reports\": %lld, "
 			    "\"reporters\": %lld, \"sessions\": %lld, "
 			    "\"failed\": %lld, \"failure_rate\": %.6f, "
+			    "\"successful_sessions\": %lld, "
+			    "\"failed_sessions\": %lld, "
 			    "\"modes\": ", digest_status_str(d->status),
 			    (long long)d->reports, (long long)d->reporters,
 			    (long long)d->sessions, (long long)d->failed,
-			    d->frate);
+			    d->frate, (long long)d->successful,
+			    (long long)d->failed);
 			modes_json(p, rm[i - first].v, rm[i - first].n);
 			h_raw(p, ", \"readiness\": ");
 			j_str(p, d->verdict >= 0 ? verdict(d) : NULL);

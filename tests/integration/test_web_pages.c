@@ -425,6 +425,44 @@ Test(web_pages, failures_json_is_the_clis)
 	free(out);
 }
 
+/* The overview's figures are `tlsrpt summary --format json`'s. */
+Test(web_pages, overview_figures_are_the_summarys)
+{
+	json_object	*w, *c, *doms, *r;
+	char		*out;
+	size_t		 i;
+	static const char *const keys[] = { "reports", "reporters",
+		"successful_sessions", "failed_sessions" };
+
+	fixture();
+	start();
+	w = get_json("/api/overview?since=2026-02-01&until=2026-02-03");
+	out = dtu_run("%s summary --db '%s' --since 2026-02-01 --until "
+	    "2026-02-04 --format json", dtu_bin("TLSRPT_BIN", "bin/tlsrpt"),
+	    tdb.conninfo);
+	c = json_tokener_parse(out);
+	cr_assert_not_null(c, "%.300s", out);
+	doms = member(c, "domains");
+	cr_assert_eq(json_object_array_length(doms), 3);
+	cr_assert_eq(json_object_array_length(member(w, "domains")), 3);
+	for (i = 0; i < json_object_array_length(doms); i++) {
+		json_object *cd = json_object_array_get_idx(doms, i);
+
+		r = ov_row(w, jstr(cd, "domain"));
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			cr_expect_eq(jint(r, keys[k]), jint(cd, keys[k]),
+			    "%s %s: web %ld, CLI %ld", jstr(cd, "domain"),
+			    keys[k], jint(r, keys[k]), jint(cd, keys[k]));
+	}
+	/* and by hand: g.example 1000 ok and 1 + ... + 101 failed */
+	r = ov_row(w, "g.example");
+	cr_expect_eq(jint(r, "successful_sessions"), 1000);
+	cr_expect_eq(jint(r, "failed_sessions"), 101 * 102 / 2);
+	json_object_put(w);
+	json_object_put(c);
+	free(out);
+}
+
 /* --- the raw download -------------------------------------------------- */
 
 static long
