@@ -102,6 +102,7 @@ $(B)/web/%:	  LAYER = -Icommon -Iingest -Istore -Imodel -Icollector -Iweb \
 	  $(CF_MHD)
 $(B)/tests/%:	  LAYER = -Icommon -Iingest -Istore -Idkim -Imodel -Ireport-cli \
 	  -Icollector -Itests/lib -Itests/integration $(CF_TESTS)
+$(B)/tests/integration/test_web_pages.o: LAYER += -Iweb
 $(B)/tests/unit/% $(B)/tests/lib/%: LAYER = -Icommon -Iingest -Idkim \
 	  -Icollector -Itests/lib $(CF_INGEST) $(CF_CRIT)
 $(B)/tests/unit/test_dkim.o $(B)/tests/lib/dkim_testutil.o: \
@@ -165,6 +166,7 @@ MODEL	= model/model.c model/summary.c model/failures.c
 MODEL	+= model/readiness.c
 MODEL	+= model/digest.c
 MODEL	+= model/series.c
+MODEL	+= model/overview.c
 # live/: tlsrpt check's network side (libunbound, GnuTLS)
 LIVE	= live/live_check.c live/live_dns.c live/live_tls.c \
 	  live/live_https.c live/live_smtp.c
@@ -177,6 +179,7 @@ WEB	= web/web_main.c web/web_conf.c web/web_auth.c web/web_html.c \
 	  web/web_page_report.c web/web_page_rejections.c
 WEB	+= web/web_page_failures.c
 WEB	+= web/web_page_check.c
+WEB	+= web/web_cache.c
 # report-cli/: the tlsrpt command
 CLI	= report-cli/tlsrpt.c report-cli/cmd_migrate.c \
 	  report-cli/cmd_import.c report-cli/cmd_summary.c \
@@ -321,7 +324,10 @@ db-stop:
 # the COPY encoder of store/ has no libpq in it: its unit test links it
 UNIT_LIBS = $(B)/store/store_copy.o $(LIBMILT) $(LIBCOLLECT) $(LIBDKIMV) \
 	  $(LIBINGEST) $(LIBCOMMON)
-INTEG_LIBS = $(LIBMILT) $(LIBCOLLECT) $(LIBMODEL) $(LIBDKIMV) $(ALIBS)
+# web_auth.o: the log-in check of tlsrpt-web, called directly
+# (tests/integration/test_web_pages.c)
+INTEG_LIBS = $(B)/web/web_auth.o $(LIBMILT) $(LIBCOLLECT) $(LIBMODEL) \
+	  $(LIBDKIMV) $(ALIBS)
 TEST_BINS = $(B)/tests/unit-tests $(B)/tests/integration-tests
 # the integration tests start the programs built beside them
 TEST_ENV = TLSRPT_BIN=$(B)/bin/tlsrpt \
@@ -347,7 +353,7 @@ $(B)/tests/integration-tests: $(call obj,$(INTEG) $(TESTLIB)) $(INTEG_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ \
 	    $(call obj,$(INTEG) $(TESTLIB)) $(INTEG_LIBS) $(DKIM_LIBS) \
-	    $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS)
+	    $(PQ_LIBS) $(PC_LIBS) $(CR_LIBS) -lcrypt
 
 check: check-layering $(TEST_BINS) $(TEST_PROGS) | deps-test
 	tests/run-suite.sh $(B)/tests/unit-tests

@@ -128,4 +128,20 @@
  */
 #define LIM_LIVE_CHECKS_KEPT		30	/* stored checks per domain */
 
+/*
+ * tlsrpt-web (web/web_cache.c, web/web_page_failures.c): the overviews
+ * kept between requests, each a window's digest over every domain (about
+ * 100 bytes a domain), dropped when the data stamp changes, when older
+ * than the age, or least recently used first past either bound; and the
+ * failure rows one /failures answer reads (LIMIT in its SQL).
+ */
+#define LIM_WEB_CACHE_WINDOWS		8	/* overviews kept */
+#define LIM_WEB_CACHE_BYTES		(16 * 1024 * 1024) /* all of them */
+#define LIM_WEB_CACHE_MAX_AGE_SEC	300	/* one kept at most */
+#define LIM_WEB_CACHE_HOLD_SEC		60	/* --cache-hold: kept after new
+						 * data, at most MAX_AGE */
+#define LIM_WEB_CACHE_PAGES		64	/* /failures answers kept */
+#define LIM_WEB_CACHE_PAGE_BYTES	(8 * 1024 * 1024) /* all of them */
+#define LIM_WEB_FAILURE_ROWS		100	/* rows of one /failures page */
+
 #endif

@@ -71,6 +71,14 @@ int
 failures_compute(struct store *st, const struct store_window *win,
     const struct failures_by *by, size_t reasons_max, struct failures *out)
 {
+	return failures_compute_page(st, win, by, reasons_max, 0, 0, out);
+}
+
+int
+failures_compute_page(struct store *st, const struct store_window *win,
+    const struct failures_by *by, size_t reasons_max, size_t offset,
+    size_t max, struct failures *out)
+{
 	const struct store_failure_row	*f;
 	struct failures_row		*r;
 	size_t				 i, k;
@@ -79,8 +87,9 @@ failures_compute(struct store *st, const struct store_window *win,
 	out->since = win->since;
 	out->until = win->until;
 	out->by = *by;
-	if (store_failures(st, win, by->bits, reasons_max, &out->rows_,
-	    &out->nrows_) == -1 || store_totals(st, win, &out->totals) == -1)
+	if (store_failures_page(st, win, by->bits, reasons_max, offset, max,
+	    &out->rows_, &out->nrows_, &out->total) == -1 ||
+	    store_totals(st, win, &out->totals) == -1)
 		return -1;
 	if (out->nrows_ > 0 && (out->rows = calloc(out->nrows_,
 	    sizeof(*out->rows))) == NULL)

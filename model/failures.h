@@ -72,6 +72,7 @@ struct failures {
 	struct store_totals	 totals;	/* conflicting copies */
 	struct failures_row	*rows;		/* by domain, most failed */
 	size_t			 nrows;		/* first */
+	int64_t			 total;		/* rows before a page's cap */
 	int64_t			 failed;	/* the rows' failed sessions */
 	enum model_level	 worst;		/* of every row */
 
@@ -89,6 +90,15 @@ struct failures {
 int	failures_compute(struct store *st, const struct store_window *win,
 	    const struct failures_by *by, size_t reasons_max,
 	    struct failures *out);
+/*
+ * The same, a page of it: at most max rows (0: all) from the offset-th,
+ * cut in the store's SQL (LIMIT), so that no more are ever read;
+ * out->total says how many rows there are in all (0 past the last).
+ * failed and worst are the page's.
+ */
+int	failures_compute_page(struct store *st, const struct store_window *win,
+	    const struct failures_by *by, size_t reasons_max, size_t offset,
+	    size_t max, struct failures *out);
 void	failures_free(struct failures *);
 
 #endif

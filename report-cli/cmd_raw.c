@@ -102,7 +102,7 @@ cmd_raw(int argc, char **argv)
 	}
 	rc = EXIT_OK;
  out:
-	store_series_free(&raw.a);
+	store_raw_free(&raw);
 	store_series_free(&ri.a);
 	store_close(st);
 	return rc;

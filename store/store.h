@@ -249,6 +249,14 @@ struct store_failure_row {
 int	store_failures(struct store *, const struct store_window *,
 	    unsigned by, size_t reasons_max, struct store_failure_row **out,
 	    size_t *n);
+/*
+ * The same, at most max groups (0: all) from the offset-th in that
+ * order, the cap a LIMIT in the SQL; *total (when not NULL) is how many
+ * groups there are in all (0 when the page is past the last).
+ */
+int	store_failures_page(struct store *, const struct store_window *,
+	    unsigned by, size_t reasons_max, size_t offset, size_t max,
+	    struct store_failure_row **out, size_t *n, int64_t *total);
 void	store_failures_free(struct store_failure_row *, size_t n);
 
 /* One distinct sts policy (policy-string set) senders applied. */

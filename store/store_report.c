@@ -42,6 +42,16 @@
 #define SQL_KEYS	"dom, rt, mx, rep, sip, rip"
 
 /*
+ * A page of the groups ($10 of them, NULL for all, from the $11th) in
+ * the order store_failures() returns them (cmp_failure()), and how many
+ * groups there are before it (total).
+ */
+#define SQL_FAIL_PAGE							\
+	" ORDER BY dom COLLATE \"C\", n DESC, rt COLLATE \"C\","	\
+	" mx COLLATE \"C\", rep COLLATE \"C\", sip COLLATE \"C\","	\
+	" rip COLLATE \"C\" LIMIT $10::bigint OFFSET $11::bigint"
+
+/*
  * Failures.  $4..$8 say which keys group (result type, MX, reporter,
  * sending IP, receiving IP); a key not grouped by is '' for every row.
  * $9 is how many reason codes and reporters to list per group.  The
@@ -78,8 +88,9 @@
 	"  pg_catalog.sum(n)::bigint AS n,"				\
 	"  pg_catalog.count(DISTINCT who) AS nrep,"			\
 	"  " SQL_EPOCH("pg_catalog.min(ds)") " AS first,"		\
-	"  " SQL_EPOCH("pg_catalog.max(ds)") " AS last"		\
-	"  FROM d GROUP BY " SQL_KEYS "),"				\
+	"  " SQL_EPOCH("pg_catalog.max(ds)") " AS last,"		\
+	"  pg_catalog.count(*) OVER () AS total"			\
+	"  FROM d GROUP BY " SQL_KEYS SQL_FAIL_PAGE "),"		\
 	" s AS (SELECT " SQL_KEYS ", 1 AS kind, t AS name,"		\
 	"  pg_catalog.sum(n)::bigint AS n FROM d GROUP BY " SQL_KEYS ", t"\
 	"  UNION ALL SELECT " SQL_KEYS ", 2, why, pg_catalog.sum(n)::bigint"\
@@ -91,10 +102,12 @@
 	"  " SQL_KEYS ", kind ORDER BY n DESC, name COLLATE \"C\") AS rn" \
 	"  FROM s)"							\
 	" SELECT g.dom, g.rt, g.mx, g.rep, g.sip, g.rip, g.kind, g.name,"\
-	"  g.n, g.nrep, g.first, g.last, COALESCE(tot.sessions, 0)"	\
+	"  g.n, g.nrep, g.first, g.last, COALESCE(tot.sessions, 0), g.total"\
 	"  FROM g LEFT JOIN tot ON tot.dom = g.dom"			\
-	" UNION ALL SELECT " SQL_KEYS ", kind, name, n, 0, 0, 0, 0"	\
-	"  FROM sr WHERE kind = 1 OR rn <= $9::bigint"			\
+	" UNION ALL SELECT " SQL_KEYS ", kind, name, n, 0, 0, 0, 0, 0"	\
+	"  FROM sr WHERE (kind = 1 OR rn <= $9::bigint)"		\
+	"  AND ($10::bigint IS NULL OR (" SQL_KEYS ") IN"		\
+	"  (SELECT " SQL_KEYS " FROM g))"				\
 	" ORDER BY 1, 2, 3,"	\
 	" 4, 5, 6, 7,"	\
 	" 9 DESC, 8"
@@ -208,7 +221,7 @@ struct wparams {
 	char		 since[UTIL_TIME_BUFSZ];
 	char		 until[UTIL_TIME_BUFSZ];
 	struct sarray	 doms;
-	const char	*pv[9];
+	const char	*pv[11];
 };
 
 static int	 wparams_init(struct store *, struct wparams *,
@@ -248,11 +261,20 @@ int
 store_failures(struct store *st, const struct store_window *w, unsigned by,
     size_t reasons_max, struct store_failure_row **out, size_t *n)
 {
+	return store_failures_page(st, w, by, reasons_max, 0, 0, out, n,
+	    NULL);
+}
+
+int
+store_failures_page(struct store *st, const struct store_window *w,
+    unsigned by, size_t reasons_max, size_t offset, size_t max,
+    struct store_failure_row **out, size_t *n, int64_t *total)
+{
 	static const char		*what = "failures query failed";
 	struct store_failure_row	*rows = NULL, *f = NULL;
 	struct wparams			 wp;
 	PGresult			*res = NULL;
-	char				 rmax[32];
+	char				 rmax[32], lim[32], off[32];
 	size_t				 nrows = 0, k;
 	int				 r, kind, oom = 0, rc = -1;
 
@@ -267,9 +289,15 @@ store_failures(struct store *st, const struct store_window *w, unsigned by,
 	wp.pv[7] = by & STORE_BY_RECEIVING_IP ? "t" : "f";
 	snprintf(rmax, sizeof(rmax), "%zu", reasons_max);
 	wp.pv[8] = rmax;
+	snprintf(lim, sizeof(lim), "%zu", max);
+	snprintf(off, sizeof(off), "%zu", offset);
+	wp.pv[9] = max > 0 ? lim : NULL;
+	wp.pv[10] = off;
+	if (total != NULL)
+		*total = 0;
 	if (begin_ro(st, what) == -1)
 		goto out;
-	res = store_exec(st, what, SQL_FAILURES, 9, wp.pv, PGRES_TUPLES_OK);
+	res = store_exec(st, what, SQL_FAILURES, 11, wp.pv, PGRES_TUPLES_OK);
 	store_rollback(st);
 	if (res == NULL)
 		goto out;
@@ -296,6 +324,8 @@ store_failures(struct store *st, const struct store_window *w, unsigned by,
 			f->first_day = day_of(store_getint(res, r, 10));
 			f->last_day = day_of(store_getint(res, r, 11));
 			f->domain_sessions = store_getint(res, r, 12);
+			if (total != NULL)
+				*total = store_getint(res, r, 13);
 			if (oom)
 				goto nomem;
 			continue;

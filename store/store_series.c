@@ -538,15 +538,14 @@ store_report_raw(struct store *st, const char *keyhex, const char *shahex,
 	PGresult		*r;
 	const char		*pv[2];
 	const unsigned char	*v;
-	char			*b;
 	size_t			 n;
-	struct bbuf		 bb;
 	struct ingest_limits	 lim;
 	struct ingest_err	 ie;
 	int			 rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	bbuf_init(&bb, 0);
+	ingest_limits_default(&lim);
+	bbuf_init(&out->buf, lim.json_max);
 	if (!is_key(keyhex) || !is_key(shahex))
 		return 1;
 	pv[0] = keyhex;
@@ -563,46 +562,48 @@ store_report_raw(struct store *st, const char *keyhex, const char *shahex,
 	}
 	n = (size_t)PQgetlength(r, 0, 0);
 	v = (const unsigned char *)PQgetvalue(r, 0, 0);
-	/* schema 008 keeps the gzip of the JSON (store_put.c raw_body()),
-	 * bodies stored before it the JSON: the JSON either way, as big as
-	 * ingest lets a report be; the ratio is ours, not a sender's */
+	/* schema 009 keeps the packed zlib of the JSON (store_put.c
+	 * raw_body()), 008 its gzip, bodies stored before it the JSON: the
+	 * JSON either way, as big as ingest lets a report be; the ratio is
+	 * ours, not a sender's.  One copy, in out->buf, which the caller may
+	 * take over. */
 	if (ingest_is_gzip(v, n)) {
-		ingest_limits_default(&lim);
 		lim.compressed_max = SIZE_MAX;
 		lim.ratio_max = UINT_MAX;
-		bbuf_init(&bb, lim.json_max);
-		if (ingest_gunzip(v, n, &lim, &bb, NULL, &ie) != INGEST_OK) {
+		if (ingest_gunzip(v, n, &lim, &out->buf, NULL, &ie) !=
+		    INGEST_OK) {
 			store_seterrx(st, "raw: a stored body does not "
 			    "inflate: %s", ie.msg);
 			goto out;
 		}
-		v = bb.data;
-		n = bb.len;
 	} else if (ingest_is_packed(v, n)) {	/* from schema 009 */
-		ingest_limits_default(&lim);
-		bbuf_init(&bb, lim.json_max);
-		if (ingest_unpack(v, n, &bb, &ie) != INGEST_OK) {
+		if (ingest_unpack(v, n, &out->buf, &ie) != INGEST_OK) {
 			store_seterrx(st, "raw: a stored body does not "
 			    "unpack: %s", ie.msg);
 			goto out;
 		}
-		v = bb.data;
-		n = bb.len;
-	}
-	if ((b = arena_alloc(&out->a, n + 1)) == NULL) {
-		store_seterrx(st, "raw: out of memory");
+	} else if (n > 0 && bbuf_append(&out->buf, v, n) == -1) {
+		store_seterrx(st, "raw: a stored body of %zu bytes: out of "
+		    "memory or over %zu", n, lim.json_max);
 		goto out;
 	}
-	if (n > 0)
-		memcpy(b, v, n);
-	b[n] = '\0';
-	out->body = b;
-	out->len = n;
+	out->body = (const char *)out->buf.data;
+	out->len = out->buf.len;
 	rc = 0;
  out:
-	bbuf_reset(&bb);
+	if (rc != 0)
+		store_raw_free(out);
 	PQclear(r);
 	return rc;
+}
+
+void
+store_raw_free(struct store_raw *raw)
+{
+	bbuf_reset(&raw->buf);
+	arena_free(&raw->a);
+	raw->body = NULL;
+	raw->len = 0;
 }
 
 int
@@ -637,5 +638,85 @@ store_rejections(struct store *st, size_t max, struct store_reject_list *out)
 	store_seterrx(st, "rejections: out of memory");
  out:
 	PQclear(r);
+	return rc;
+}
+
+/* --- the web's cache stamp and the overview's MTA-STS modes ---------- */
+
+/* Both from an index: arrival's primary key, rollup_totals_idx. */
+#define SQL_STAMP							\
+	"SELECT COALESCE((SELECT pg_catalog.max(arrival_id)"		\
+	" FROM tlsrpt.arrival), 0), (SELECT EXTRACT(epoch FROM"	\
+	" pg_catalog.min(period_start))::bigint FROM tlsrpt.rollup"	\
+	" WHERE result_type = '')"
+
+/* The page's domains' policies through policy_domain_no_idx, each
+ * one's report by its report_no (OFFSET 0 keeps the planner from
+ * hashing every report of the window instead: it cannot know how few
+ * policies the domains have). */
+#define SQL_MODES							\
+	"SELECT p.policy_domain, COALESCE(p.sts_mode, '') AS m,"	\
+	" pg_catalog.count(DISTINCT p.report_no) AS n,"		\
+	" pg_catalog.count(DISTINCT r.reporter)"			\
+	" FROM tlsrpt.policy p CROSS JOIN LATERAL (SELECT r.reporter"	\
+	"  FROM tlsrpt.report r WHERE r.report_no = p.report_no"	\
+	"  AND r.date_start >= $1::timestamptz"				\
+	"  AND r.date_start < $2::timestamptz OFFSET 0) AS r"		\
+	" WHERE p.policy_type = 'sts'"					\
+	" AND p.policy_domain = ANY ($3::text[])"			\
+	" GROUP BY 1, 2 ORDER BY p.policy_domain COLLATE \"C\", n DESC,"	\
+	" COALESCE(p.sts_mode, '') COLLATE \"C\""
+
+int
+store_data_stamp(struct store *st, struct store_stamp *out)
+{
+	PGresult	*r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = store_exec(st, "stamp", SQL_STAMP, 0, NULL,
+	    PGRES_TUPLES_OK)) == NULL)
+		return -1;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		store_seterrx(st, "stamp: no answer");
+		return -1;
+	}
+	out->last_arrival = gi(r, 0, 0);
+	out->first_day = PQgetisnull(r, 0, 1) ? INT64_MIN : gi(r, 0, 1);
+	PQclear(r);
+	return 0;
+}
+
+int
+store_sts_modes(struct store *st, const struct store_window *w,
+    struct store_sts_modes *out)
+{
+	struct wparams	 p;
+	PGresult	*r = NULL;
+	int		 i, rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (wparams(st, w, &p) == -1)
+		goto out;
+	if ((r = store_exec(st, "modes", SQL_MODES, 3, p.pv,
+	    PGRES_TUPLES_OK)) == NULL)
+		goto out;
+	OOM(out->v = rows(&out->a, r, sizeof(*out->v)));
+	for (i = 0; i < PQntuples(r); i++) {
+		struct store_sts_mode *m = &out->v[i];
+
+		OOM(m->domain = gs(&out->a, r, i, 0));
+		OOM(m->mode = gs(&out->a, r, i, 1));
+		m->reports = gi(r, i, 2);
+		m->reporters = gi(r, i, 3);
+	}
+	out->n = (size_t)PQntuples(r);
+	rc = 0;
+	goto out;
+ nomem:
+	store_seterrx(st, "modes: out of memory");
+ out:
+	PQclear(r);
+	store_sarray_free(&p.doms);
 	return rc;
 }

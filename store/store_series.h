@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "bbuf.h"
 #include "store.h"
 
 /* Make every later transaction of this connection read-only. */
@@ -150,14 +151,21 @@ struct store_report_info {
 /* 0 found, 1 no such report, -1 error. */
 int	store_report_get(struct store *, const char *keyhex,
 	    struct store_report_info *out);
-/* The raw body of variant sha (hex) of report key: 0, 1 none, -1. */
+/*
+ * The raw body of variant sha (hex) of report key: 0, 1 none, -1.  The
+ * body (the JSON, inflated, up to the ingest limit) is out->buf's, which
+ * the caller may take over (then zero it); release with
+ * store_raw_free(), also after a failure.
+ */
 struct store_raw {
 	struct arena	 a;
+	struct bbuf	 buf;
 	const char	*body;
 	size_t		 len;
 };
 int	store_report_raw(struct store *, const char *keyhex,
 	    const char *shahex, struct store_raw *out);
+void	store_raw_free(struct store_raw *);
 
 /* The latest rejections, newest first, at most max. */
 struct store_reject_row {
@@ -171,5 +179,34 @@ struct store_reject_list {
 };
 int	store_rejections(struct store *, size_t max,
 	    struct store_reject_list *out);
+
+/*
+ * What changes whenever the reports change: the last arrival (every
+ * import, replacement and duplicate adds one) and the first day of the
+ * rollup (a prune removes the oldest days).  Two equal stamps, read at
+ * different times, mean the figures in between did not change, but for
+ * a hand edit of the tables (the web's cache also ages out).  0, -1.
+ */
+struct store_stamp {
+	int64_t	last_arrival;	/* 0: none */
+	int64_t	first_day;	/* INT64_MIN: no rollup */
+};
+int	store_data_stamp(struct store *, struct store_stamp *out);
+
+/* Per domain: the MTA-STS modes of the sts policies its reports
+ * applied over the window, most reports first. */
+struct store_sts_mode {
+	const char	*domain;
+	const char	*mode;		/* "" when the policy had none */
+	int64_t		 reports;
+	int64_t		 reporters;
+};
+struct store_sts_modes {
+	struct arena		 a;
+	struct store_sts_mode	*v;	/* by domain, most reports first */
+	size_t			 n;
+};
+int	store_sts_modes(struct store *, const struct store_window *w,
+	    struct store_sts_modes *out);
 
 #endif

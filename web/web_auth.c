@@ -175,6 +175,22 @@ web_users_load(const char *path, char *err, size_t errsz)
 	return NULL;
 }
 
+/*
+ * The hash an unknown name is checked against: a yescrypt hash of the
+ * cost mkpasswd makes (j9T), so that an unknown name costs as much as a
+ * known one and the time of a refusal does not tell which names exist.
+ */
+#define DUMMY_HASH							\
+	"$y$j9T$abcdefghijklmnop$N6rtWd9l79wT7VEHoqJmFq8egvnkqMocqYrjkNlccJA"
+
+static _Atomic unsigned long	 hashes;	/* crypt_r() calls */
+
+unsigned long
+web_users_hashes(void)
+{
+	return hashes;
+}
+
 const struct web_user *
 web_users_check(const struct web_users *us, const char *name,
     const char *password)
@@ -190,9 +206,8 @@ web_users_check(const struct web_users *us, const char *name,
 	if ((cd = calloc(1, sizeof(*cd))) == NULL)
 		return NULL;
 	/* an unknown name costs a hash too: no timing oracle for names */
-	h = crypt_r(password, i < us->n ? us->v[i].hash :
-	    "$y$j9T$abcdefghijklmnop$N6rtWd9l79wT7VEHoqJmFq8egvnkqMocqYrjkNl"
-	    "ccJA", cd);
+	h = crypt_r(password, i < us->n ? us->v[i].hash : DUMMY_HASH, cd);
+	hashes++;
 	if (i < us->n && h != NULL && h[0] != '*') {
 		n = strlen(us->v[i].hash);
 		if (strlen(h) == n) {

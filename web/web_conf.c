@@ -51,6 +51,9 @@ static const struct conf_opt opts[] = {
 	    "connections at once (64)" },
 	{ "timeout", CONF_UINT, OFF(timeout), "SEC",
 	    "close a connection idle that long (30)" },
+	{ "cache-hold", CONF_UINT, OFF(cache_hold), "SEC",
+	    "answer from a kept overview that long after new data landed "
+	    "(60; 0: never; at most 300)" },
 	{ "user", CONF_STR, OFF(user), "USER",
 	    "drop root for USER after binding" },
 	{ "syslog", CONF_FLAG, OFF(syslog), NULL, "log to syslog, not stderr" },
@@ -202,6 +205,11 @@ finish(struct web_conf *c, char *err, size_t errsz)
 		    "at least 1");
 		return -1;
 	}
+	if (c->cache_hold > LIM_WEB_CACHE_MAX_AGE_SEC) {
+		snprintf(err, errsz, "--cache-hold %u: at most %d", c->cache_hold,
+		    LIM_WEB_CACHE_MAX_AGE_SEC);
+		return -1;
+	}
 	if (!c->plain && ((c->cert_pem = slurp(c->tls_cert, err, errsz)) ==
 	    NULL || (c->key_pem = slurp(c->tls_key, err, errsz)) == NULL))
 		return -1;
@@ -222,6 +230,7 @@ web_conf_load(int argc, char *const argv[], char *err, size_t errsz)
 	}
 	c->conn_max = LIM_WEB_CONN_MAX;
 	c->timeout = LIM_WEB_IDLE_TIMEOUT_SEC;
+	c->cache_hold = LIM_WEB_CACHE_HOLD_SEC;
 	if (conf_parse(opts, CONF_NOPTS(opts), c, argc, argv, &c->help, err,
 	    errsz) == -1 || (c->help == 0 && finish(c, err, errsz) == -1)) {
 		web_conf_free(c);

@@ -23,6 +23,7 @@ struct web_conf {
 	char			*user;
 	unsigned		 conn_max;
 	unsigned		 timeout;
+	unsigned		 cache_hold;	/* --cache-hold SEC */
 	int			 syslog, verbose;
 	int			 help;		/* 1 --help, 2 --version */
 	/* derived */

@@ -56,6 +56,12 @@ h_raw(struct page *p, const char *s)
 }
 
 void
+h_raw_n(struct page *p, const char *s, size_t n)
+{
+	put(p, s, n);
+}
+
+void
 h_printf(struct page *p, const char *fmt, ...)
 {
 	char	buf[1024];

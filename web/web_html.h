@@ -30,6 +30,8 @@ void	page_free(struct page *);
 
 /* The program's own markup (a literal), as is. */
 void	h_raw(struct page *, const char *);
+/* n bytes of an answer made before (web_cache.c), as they are. */
+void	h_raw_n(struct page *, const char *, size_t n);
 /* The program's own markup with numbers: no %s of outside text. */
 void	h_printf(struct page *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

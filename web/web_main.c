@@ -41,6 +41,7 @@
 #include "log.h"
 #include "store.h"
 #include "store_series.h"
+#include "web_cache.h"
 #include "tlsrpt_limits.h"
 #include "util.h"
 #include "web.h"
@@ -125,8 +126,18 @@ send_page(struct MHD_Connection *c, struct page *p, int auth_fail)
 		h_raw(p, "answer too large\n");
 		p->status = 500;
 	}
-	resp = MHD_create_response_from_buffer(p->b.len, p->b.data ?
-	    (void *)p->b.data : (void *)"", MHD_RESPMEM_MUST_COPY);
+	/* the buffer is handed over (MHD frees it): a raw download is up
+	 * to LIM_JSON_MAX_BYTES, and no copy of it is made */
+	if (p->b.data != NULL) {
+		resp = MHD_create_response_from_buffer(p->b.len, p->b.data,
+		    MHD_RESPMEM_MUST_FREE);
+		if (resp != NULL) {
+			p->b.data = NULL;
+			p->b.len = p->b.cap = 0;
+		}
+	} else
+		resp = MHD_create_response_from_buffer(0, (void *)"",
+		    MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL)
 		return MHD_NO;
 	(void)MHD_add_response_header(resp, "Content-Type", p->ctype);
@@ -315,6 +326,8 @@ load_users(int startup)
 	pthread_rwlock_wrlock(&users_lock);
 	old = users;
 	users = nu;
+	/* no request is in flight: none keeps an answer of the old users */
+	web_cache_pages_clear();
 	pthread_rwlock_unlock(&users_lock);
 	web_users_free(old);
 	log_info("%zu users from %s", nu->n, conf->users);
@@ -344,6 +357,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	log_init(!conf->syslog, "tlsrpt-web", LOG_DAEMON, conf->verbose);
+	web_cache_set_hold(conf->cache_hold);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
@@ -400,6 +414,7 @@ main(int argc, char *argv[])
 	close(fd);
 	for (i = 0; i < npool; i++)
 		store_close(pool[i]);
+	web_cache_clear();
 	web_users_free(users);
 	web_conf_free(conf);
 	log_info("stopped");

@@ -1,9 +1,12 @@
 /*
  * web_page_overview.c -- "/" and /api/overview: every domain the user
- * may see over the window, from the digest model (status, reports,
- * reporters, sessions, failure rate, readiness verdict), with a
- * sparkline of the daily failure rate (model/series.h); filtered by
- * q=, sorted by sort=, LIM_WEB_ROWS_PER_PAGE rows a page (page=).
+ * may see over the window, from the overview model (model/overview.h:
+ * the digest's status, reports, reporters, sessions, failure rate,
+ * readiness verdict, kept between requests by web_cache.c), with a
+ * sparkline of the daily failure rate (model/series.h) and the MTA-STS
+ * modes reporters applied; filtered by q=, sorted by sort=,
+ * LIM_WEB_ROWS_PER_PAGE rows a page (page=).  The kept overview is of
+ * every domain: each user's rows are picked by web_allowed().
  *
  * Copyright (c) 2026 The tlsrpt authors.  ISC licence, see LICENSE.
  */
@@ -13,12 +16,14 @@
 
 #include "digest.h"
 #include "model.h"
+#include "overview.h"
 #include "readiness.h"
 #include "series.h"
 #include "store_series.h"
 #include "tlsrpt_limits.h"
 #include "util.h"
 #include "web.h"
+#include "web_cache.h"
 
 enum sort { S_STATUS, S_NAME, S_REPORTS, S_SESSIONS, S_FRATE };
 static const char *const sort_names[] = { "status", "name", "reports",
@@ -29,27 +34,27 @@ static _Thread_local enum sort sort_key;	/* for cmp_row() */
 static int
 cmp_row(const void *a, const void *b)
 {
-	const struct digest_domain *x = *(const struct digest_domain *const *)a;
-	const struct digest_domain *y = *(const struct digest_domain *const *)b;
+	const struct overview_row *x = *(const struct overview_row *const *)a;
+	const struct overview_row *y = *(const struct overview_row *const *)b;
 	double	 fx, fy;
 	int64_t	 vx, vy;
 
 	switch (sort_key) {
 	case S_REPORTS:
-		vx = x->cur ? x->cur->reports : 0;
-		vy = y->cur ? y->cur->reports : 0;
+		vx = x->reports;
+		vy = y->reports;
 		if (vx != vy)
 			return vx > vy ? -1 : 1;
 		break;
 	case S_SESSIONS:
-		vx = model_sessions(x->cur);
-		vy = model_sessions(y->cur);
+		vx = x->sessions;
+		vy = y->sessions;
 		if (vx != vy)
 			return vx > vy ? -1 : 1;
 		break;
 	case S_FRATE:
-		fx = model_failure_rate(x->cur);
-		fy = model_failure_rate(y->cur);
+		fx = x->frate;
+		fy = y->frate;
 		if (fx != fy)
 			return fx > fy ? -1 : 1;
 		break;
@@ -90,9 +95,42 @@ sparkline(struct page *p, const struct series *s)
 }
 
 static const char *
-verdict(const struct digest_domain *d)
+verdict(const struct overview_row *d)
 {
-	return d->rd != NULL ? rd_verdict_str(d->ev.verdict) : "";
+	return d->verdict >= 0 ? rd_verdict_str((enum rd_verdict)d->verdict) :
+	    "";
+}
+
+/* The modes of m[0..n) as the CLI's JSON names them. */
+static void
+modes_json(struct page *p, const struct store_sts_mode *m, size_t n)
+{
+	size_t	i;
+
+	h_raw(p, "[");
+	for (i = 0; i < n; i++) {
+		h_raw(p, i ? ", {\"mode\": " : "{\"mode\": ");
+		j_str(p, m[i].mode);
+		h_printf(p, ", \"reports\": %lld, \"reporters\": %lld}",
+		    (long long)m[i].reports, (long long)m[i].reporters);
+	}
+	h_raw(p, "]");
+}
+
+/* ... and in a cell: "enforce", or "testing 3, enforce 1" (reports). */
+static void
+modes_html(struct page *p, const struct store_sts_mode *m, size_t n)
+{
+	size_t	i;
+
+	if (n == 0)
+		h_raw(p, "-");
+	for (i = 0; i < n; i++) {
+		h_raw(p, i ? ", " : "");
+		h_text(p, overview_mode_str(m[i].mode));
+		if (n > 1)
+			h_printf(p, " %lld", (long long)m[i].reports);
+	}
 }
 
 static void
@@ -115,23 +153,22 @@ sort_link(struct web_req *r, struct page *p, enum sort k, const char *label,
 void
 page_overview(struct web_req *r, struct page *p)
 {
-	struct store_domain_list	 scope;
 	struct store_window		 w;
 	struct store_series		 ss;
-	struct digest			 dg;
+	struct web_row_modes		 rm[LIM_WEB_ROWS_PER_PAGE];
 	struct series			 sr;
-	const struct digest_domain	**rows = NULL;
+	struct web_cache_ref		*ref = NULL;
+	const struct overview		*ov;
+	const struct overview_row	**rows = NULL;
 	const char			**names = NULL;
 	const char			*q = r->arg(r, "q");
 	const char			*sort = r->arg(r, "sort");
 	const char			*pg = r->arg(r, "page");
 	int64_t				 pageno = 1;
 	size_t				 i, n = 0, first, last, k;
-	int				 sc;
+	int				 rc;
 
-	memset(&scope, 0, sizeof(scope));
 	memset(&ss, 0, sizeof(ss));
-	memset(&dg, 0, sizeof(dg));
 	if (web_window(r, p) == -1)
 		return;
 	sort_key = S_STATUS;
@@ -143,23 +180,19 @@ page_overview(struct web_req *r, struct page *p)
 		web_bad(r, p, "page: a number from 1");
 		return;
 	}
-	memset(&w, 0, sizeof(w));
-	w.since = r->since;
-	w.until = r->until;
-	if ((sc = web_scope_window(r->u, r->st, &w, &scope)) == -1)
+	if ((rc = web_cache_overview(r->st, r->since, r->until, &ov,
+	    &ref)) == -1)
 		goto fail;
-	if (sc == 1) {
-		if (digest_compute(&dg, r->st, &w) != 0)
-			goto fail;
-	}
-	if ((rows = calloc(dg.ndoms + 1, sizeof(*rows))) == NULL ||
+	if (rc == -2 || (rows = calloc(ov->n + 1, sizeof(*rows))) == NULL ||
 	    (names = calloc(LIM_WEB_ROWS_PER_PAGE + 1, sizeof(*names))) ==
-	    NULL)
-		goto fail;
-	for (i = 0; i < dg.ndoms; i++)
-		if (web_allowed(r->u, dg.doms[i].name) && (q == NULL ||
-		    strstr(dg.doms[i].name, q) != NULL))
-			rows[n++] = &dg.doms[i];
+	    NULL) {
+		web_fail(r, p, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < ov->n; i++)
+		if (web_allowed(r->u, ov->rows[i].name) && (q == NULL ||
+		    strstr(ov->rows[i].name, q) != NULL))
+			rows[n++] = &ov->rows[i];
 	qsort(rows, n, sizeof(*rows), cmp_row);
 	first = (size_t)(pageno - 1) * LIM_WEB_ROWS_PER_PAGE;
 	if (first > n)
@@ -168,11 +201,20 @@ page_overview(struct web_req *r, struct page *p)
 	    LIM_WEB_ROWS_PER_PAGE : n;
 	for (i = first; i < last; i++)
 		names[i - first] = rows[i]->name;
+	memset(&w, 0, sizeof(w));
+	w.since = r->since;
+	w.until = r->until;
 	if (last > first) {
 		w.domains = names;
 		w.ndomains = last - first;
-		if (store_series(r->st, &w, STORE_SERIES_DAYS, &ss) == -1)
+		if (store_series(r->st, &w, STORE_SERIES_DAYS, &ss) == -1 ||
+		    (rc = web_cache_modes(ref, r->st, rows + first, last -
+		    first, rm)) == -1)
 			goto fail;
+		if (rc == -2) {
+			web_fail(r, p, "out of memory");
+			goto out;
+		}
 	}
 
 	if (r->json) {
@@ -205,10 +247,11 @@ page_overview(struct web_req *r, struct page *p)
 		h_raw(p, "<th>Reporters</th>");
 		sort_link(r, p, S_SESSIONS, "Sessions", q);
 		sort_link(r, p, S_FRATE, "Failure rate", q);
-		h_raw(p, "<th>Daily failure rate</th><th>Readiness</th></tr>\n");
+		h_raw(p, "<th>Daily failure rate</th><th>MTA-STS mode</th>"
+		    "<th>Readiness</th></tr>\n");
 	}
 	for (i = first; i < last; i++) {
-		const struct digest_domain *d = rows[i];
+		const struct overview_row *d = rows[i];
 
 		memset(&sr, 0, sizeof(sr));
 		if (series_build(&ss, d->name, r->since, r->until, &sr) == -1) {
@@ -219,16 +262,21 @@ page_overview(struct web_req *r, struct page *p)
 			h_raw(p, i > first ? ",\n {\"domain\": " :
 			    "\n {\"domain\": ");
 			j_str(p, d->name);
+			/* and the figures under the names of `tlsrpt
+			 * summary --format json` */
 			h_printf(p, ", \"status\": \"%s\", \"reports\": %lld, "
 			    "\"reporters\": %lld, \"sessions\": %lld, "
 			    "\"failed\": %lld, \"failure_rate\": %.6f, "
-			    "\"readiness\": ", digest_status_str(d->status),
-			    (long long)(d->cur ? d->cur->reports : 0),
-			    (long long)(d->cur ? d->cur->reporters : 0),
-			    (long long)model_sessions(d->cur),
-			    (long long)(d->cur ? d->cur->failed : 0),
-			    model_failure_rate(d->cur));
-			j_str(p, d->rd != NULL ? verdict(d) : NULL);
+			    "\"successful_sessions\": %lld, "
+			    "\"failed_sessions\": %lld, "
+			    "\"modes\": ", digest_status_str(d->status),
+			    (long long)d->reports, (long long)d->reporters,
+			    (long long)d->sessions, (long long)d->failed,
+			    d->frate, (long long)d->successful,
+			    (long long)d->failed);
+			modes_json(p, rm[i - first].v, rm[i - first].n);
+			h_raw(p, ", \"readiness\": ");
+			j_str(p, d->verdict >= 0 ? verdict(d) : NULL);
 			h_raw(p, "}");
 		} else {
 			h_printf(p, "<tr class=\"%s\"><td><a href=\"/domain/",
@@ -242,12 +290,13 @@ page_overview(struct web_req *r, struct page *p)
 			    "</td><td class=\"n\">%lld</td><td class=\"n\">"
 			    "%lld</td><td class=\"n\">",
 			    digest_status_str(d->status),
-			    (long long)(d->cur ? d->cur->reports : 0),
-			    (long long)(d->cur ? d->cur->reporters : 0),
-			    (long long)model_sessions(d->cur));
-			h_pct(p, model_failure_rate(d->cur));
+			    (long long)d->reports, (long long)d->reporters,
+			    (long long)d->sessions);
+			h_pct(p, d->frate);
 			h_raw(p, "</td><td>");
 			sparkline(p, &sr);
+			h_raw(p, "</td><td class=\"mode\">");
+			modes_html(p, rm[i - first].v, rm[i - first].n);
 			h_raw(p, "</td><td>");
 			h_raw(p, verdict(d));
 			h_raw(p, "</td></tr>\n");
@@ -282,7 +331,6 @@ page_overview(struct web_req *r, struct page *p)
  out:
 	free(rows);
 	free(names);
-	digest_free(&dg);
+	web_cache_put(ref);
 	store_series_free(&ss.a);
-	store_series_free(&scope.a);
 }

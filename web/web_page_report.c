@@ -241,11 +241,15 @@ page_raw(struct web_req *r, struct page *p)
 	else if (rc == 1)
 		web_notfound(r, p);
 	else {
+		/* the body becomes the answer, not a copy: a stored report
+		 * is as big as ingest allows (LIM_JSON_MAX_BYTES), more
+		 * than a page (LIM_WEB_PAGE_MAX_BYTES) */
 		p->ctype = "application/json";
 		p->disposition = "attachment; filename=\"report.json\"";
-		if (bbuf_append(&p->b, raw.body, raw.len) == -1)
-			p->err = 1;
+		bbuf_reset(&p->b);
+		p->b = raw.buf;
+		memset(&raw.buf, 0, sizeof(raw.buf));
 	}
-	store_series_free(&raw.a);
+	store_raw_free(&raw);
 	store_series_free(&ri.a);
 }

@@ -200,6 +200,8 @@ def test(tmp, shots):
         check(cells[4] == str(sessions), "sessions cell %r" % cells[4])
         check(cells[5] == "%.2f%%" % (100.0 * failed_all / sessions),
               "failure rate cell %r" % cells[5])
+        # every fixture report's policy is in mode testing
+        check(cells[7] == "testing", "MTA-STS mode cell %r" % cells[7])
         d.save_screenshot(os.path.join(shots, "overview.png"))
 
         row.click()
