@@ -29,6 +29,7 @@ struct web_cache_ref {
 	int64_t			 since, until;
 	struct store_stamp	 stamp;
 	int64_t			 made;		/* monotonic seconds */
+	int64_t			 used;		/* last asked for, the same */
 	size_t			 bytes;
 	unsigned		 refs;		/* requests, and the list */
 	int			 listed;
@@ -135,6 +136,7 @@ find_kept(int64_t since, int64_t until, const struct store_stamp *stamp)
 		e->next = head;
 		head = e;
 		e->refs++;
+		e->used = now;
 		nhits++;
 		pthread_mutex_unlock(&cache_lock);
 		return e;
@@ -147,7 +149,8 @@ find_kept(int64_t since, int64_t until, const struct store_stamp *stamp)
  * fits, with the caller's reference. */
 static int
 compute(struct store *st, int64_t since, int64_t until,
-    const struct store_stamp *stamp, struct web_cache_ref **out)
+    const struct store_stamp *stamp, const char *why,
+    struct web_cache_ref **out)
 {
 	struct web_cache_ref	**pp, *e;
 	struct store_window	 w;
@@ -173,16 +176,16 @@ compute(struct store *st, int64_t since, int64_t until,
 	e->since = since;
 	e->until = until;
 	e->stamp = *stamp;
-	e->made = mono();
+	e->made = e->used = mono();
 	/* and the modes, when every row's is known: a few per domain */
 	e->bytes = overview_bytes(&e->ov) + sizeof(*e) + (e->ov.n + 1) *
 	    (sizeof(*e->rm) + WEB_CACHE_MODE_BYTES);
 	e->refs = 1;			/* the caller's */
 	util_format_datetime(since, d1, sizeof(d1));
 	util_format_datetime(until, d2, sizeof(d2));
-	log_info("overview %s to %s: %zu domains computed in %lld ms", d1, d2,
-	    e->ov.n, (long long)((t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	log_info("overview %s to %s: %zu domains computed in %lld ms%s", d1,
+	    d2, e->ov.n, (long long)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000), why);
 
 	pthread_mutex_lock(&cache_lock);
 	ncomputed++;
@@ -227,7 +230,7 @@ web_cache_overview(struct store *st, int64_t since, int64_t until,
 		 */
 		pthread_mutex_lock(&compute_lock);
 		if ((e = find_kept(since, until, &stamp)) == NULL &&
-		    (rc = compute(st, since, until, &stamp, &e)) != 0) {
+		    (rc = compute(st, since, until, &stamp, "", &e)) != 0) {
 			pthread_mutex_unlock(&compute_lock);
 			return rc;
 		}
@@ -303,6 +306,76 @@ web_cache_modes(struct web_cache_ref *e, struct store *st,
 	store_series_free(&sm.a);
 	free(names);
 	return rc;
+}
+
+/*
+ * Under the lock: a kept window to compute again ahead of the requests
+ * that use it: asked for within the longest age, and either from older
+ * data for half the hold already (so the new copy lands about when the
+ * hold would end) or near the longest age.
+ */
+static int
+due(const struct web_cache_ref *e, const struct store_stamp *stamp,
+    int64_t now)
+{
+	int64_t	age = now - e->made;
+
+	if (now - e->used >= LIM_WEB_CACHE_MAX_AGE_SEC)
+		return 0;
+	if (!same_stamp(&e->stamp, stamp) && age >= hold / 2)
+		return 1;
+	return age >= LIM_WEB_CACHE_MAX_AGE_SEC - 2 *
+	    LIM_WEB_CACHE_REFRESH_SEC;
+}
+
+int
+web_cache_refresh(struct store *st)
+{
+	struct store_stamp	 stamp;
+	struct web_cache_ref	*e, *got;
+	int64_t			 since[LIM_WEB_CACHE_WINDOWS];
+	int64_t			 until[LIM_WEB_CACHE_WINDOWS], now;
+	size_t			 n = 0, i;
+	int			 rc, done = 0;
+
+	pthread_mutex_lock(&cache_lock);
+	rc = hold == 0;
+	pthread_mutex_unlock(&cache_lock);
+	if (rc)
+		return 0;	/* no hold: every answer on demand */
+	if (store_data_stamp(st, &stamp) == -1)
+		return -1;
+	now = mono();
+	pthread_mutex_lock(&cache_lock);
+	for (e = head; e != NULL && n < LIM_WEB_CACHE_WINDOWS; e = e->next)
+		if (due(e, &stamp, now)) {
+			since[n] = e->since;
+			until[n] = e->until;
+			n++;
+		}
+	pthread_mutex_unlock(&cache_lock);
+	for (i = 0; i < n; i++) {
+		pthread_mutex_lock(&compute_lock);
+		/* a request may have made it meanwhile */
+		rc = 0;
+		got = NULL;
+		pthread_mutex_lock(&cache_lock);
+		for (e = head; e != NULL; e = e->next)
+			if (e->since == since[i] && e->until == until[i])
+				break;
+		if (e != NULL && due(e, &stamp, mono()))
+			e = NULL;
+		pthread_mutex_unlock(&cache_lock);
+		if (e == NULL && (rc = compute(st, since[i], until[i], &stamp,
+		    " (refreshed ahead)", &got)) == 0) {
+			web_cache_put(got);
+			done++;
+		}
+		pthread_mutex_unlock(&compute_lock);
+		if (rc != 0)
+			return rc;
+	}
+	return done;
 }
 
 void

@@ -73,6 +73,18 @@ void	web_cache_page_put(const char *key, const struct store_stamp *stamp,
 	    const struct page *p);
 void	web_cache_pages_clear(void);
 
+/*
+ * Compute again, from st, the kept overviews that requests will soon find
+ * stale: those asked for within LIM_WEB_CACHE_MAX_AGE_SEC whose data
+ * changed half a hold ago or more, or that near that age.  tlsrpt-web's
+ * refresher thread calls it every LIM_WEB_CACHE_REFRESH_SEC, so that a
+ * window in use is recomputed before its hold ends instead of in the
+ * request that finds it stale.  Nothing with a hold of 0 (every answer
+ * on demand).  Returns the windows computed, or -1 (store_errstr(st)),
+ * -2 out of memory.
+ */
+int	web_cache_refresh(struct store *st);
+
 /* --cache-hold: seconds a kept answer is used after new data landed
  * (at most LIM_WEB_CACHE_MAX_AGE_SEC; default LIM_WEB_CACHE_HOLD_SEC). */
 void	web_cache_set_hold(unsigned sec);

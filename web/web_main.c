@@ -102,6 +102,43 @@ db_put(struct store *st, int failed)
 		store_close(st);
 }
 
+/* The refresher thread (web_cache_refresh()), stopped by main. */
+static pthread_mutex_t	 refresh_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 refresh_cond = PTHREAD_COND_INITIALIZER;
+static int		 refresh_stop;
+
+static void *
+refresher(void *arg)
+{
+	struct timespec	 ts;
+	struct store	*st;
+	char		 err[512];
+	int		 rc, stop = 0;
+
+	(void)arg;
+	while (!stop) {
+		pthread_mutex_lock(&refresh_lock);
+		(void)clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += LIM_WEB_CACHE_REFRESH_SEC;
+		while (!refresh_stop && pthread_cond_timedwait(&refresh_cond,
+		    &refresh_lock, &ts) == 0)
+			;
+		stop = refresh_stop;
+		pthread_mutex_unlock(&refresh_lock);
+		if (stop)
+			break;
+		if ((st = db_get(err, sizeof(err))) == NULL) {
+			log_debug("refresh: %s", err);
+			continue;
+		}
+		if ((rc = web_cache_refresh(st)) < 0)
+			log_warnx("refresh: %s", rc == -1 ? store_errstr(st) :
+			    "out of memory");
+		db_put(st, rc < 0);
+	}
+	return NULL;
+}
+
 struct mhd_req {
 	struct MHD_Connection	*c;
 };
@@ -337,6 +374,7 @@ int
 main(int argc, char *argv[])
 {
 	struct MHD_Daemon	*d;
+	pthread_t		 rt;
 	unsigned int		 flags;
 	sigset_t		 set;
 	char			 err[512];
@@ -394,6 +432,8 @@ main(int argc, char *argv[])
 	if (d == NULL)
 		fatalx("cannot start the HTTP daemon on %s (certificate, key "
 		    "or priorities refused?)", conf->listen);
+	if ((errno = pthread_create(&rt, NULL, refresher, NULL)) != 0)
+		fatal("cannot start the refresher thread");
 	log_info("ready: %s://%s/%s", conf->plain ? "http" : "https",
 	    conf->listen, users == NULL ? " (no --users: loopback only)" :
 	    "");
@@ -409,6 +449,11 @@ main(int argc, char *argv[])
 		break;
 	}
 	log_info("signal %d: stopping", sig);
+	pthread_mutex_lock(&refresh_lock);
+	refresh_stop = 1;
+	pthread_cond_signal(&refresh_cond);
+	pthread_mutex_unlock(&refresh_lock);
+	(void)pthread_join(rt, NULL);
 	(void)MHD_quiesce_daemon(d);
 	MHD_stop_daemon(d);
 	close(fd);

@@ -573,6 +573,49 @@ Test(web_pages, one_overview_for_many_at_once)
 	free(out);
 }
 
+/*
+ * A kept window in use is computed again in the background once its
+ * data changed and half the hold passed (web_cache_refresh()), so the
+ * next request finds the new figures kept instead of computing them.
+ */
+Test(web_pages, refreshed_ahead)
+{
+	json_object	*ov;
+	char		*out, *d;
+	int		 i, n = 0;
+
+	fixture();
+	start_with("--cache-hold 4");
+	ov = get_json("/api/overview?since=2026-02-01&until=2026-02-03");
+	cr_expect_eq(jint(ov_row(ov, "m.example"), "reports"), 3);
+	json_object_put(ov);
+	d = stu_detail("starttls-not-supported", "mxnew.m.example", 7);
+	report("m4.json", "Reporter One", "m4", "2026-02-03", "m.example", 0,
+	    100, 7, d);
+	free(d);
+	import("m4.json", 6);
+	/* no request: the refresher's own (every LIM_WEB_CACHE_REFRESH_SEC) */
+	for (i = 0; i < 120 && n == 0; i++) {
+		out = dtu_run("grep -c 'overview 2026-02-01T00:00:00Z to "
+		    "2026-02-04T00:00:00Z: 3 domains computed in [0-9]* ms "
+		    "(refreshed ahead)' %s/web.log", tdir);
+		n = atoi(out);
+		free(out);
+		if (n == 0)
+			usleep(500 * 1000);
+	}
+	cr_assert_eq(n, 1, "not refreshed within 60 s");
+	ov = get_json("/api/overview?since=2026-02-01&until=2026-02-03");
+	cr_expect_eq(jint(ov_row(ov, "m.example"), "reports"), 4,
+	    "the refreshed figures");
+	json_object_put(ov);
+	out = dtu_run("grep -c 'overview 2026-02-01T00:00:00Z to "
+	    "2026-02-04T00:00:00Z: 3 domains computed in' %s/web.log", tdir);
+	cr_expect_eq(atoi(out), 2, "computed %s times: the request's first, "
+	    "then the refresher's; the last request none", out);
+	free(out);
+}
+
 /* --- --cache-hold ------------------------------------------------------ */
 
 Test(web_pages, cache_hold)
