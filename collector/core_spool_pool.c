@@ -86,6 +86,8 @@ static void	pool_name(const struct spool *, uint32_t, char *, size_t);
 static void	lock_name(const char *, char *, size_t);
 static int	lock_take(struct spool *);
 static void	pool_clean_stale(struct spool *);
+static int	is_lock_name(const char *);
+static void	lock_unlink(struct spool *, const char *);
 
 /*
  * The token of this spool_open() and its lock, then away with the files
@@ -352,10 +354,42 @@ pool_clean_stale(struct spool *sp)
 
 	if ((d = spool_opendir_at(sp->tmpfd)) == NULL)
 		return;
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, POOL_PREFIX, POOL_PREFIX_LEN) == 0 &&
-		    !pool_own_lock(sp, de->d_name) &&
-		    !pool_foreign_live(sp, de->d_name))
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, POOL_PREFIX, POOL_PREFIX_LEN) != 0 ||
+		    pool_own_lock(sp, de->d_name))
+			continue;
+		if (is_lock_name(de->d_name))
+			lock_unlink(sp, de->d_name);
+		else if (!pool_foreign_live(sp, de->d_name))
 			(void)unlinkat(sp->tmpfd, de->d_name, 0);
+	}
 	closedir(d);
+}
+
+static int
+is_lock_name(const char *name)
+{
+	size_t	n = strlen(name);
+
+	return n > 5 && strcmp(name + n - 5, ".lock") == 0;
+}
+
+/*
+ * Unlink a lock file nobody holds, holding it meanwhile: a process that
+ * has just created it and not yet locked it then fails its flock, or
+ * finds its name gone after it (lock_take() draws another token), where
+ * a lock probed and released before the unlink would leave it holding
+ * a lock no other process can find.
+ */
+static void
+lock_unlink(struct spool *sp, const char *name)
+{
+	int	fd;
+
+	fd = openat(sp->tmpfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		(void)unlinkat(sp->tmpfd, name, 0);
+	(void)close(fd);
 }

@@ -79,6 +79,24 @@ ALTER TABLE tlsrpt.report ALTER COLUMN report_no SET NOT NULL,
     pg_catalog.nextval('tlsrpt.report_no_seq'),
     ADD CONSTRAINT report_report_no_key UNIQUE (report_no);
 ALTER SEQUENCE tlsrpt.report_no_seq OWNED BY tlsrpt.report.report_no;
+-- The roles that store reports (INSERT on tlsrpt.report: README "The
+-- database user") draw from the new sequence too; a GRANT ... ON ALL
+-- SEQUENCES made before 009 did not cover it.
+DO $$
+DECLARE
+	g record;
+BEGIN
+	FOR g IN SELECT DISTINCT a.grantee
+	    FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+	    WHERE c.oid = 'tlsrpt.report'::regclass
+	    AND a.privilege_type = 'INSERT' AND a.grantee <> c.relowner LOOP
+		EXECUTE pg_catalog.format('GRANT USAGE, SELECT ON SEQUENCE '
+		    'tlsrpt.report_no_seq TO %s', CASE WHEN g.grantee = 0
+		    THEN 'PUBLIC' ELSE pg_catalog.quote_ident(
+		    pg_catalog.pg_get_userbyid(g.grantee)) END);
+	END LOOP;
+END
+$$;
 
 -- policy (its indexes on report_key go with the column)
 ALTER TABLE tlsrpt.policy ADD COLUMN report_no bigint;
@@ -278,6 +296,13 @@ DECLARE
 BEGIN
 	SELECT report_no INTO rno FROM tlsrpt.report WHERE report_key = k
 	    FOR UPDATE;
+	-- gone, or replaced by a concurrent importer that committed while
+	-- we waited for the lock (READ COMMITTED skips the deleted row and
+	-- cannot see the new one): the caller's batch tries again
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'report % changed meanwhile', k
+		    USING ERRCODE = '40001';
+	END IF;
 	IF NOT EXISTS (SELECT 1 FROM tlsrpt.policy p,
 	    unnest(idxs, doms) AS v(i, d)
 	    WHERE p.report_no = rno AND p.idx = v.i AND p.policy_domain = ''
@@ -331,6 +356,13 @@ DECLARE
 BEGIN
 	SELECT report_no INTO rno FROM tlsrpt.report WHERE report_key = k
 	    FOR UPDATE;
+	-- as in report_fill_domains(): another importer replaced it first;
+	-- going on would delete nothing but its report row and leave its
+	-- policies beside ours under the same report_no
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'report % changed meanwhile', k
+		    USING ERRCODE = '40001';
+	END IF;
 	PERFORM tlsrpt.rollup_apply(k, -1);
 	DELETE FROM tlsrpt.failure_detail WHERE report_no = rno;
 	DELETE FROM tlsrpt.policy WHERE report_no = rno;

@@ -49,6 +49,33 @@ CREATE TABLE tlsrpt.live_check (
 	PRIMARY KEY (domain, checked_at, check_id)
 );
 CREATE INDEX live_check_checked_at_idx ON tlsrpt.live_check (checked_at);
+-- Each role gets on the new table what it has on tlsrpt.report (README
+-- "The database user": tlsrpt-web's reader SELECT, a writer the rest)
+-- and, with INSERT, the identity's sequence: a GRANT ... ON ALL TABLES
+-- made before 010 did not cover it.
+DO $$
+DECLARE
+	g record;
+	who text;
+BEGIN
+	FOR g IN SELECT a.grantee, a.privilege_type
+	    FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+	    WHERE c.oid = 'tlsrpt.report'::regclass
+	    AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+	    AND a.grantee <> c.relowner LOOP
+		who := CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE
+		    pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(
+		    g.grantee)) END;
+		EXECUTE pg_catalog.format('GRANT %s ON tlsrpt.live_check TO '
+		    '%s', g.privilege_type, who);
+		IF g.privilege_type = 'INSERT' THEN
+			EXECUTE pg_catalog.format('GRANT USAGE, SELECT ON '
+			    'SEQUENCE %s TO %s', pg_catalog.pg_get_serial_sequence(
+			    'tlsrpt.live_check', 'check_id'), who);
+		END IF;
+	END LOOP;
+END
+$$;
 
 COMMENT ON TABLE tlsrpt.live_check IS
     'tlsrpt check --store: the newest checks of each domain (010)';

@@ -376,7 +376,11 @@ put_batch(struct store *st, struct put *p, struct tlsrpt_report *const *reps,
 	}
 	mark_dups(p, reps, m);
 
-	if (store_cmd(st, "cannot store reports", "BEGIN", 0, NULL) == -1)
+	/* READ COMMITTED whatever the database's default: the rollup's
+	 * group lookup after its advisory lock (find_groups()) must see
+	 * what the importer it waited for committed */
+	if (store_cmd(st, "cannot store reports",
+	    "BEGIN ISOLATION LEVEL READ COMMITTED", 0, NULL) == -1)
 		goto out;
 	if (find_existing(st, p, m, reps) == -1)
 		goto out;

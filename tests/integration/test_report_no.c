@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -230,5 +231,65 @@ Test(report_no, migration_keeps_every_row, .timeout = 120)
 	    " JOIN tlsrpt.report r USING (report_no)"
 	    " WHERE r.report_id = 'new1'"), 1);
 	store_close(st);
+	stu_db_drop(&db);
+}
+
+/*
+ * The grants of README "The database user", made at 008, still cover
+ * what 009 and 010 add: the writer draws report numbers and stores
+ * checks, the reader reads them.  (A GRANT ... ON ALL SEQUENCES or ON
+ * ALL TABLES covers only what exists when it is made.)
+ */
+Test(report_no, grants_carried_over, .timeout = 120)
+{
+	const struct store_migration *m;
+	struct stu_db		 db;
+	struct store		*st;
+	char			 sql[512], w[32], r[32];
+	int			 applied;
+
+	stu_db_create(&db, "rn_grants");
+	st = stu_open(&db, 0);
+	for (m = store_migrations; m->name != NULL && m->version <= 8; m++) {
+		stu_exec(&db, m->sql);
+		snprintf(sql, sizeof(sql), "INSERT INTO tlsrpt.schema_migration"
+		    " (version, name) VALUES (%d, '%s')", m->version, m->name);
+		stu_exec(&db, sql);
+	}
+	snprintf(w, sizeof(w), "rn_writer_%d", (int)getpid());
+	snprintf(r, sizeof(r), "rn_reader_%d", (int)getpid());
+	snprintf(sql, sizeof(sql), "CREATE ROLE %s; CREATE ROLE %s; "
+	    "GRANT USAGE ON SCHEMA tlsrpt TO %s, %s; "
+	    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
+	    "tlsrpt TO %s; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "
+	    "tlsrpt TO %s; GRANT SELECT ON ALL TABLES IN SCHEMA tlsrpt TO %s",
+	    w, r, w, r, w, w, r);
+	stu_exec(&db, sql);
+	cr_assert_eq(store_migrate(st, &applied), 0, "%s", store_errstr(st));
+	cr_assert_geq(applied, 2);
+#define PRIV(fn, who, obj, what)					\
+	(snprintf(sql, sizeof(sql), "SELECT " fn "('%s', %s, '%s')::int",	\
+	    who, obj, what), stu_int(&db, sql))
+	cr_expect_eq(PRIV("has_sequence_privilege", w,
+	    "'tlsrpt.report_no_seq'", "USAGE"), 1);
+	cr_expect_eq(PRIV("has_table_privilege", w, "'tlsrpt.live_check'",
+	    "INSERT"), 1);
+	cr_expect_eq(PRIV("has_table_privilege", w, "'tlsrpt.live_check'",
+	    "DELETE"), 1);
+	cr_expect_eq(PRIV("has_sequence_privilege", w,
+	    "pg_get_serial_sequence('tlsrpt.live_check', 'check_id')",
+	    "USAGE"), 1);
+	cr_expect_eq(PRIV("has_table_privilege", r, "'tlsrpt.live_check'",
+	    "SELECT"), 1);
+	/* and no more than the reader had */
+	cr_expect_eq(PRIV("has_table_privilege", r, "'tlsrpt.live_check'",
+	    "INSERT"), 0);
+	cr_expect_eq(PRIV("has_sequence_privilege", r,
+	    "'tlsrpt.report_no_seq'", "USAGE"), 0);
+#undef PRIV
+	store_close(st);
+	snprintf(sql, sizeof(sql), "DROP OWNED BY %s, %s; DROP ROLE %s, %s",
+	    w, r, w, r);
+	stu_exec(&db, sql);
 	stu_db_drop(&db);
 }
