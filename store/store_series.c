@@ -643,12 +643,22 @@ store_rejections(struct store *st, size_t max, struct store_reject_list *out)
 
 /* --- the web's cache stamp and the overview's MTA-STS modes ---------- */
 
-/* Both from an index: arrival's primary key, rollup_totals_idx. */
+/*
+ * The first two from an index: arrival's primary key, rollup_totals_idx.
+ * The last arrival alone misses an import that took a lower arrival_id
+ * and committed after a higher one (two importers at once: identities
+ * are handed out in order, commits are not); the server's count of the
+ * table's rows written moves when that one commits too (once its backend
+ * reports its statistics: at the end of a transaction, at most a few
+ * seconds late).
+ */
 #define SQL_STAMP							\
 	"SELECT COALESCE((SELECT pg_catalog.max(arrival_id)"		\
 	" FROM tlsrpt.arrival), 0), (SELECT EXTRACT(epoch FROM"	\
 	" pg_catalog.min(period_start))::bigint FROM tlsrpt.rollup"	\
-	" WHERE result_type = '')"
+	" WHERE result_type = ''), COALESCE((SELECT n_tup_ins +"	\
+	" n_tup_upd + n_tup_del FROM pg_catalog.pg_stat_all_tables"	\
+	" WHERE relid = 'tlsrpt.arrival'::pg_catalog.regclass), 0)"
 
 /* The page's domains' policies through policy_domain_no_idx, each
  * one's report by its report_no (OFFSET 0 keeps the planner from
@@ -683,6 +693,7 @@ store_data_stamp(struct store *st, struct store_stamp *out)
 	}
 	out->last_arrival = gi(r, 0, 0);
 	out->first_day = PQgetisnull(r, 0, 1) ? INT64_MIN : gi(r, 0, 1);
+	out->writes = gi(r, 0, 2);
 	PQclear(r);
 	return 0;
 }

@@ -190,6 +190,8 @@ int	store_rejections(struct store *, size_t max,
 struct store_stamp {
 	int64_t	last_arrival;	/* 0: none */
 	int64_t	first_day;	/* INT64_MIN: no rollup */
+	int64_t	writes;		/* arrival rows written, as the server's
+				 * statistics count them */
 };
 int	store_data_stamp(struct store *, struct store_stamp *out);
 

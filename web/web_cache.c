@@ -109,7 +109,7 @@ trim(void)
 static int
 same_stamp(const struct store_stamp *a, const struct store_stamp *b)
 {
-	return a->last_arrival == b->last_arrival &&
+	return a->last_arrival == b->last_arrival && a->writes == b->writes &&
 	    a->first_day == b->first_day;
 }
 
