@@ -139,6 +139,8 @@
 #define LIM_WEB_CACHE_BYTES		(16 * 1024 * 1024) /* all of them */
 #define LIM_WEB_CACHE_MAX_AGE_SEC	300	/* one kept at most */
 #define LIM_WEB_CACHE_REFRESH_SEC	5	/* the refresher's period */
+#define LIM_WEB_WINDOW_DAYS_DEFAULT	30	/* the overview's window, and
+						 * the one kept ready */
 #define LIM_WEB_CACHE_HOLD_SEC		60	/* --cache-hold: kept after new
 						 * data, at most MAX_AGE */
 #define LIM_WEB_CACHE_PAGES		64	/* /failures answers kept */

@@ -329,14 +329,15 @@ due(const struct web_cache_ref *e, const struct store_stamp *stamp,
 }
 
 int
-web_cache_refresh(struct store *st)
+web_cache_refresh(struct store *st, int64_t wall)
 {
 	struct store_stamp	 stamp;
 	struct web_cache_ref	*e, *got;
-	int64_t			 since[LIM_WEB_CACHE_WINDOWS];
-	int64_t			 until[LIM_WEB_CACHE_WINDOWS], now;
+	int64_t			 since[LIM_WEB_CACHE_WINDOWS + 1];
+	int64_t			 until[LIM_WEB_CACHE_WINDOWS + 1], now, dsince;
+	int64_t			 duntil;
 	size_t			 n = 0, i;
-	int			 rc, done = 0;
+	int			 rc, done = 0, seen = 0;
 
 	pthread_mutex_lock(&cache_lock);
 	rc = hold == 0;
@@ -346,14 +347,27 @@ web_cache_refresh(struct store *st)
 	if (store_data_stamp(st, &stamp) == -1)
 		return -1;
 	now = mono();
+	/* the overview's default window (web_window()): kept ready */
+	duntil = wall - wall % 86400 + 86400;
+	dsince = duntil - LIM_WEB_WINDOW_DAYS_DEFAULT * 86400;
 	pthread_mutex_lock(&cache_lock);
-	for (e = head; e != NULL && n < LIM_WEB_CACHE_WINDOWS; e = e->next)
+	for (e = head; e != NULL && n < LIM_WEB_CACHE_WINDOWS; e = e->next) {
+		if (e->since == dsince && e->until == duntil) {
+			seen = 1;
+			e->used = now;	/* always as in use */
+		}
 		if (due(e, &stamp, now)) {
 			since[n] = e->since;
 			until[n] = e->until;
 			n++;
 		}
+	}
 	pthread_mutex_unlock(&cache_lock);
+	if (!seen) {
+		since[n] = dsince;
+		until[n] = duntil;
+		n++;
+	}
 	for (i = 0; i < n; i++) {
 		pthread_mutex_lock(&compute_lock);
 		/* a request may have made it meanwhile */
@@ -367,6 +381,8 @@ web_cache_refresh(struct store *st)
 			e = NULL;
 		pthread_mutex_unlock(&cache_lock);
 		if (e == NULL && (rc = compute(st, since[i], until[i], &stamp,
+		    since[i] == dsince && until[i] == duntil ?
+		    " (refreshed ahead: the default window)" :
 		    " (refreshed ahead)", &got)) == 0) {
 			web_cache_put(got);
 			done++;

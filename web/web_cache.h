@@ -76,14 +76,17 @@ void	web_cache_pages_clear(void);
 /*
  * Compute again, from st, the kept overviews that requests will soon find
  * stale: those asked for within LIM_WEB_CACHE_MAX_AGE_SEC whose data
- * changed half a hold ago or more, or that near that age.  tlsrpt-web's
- * refresher thread calls it every LIM_WEB_CACHE_REFRESH_SEC, so that a
- * window in use is recomputed before its hold ends instead of in the
- * request that finds it stale.  Nothing with a hold of 0 (every answer
- * on demand).  Returns the windows computed, or -1 (store_errstr(st)),
- * -2 out of memory.
+ * changed half a hold ago or more, or that near that age; and keep the
+ * overview's default window (the last LIM_WEB_WINDOW_DAYS_DEFAULT days
+ * to the end of today, wall the time(NULL) of now) ready whether asked
+ * for or not: made when missing (at start, at midnight UTC), made again
+ * a hold after its data changed.  tlsrpt-web's refresher thread calls it
+ * every LIM_WEB_CACHE_REFRESH_SEC, so that a window in use is recomputed
+ * before its hold ends instead of in the request that finds it stale.
+ * Nothing with a hold of 0 (every answer on demand).  Returns the
+ * windows computed, or -1 (store_errstr(st)), -2 out of memory.
  */
-int	web_cache_refresh(struct store *st);
+int	web_cache_refresh(struct store *st, int64_t wall);
 
 /* --cache-hold: seconds a kept answer is used after new data landed
  * (at most LIM_WEB_CACHE_MAX_AGE_SEC; default LIM_WEB_CACHE_HOLD_SEC). */

@@ -131,7 +131,7 @@ refresher(void *arg)
 			log_debug("refresh: %s", err);
 			continue;
 		}
-		if ((rc = web_cache_refresh(st)) < 0)
+		if ((rc = web_cache_refresh(st, (int64_t)time(NULL))) < 0)
 			log_warnx("refresh: %s", rc == -1 ? store_errstr(st) :
 			    "out of memory");
 		db_put(st, rc < 0);

@@ -65,7 +65,7 @@ web_window(struct web_req *r, struct page *p)
 	const char	*days = r->arg(r, "days");
 	const char	*since = r->arg(r, "since");
 	const char	*until = r->arg(r, "until");
-	int64_t		 n = 30, today;
+	int64_t		 n = LIM_WEB_WINDOW_DAYS_DEFAULT, today;
 
 	today = r->now - r->now % DAY;
 	r->until = today + DAY;		/* today's reports too */

@@ -568,7 +568,10 @@ Test(web_pages, one_overview_for_many_at_once)
 	/* another window is another */
 	dtu_sh("curl -sk -o /dev/null 'https://127.0.0.1:%d/api/overview?"
 	    "since=2026-02-02&until=2026-02-03'", dport);
-	out = dtu_run("grep -c 'domains computed in' %s/web.log", tdir);
+	/* (the default window, kept ready by the refresher, aside) */
+	out = dtu_run("grep -c 'overview 2026-02-0[0-9]T00:00:00Z to "
+	    "2026-02-0[0-9]T00:00:00Z: [0-9]* domains computed in' %s/web.log",
+	    tdir);
 	cr_expect_eq(atoi(out), 2, "computed %s times", out);
 	free(out);
 }
@@ -661,6 +664,37 @@ Test(web_pages, stamp_sees_a_late_commit)
 			usleep(500 * 1000);
 	}
 	cr_expect_geq(n, 2, "the late commit was not seen within 60 s");
+}
+
+/*
+ * The overview's default window (the last 30 days) is made ready at
+ * start by the refresher, asked for or not: the first visitor's page is
+ * a kept answer.
+ */
+Test(web_pages, default_window_kept_ready)
+{
+	char	*out;
+	int	 i, n = 0, code;
+
+	fixture();
+	start();
+	for (i = 0; i < 120 && n == 0; i++) {
+		out = dtu_run("grep -c 'computed in [0-9]* ms (refreshed "
+		    "ahead: the default window)' %s/web.log", tdir);
+		n = atoi(out);
+		free(out);
+		if (n == 0)
+			usleep(500 * 1000);
+	}
+	cr_assert_eq(n, 1, "the default window not made within 60 s");
+	free(get("/", &code));
+	cr_expect_eq(code, 200);
+	free(get("/api/overview", &code));
+	cr_expect_eq(code, 200);
+	out = dtu_run("grep -c 'domains computed in' %s/web.log", tdir);
+	cr_expect_eq(atoi(out), 1, "computed %s times: the first visitor "
+	    "computed it again", out);
+	free(out);
 }
 
 /* --- --cache-hold ------------------------------------------------------ */
