@@ -43,9 +43,6 @@ static void	policy_rows(struct copy *, const struct tlsrpt_report *,
 		    const struct store_arrival *, int64_t);
 static void	detail_rows(struct copy *, const struct tlsrpt_report *,
 		    const struct store_arrival *, int64_t);
-static const char *ip_as_sent(const char *, const char *);
-static int	same_array(const char *const *, size_t, const char *const *,
-		    size_t);
 
 const struct store_table store_report_tables[STORE_REPORT_TABLES] = {
 	{ SQL_COPY_REPORT, report_row, "cannot store reports", 0 },
@@ -141,8 +138,7 @@ policy_rows(struct copy *c, const struct tlsrpt_report *rep,
 				copy_null(c);
 			copy_tab(c);
 			/* schema 009: NULL when it is mx_hosts */
-			if (same_array((const char *const *)sts->mx, sts->nmx,
-			    pol->mx_hosts, pol->nmx_hosts))
+			if (store_sts_mx_is_mx_hosts(pol))
 				copy_null(c);
 			else
 				copy_array(c, (const char *const *)sts->mx,
@@ -195,12 +191,12 @@ detail_rows(struct copy *c, const struct tlsrpt_report *rep,
 			copy_tab(c);
 			copy_bool(c, d->result_known);
 			copy_tab(c);
-			copy_text(c, ip_as_sent(d->sending_ip,
+			copy_text(c, store_ip_as_sent(d->sending_ip,
 			    d->sending_ip_norm));
 			copy_tab(c);
 			copy_text(c, d->sending_ip_norm);
 			copy_tab(c);
-			copy_text(c, ip_as_sent(d->receiving_ip,
+			copy_text(c, store_ip_as_sent(d->receiving_ip,
 			    d->receiving_ip_norm));
 			copy_tab(c);
 			copy_text(c, d->receiving_ip_norm);
@@ -219,16 +215,12 @@ detail_rows(struct copy *c, const struct tlsrpt_report *rep,
 	}
 }
 
-/*
- * The text of an IP address as sent, NULL when PostgreSQL's text of the
- * inet beside it (host(), which readers take instead: schema 009) is the
- * same.  norm is ingest's canonical text (report_json.c norm_ip()): the
- * dotted quad, or RFC 5952 for IPv6 as glibc's inet_ntop() and
- * PostgreSQL both write it; an IPv6 text with an embedded IPv4 address
- * is kept, the two may write those differently.
- */
-static const char *
-ip_as_sent(const char *ip, const char *norm)
+/* norm is ingest's canonical text (report_json.c norm_ip()): the dotted
+ * quad, or RFC 5952 for IPv6 as glibc's inet_ntop() and PostgreSQL both
+ * write it; an IPv6 text with an embedded IPv4 address is kept, the two
+ * may write those differently. */
+const char *
+store_ip_as_sent(const char *ip, const char *norm)
 {
 	if (ip == NULL || norm == NULL || strcmp(ip, norm) != 0)
 		return ip;
@@ -237,17 +229,17 @@ ip_as_sent(const char *ip, const char *norm)
 	return NULL;
 }
 
-/* 1 when a[0..na) and b[0..nb) are the same strings in the same order. */
-static int
-same_array(const char *const *a, size_t na, const char *const *b,
-    size_t nb)
+int
+store_sts_mx_is_mx_hosts(const struct tlsrpt_policy *pol)
 {
-	size_t	i;
+	const struct sts_policy	*sts = &pol->sts;
+	size_t			 i;
 
-	if (na != nb)
+	if (sts->nmx != pol->nmx_hosts)
 		return 0;
-	for (i = 0; i < na; i++)
-		if (a[i] == NULL || b[i] == NULL || strcmp(a[i], b[i]) != 0)
+	for (i = 0; i < sts->nmx; i++)
+		if (sts->mx[i] == NULL || pol->mx_hosts[i] == NULL ||
+		    strcmp(sts->mx[i], pol->mx_hosts[i]) != 0)
 			return 0;
 	return 1;
 }

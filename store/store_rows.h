@@ -45,6 +45,16 @@ void	store_row_arrival(struct copy *, const struct tlsrpt_report *rep,
 void	store_row_raw(struct copy *, const struct tlsrpt_report *rep,
 	    int64_t report_no, const unsigned char *body, size_t len);
 
+/*
+ * Schema 009's two rules of what is left out, for every writer of these
+ * rows (and tests/bench/bench.c's bare COPY): the text of an IP address
+ * as sent, NULL when PostgreSQL's text of the inet beside it (host(),
+ * which readers take instead) is the same (norm: ingest's canonical
+ * text); and 1 when a policy's sts_mx is its mx_hosts, stored NULL.
+ */
+const char	*store_ip_as_sent(const char *ip, const char *norm);
+int		 store_sts_mx_is_mx_hosts(const struct tlsrpt_policy *);
+
 /* One rollup row, in the column order of store_put.c's ROLLUP_COLS. */
 void	store_row_rollup(struct copy *, const struct rollup_row *);
 

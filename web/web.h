@@ -30,6 +30,10 @@ struct web_req {
 /* Parse the window of the query; -1 with p answered 400. */
 int	web_window(struct web_req *, struct page *p);
 
+/* The window of no days=, since= or until= at time now: the last
+ * LIM_WEB_WINDOW_DAYS_DEFAULT days, today's included. */
+void	web_window_default(int64_t now, int64_t *since, int64_t *until);
+
 /* Answer 404 / 500 / 400 (p reset). */
 void	web_notfound(struct web_req *, struct page *p);
 void	web_fail(struct web_req *, struct page *p, const char *why);

@@ -22,6 +22,7 @@
 #include "tlsrpt_limits.h"
 #include "util.h"
 #include "web_cache.h"
+#include "web.h"
 #include "web_html.h"
 
 struct web_cache_ref {
@@ -347,9 +348,8 @@ web_cache_refresh(struct store *st, int64_t wall)
 	if (store_data_stamp(st, &stamp) == -1)
 		return -1;
 	now = mono();
-	/* the overview's default window (web_window()): kept ready */
-	duntil = wall - wall % 86400 + 86400;
-	dsince = duntil - LIM_WEB_WINDOW_DAYS_DEFAULT * 86400;
+	/* the overview's default window: kept ready */
+	web_window_default(wall, &dsince, &duntil);
 	pthread_mutex_lock(&cache_lock);
 	for (e = head; e != NULL && n < LIM_WEB_CACHE_WINDOWS; e = e->next) {
 		if (e->since == dsince && e->until == duntil) {

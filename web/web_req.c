@@ -59,16 +59,22 @@ day_arg(const char *s, int64_t *t)
 	    0 : -1;
 }
 
+void
+web_window_default(int64_t now, int64_t *since, int64_t *until)
+{
+	*until = now - now % DAY + DAY;		/* today's reports too */
+	*since = *until - LIM_WEB_WINDOW_DAYS_DEFAULT * DAY;
+}
+
 int
 web_window(struct web_req *r, struct page *p)
 {
 	const char	*days = r->arg(r, "days");
 	const char	*since = r->arg(r, "since");
 	const char	*until = r->arg(r, "until");
-	int64_t		 n = LIM_WEB_WINDOW_DAYS_DEFAULT, today;
+	int64_t		 n = LIM_WEB_WINDOW_DAYS_DEFAULT;
 
-	today = r->now - r->now % DAY;
-	r->until = today + DAY;		/* today's reports too */
+	web_window_default(r->now, &r->since, &r->until);
 	if (days != NULL && util_strtoi64(days, 1, LIM_WEB_WINDOW_DAYS_MAX,
 	    &n) == -1) {
 		web_bad(r, p, "days: a number of days, 1 to 400");

@@ -47,6 +47,7 @@
 #include "gen.h"
 #include "ingest.h"
 #include "store.h"
+#include "store_rows.h"
 
 #define BENCH_DB		"tlsrpt_bench"
 #define BENCH_BATCH		500	/* reports per store_put_reports() */
@@ -129,7 +130,6 @@ static void	row_detail(struct cbuf *, const struct tlsrpt_report *);
 static void	row_arrival(struct cbuf *, const struct tlsrpt_report *);
 static int	rmtree(const char *);
 static long long bench_no(const struct tlsrpt_report *);
-static const char *ip_as_sent(const char *, const char *);
 static void	cb_mx(struct cbuf *, const struct tlsrpt_policy *);
 static long long verify_rows(PGconn *, int);
 
@@ -1113,31 +1113,13 @@ bench_no(const struct tlsrpt_report *r)
 	return v + 1;
 }
 
-/* As store_rows.c: the text as sent only when not the canonical one. */
-static const char *
-ip_as_sent(const char *ip, const char *norm)
-{
-	if (ip == NULL || norm == NULL || strcmp(ip, norm) != 0)
-		return ip;
-	if (strchr(norm, ':') != NULL && strchr(norm, '.') != NULL)
-		return ip;
-	return NULL;
-}
-
-/* As store_rows.c: sts_mx NULL when it is mx_hosts. */
+/* sts_mx NULL when it is mx_hosts (store_rows.h). */
 static void
 cb_mx(struct cbuf *cb, const struct tlsrpt_policy *p)
 {
-	size_t	i;
-
-	if (p->sts.nmx == p->nmx_hosts) {
-		for (i = 0; i < p->nmx_hosts; i++)
-			if (strcmp(p->sts.mx[i], p->mx_hosts[i]) != 0)
-				break;
-		if (i == p->nmx_hosts) {
-			cb_text(cb, NULL);
-			return;
-		}
+	if (store_sts_mx_is_mx_hosts(p)) {
+		cb_text(cb, NULL);
+		return;
 	}
 	cb_array(cb, (const char *const *)p->sts.mx, p->sts.nmx);
 }
@@ -1279,12 +1261,12 @@ row_detail(struct cbuf *cb, const struct tlsrpt_report *r)
 			cb_tab(cb);
 			cb_bool(cb, d->result_known);
 			cb_tab(cb);
-			cb_text(cb, ip_as_sent(d->sending_ip,
+			cb_text(cb, store_ip_as_sent(d->sending_ip,
 			    d->sending_ip_norm));
 			cb_tab(cb);
 			cb_text(cb, d->sending_ip_norm);
 			cb_tab(cb);
-			cb_text(cb, ip_as_sent(d->receiving_ip,
+			cb_text(cb, store_ip_as_sent(d->receiving_ip,
 			    d->receiving_ip_norm));
 			cb_tab(cb);
 			cb_text(cb, d->receiving_ip_norm);
